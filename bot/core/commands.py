@@ -1,0 +1,312 @@
+"""The command table: every command's grammar, handler, summary, usage and example in one place.
+
+Help, dispatch and the documentation test all read this table, so a command cannot exist
+without its usage text, and the README cannot drift from what the bot accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core import parser
+from bot.core.errors import DomainError, NotFound
+from bot.core.model import Member, Quiet, Reply, ReplyPart, Request, Rotation
+from bot.core.ports import RotationRepository
+from bot.core.suggest import closest
+
+BOT_HANDLE = "@dienstplan"
+LIST_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a handler may use: the request, the repository and the current time."""
+
+    request: Request
+    repo: RotationRepository
+    now: datetime
+    timezone: ZoneInfo
+
+    def local_date(self, moment: datetime) -> str:
+        return moment.astimezone(self.timezone).strftime("%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    summary: str
+    usage: str
+    example: str
+    parse: Callable[[str], Any]
+    run: Callable[[Context, Any], Reply]
+
+    def usage_line(self) -> str:
+        return f"`{BOT_HANDLE} {self.name}{' ' + self.usage if self.usage else ''}`"
+
+
+def find_rotation(ctx: Context, name: str) -> Rotation:
+    rotation = ctx.repo.find(ctx.request.channel, name)
+    if rotation is not None:
+        return rotation
+    known = ctx.repo.names(ctx.request.channel)
+    hint = closest(name, known)
+    suggestion = f" Did you mean *{hint}*?" if hint else ""
+    raise NotFound(
+        f"There is no rotation *{name}* in this channel.{suggestion} "
+        f"`{BOT_HANDLE} list` shows this channel's rotations."
+    )
+
+
+def _chain(members: list[Member], duty: int | None = None) -> list[ReplyPart]:
+    parts: list[ReplyPart] = []
+    for i, member in enumerate(members):
+        if i:
+            parts.append(", ")
+        parts.append(Quiet(member))
+        if i == duty:
+            parts.append(" (on duty)")
+    return parts
+
+
+def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
+    name, members, description = args
+    existing = ctx.repo.find(ctx.request.channel, name)
+    if existing is not None:
+        raise DomainError(
+            f"A rotation named *{existing.name}* already exists in this channel. "
+            f"Pick another name, or change it with `{BOT_HANDLE} update {existing.name} "
+            "<members> <description>`."
+        )
+    rotation = ctx.repo.create(
+        channel=ctx.request.channel,
+        name=name,
+        description=description,
+        members=members,
+        created_by=ctx.request.user,
+        now=ctx.now,
+    )
+    return Reply.of(
+        f"Created rotation *{rotation.name}* with {len(members)} "
+        f"{'member' if len(members) == 1 else 'members'}: ",
+        *_chain(members),
+        f". {members[0].mention()} is on duty now.",
+    )
+
+
+def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
+    name, members, description = args
+    rotation = ctx.repo.replace(
+        find_rotation(ctx, name), members=members, description=description
+    )
+    return Reply.of(
+        f"Updated rotation *{rotation.name}*: ",
+        *_chain(members),
+        f". The duty starts over: {members[0].mention()} is on duty now.",
+    )
+
+
+def _rotate(ctx: Context, name: str) -> Reply:
+    rotation = find_rotation(ctx, name)
+    previous = ctx.repo.member_at(rotation, rotation.duty_position)
+    if rotation.member_count == 1:
+        return Reply.of(
+            f"*{rotation.name}* has a single member, so {previous.mention()} stays on duty."
+        )
+    position = (rotation.duty_position + 1) % rotation.member_count
+    ctx.repo.set_duty(rotation, position)
+    current = ctx.repo.member_at(rotation, position)
+    return Reply.of(
+        f"*{rotation.name}*: the duty passes from ", Quiet(previous), f" to {current.mention()}."
+    )
+
+
+def _who(ctx: Context, name: str) -> Reply:
+    rotation = find_rotation(ctx, name)
+    duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    return Reply.of(f"{duty.mention()} is on duty for *{rotation.name}*:\n{rotation.description}")
+
+
+def _shout(ctx: Context, name: str) -> Reply:
+    rotation = find_rotation(ctx, name)
+    duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    return Reply.of(f"{duty.mention()} is on duty for *{rotation.name}*.")
+
+
+def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
+    name, member = args
+    rotation = find_rotation(ctx, name)
+    position = ctx.repo.position_of(rotation, member.ref)
+    if position is None:
+        raise DomainError(
+            f"{member.mention()} is not a member of *{rotation.name}*, so they can't be "
+            f"assigned. `{BOT_HANDLE} about {rotation.name}` lists the members; "
+            f"`{BOT_HANDLE} update` changes them."
+        )
+    if position == rotation.duty_position:
+        return Reply.of(f"{member.mention()} is already on duty for *{rotation.name}*.")
+    previous = ctx.repo.member_at(rotation, rotation.duty_position)
+    ctx.repo.set_duty(rotation, position)
+    return Reply.of(
+        f"*{rotation.name}*: {member.mention()} is on duty now (instead of ",
+        Quiet(previous),
+        "). The next `rotate` continues from them.",
+    )
+
+
+def _about(ctx: Context, name: str) -> Reply:
+    rotation = find_rotation(ctx, name)
+    parts: list[ReplyPart] = [
+        f"*{rotation.name}*, created {ctx.local_date(rotation.created_at)} by ",
+        Quiet(Member(rotation.created_by)),
+        f"\nMembers in duty order ({rotation.member_count}):",
+    ]
+    for i, member in enumerate(ctx.repo.members(rotation)):
+        marker = "  ← on duty" if i == rotation.duty_position else ""
+        parts += [f"\n{i + 1}. ", Quiet(member), marker]
+    parts.append(f"\nDuties:\n{rotation.description}")
+    return Reply.of(*parts)
+
+
+def _delete(ctx: Context, name: str) -> Reply:
+    rotation = find_rotation(ctx, name)
+    ctx.repo.delete(rotation)
+    return Reply.of(f"Deleted rotation *{rotation.name}*.")
+
+
+def _list(ctx: Context, _: None) -> Reply:
+    rotations, total = ctx.repo.list(ctx.request.channel, LIST_LIMIT)
+    if not rotations:
+        return Reply.of(
+            "There are no rotations in this channel yet. Create one with "
+            f"{COMMANDS['create'].usage_line()}."
+        )
+    lines = [f"Rotations in this channel ({total}), newest first:"]
+    lines += [f"• *{r.name}* (created {ctx.local_date(r.created_at)})" for r in rotations]
+    if total > len(rotations):
+        lines.append(f"Showing the newest {len(rotations)} of {total}.")
+    return Reply.of("\n".join(lines))
+
+
+def help_text() -> str:
+    lines = [
+        "*dienstplan* keeps on-call rotations for this channel. Mention me with a command "
+        "(in a direct message with me, the mention is not needed):"
+    ]
+    lines += [f"• {c.usage_line()} {c.summary}" for c in COMMANDS.values()]
+    lines.append(f"`{BOT_HANDLE} help <command>` explains one command with an example.")
+    return "\n".join(lines)
+
+
+def command_help(command: Command) -> str:
+    return f"{command.usage_line()}\n{command.summary}\nExample: `{command.example}`"
+
+
+def _help(ctx: Context, topic: str) -> Reply:
+    if not topic:
+        return Reply.of(help_text())
+    command = COMMANDS.get(topic)
+    if command is None:
+        hint = closest(topic, list(COMMANDS))
+        suggestion = f" Did you mean `{hint}`?" if hint else ""
+        return Reply.of(f"There is no command `{topic}`.{suggestion}\n\n{help_text()}")
+    return Reply.of(command_help(command))
+
+
+def _no_arguments(rest: str) -> None:
+    return None
+
+
+def _name(command: str) -> Callable[[str], str]:
+    return lambda rest: parser.parse_name(command, rest)
+
+
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in [
+        Command(
+            "create",
+            "creates a rotation; the first member is on duty first.",
+            "<rotation name> <list of user mentions> <duties description>",
+            f"{BOT_HANDLE} create backend-rota @alice @bob @carol Watch alerts and deploys.",
+            lambda rest: parser.parse_name_members_description("create", rest),
+            _create,
+        ),
+        Command(
+            "rotate",
+            "hands the duty to the next member, round-robin.",
+            "<rotation name>",
+            f"{BOT_HANDLE} rotate backend-rota",
+            _name("rotate"),
+            _rotate,
+        ),
+        Command(
+            "who",
+            "shows who is on duty, with the duties description.",
+            "<rotation name>",
+            f"{BOT_HANDLE} who backend-rota",
+            _name("who"),
+            _who,
+        ),
+        Command(
+            "shout",
+            "pings who is on duty, without the description.",
+            "<rotation name>",
+            f"{BOT_HANDLE} shout backend-rota",
+            _name("shout"),
+            _shout,
+        ),
+        Command(
+            "assign",
+            "puts a member of the rotation on duty out of turn.",
+            "<rotation name> <user mention>",
+            f"{BOT_HANDLE} assign backend-rota @carol",
+            lambda rest: parser.parse_name_member("assign", rest),
+            _assign,
+        ),
+        Command(
+            "about",
+            "shows a rotation's members in order, who is on duty, and its description.",
+            "<rotation name>",
+            f"{BOT_HANDLE} about backend-rota",
+            _name("about"),
+            _about,
+        ),
+        Command(
+            "delete",
+            "deletes a rotation.",
+            "<rotation name>",
+            f"{BOT_HANDLE} delete backend-rota",
+            _name("delete"),
+            _delete,
+        ),
+        Command(
+            "update",
+            "replaces a rotation's members and description; the duty starts over "
+            "with the first member.",
+            "<rotation name> <list of user mentions> <duties description>",
+            f"{BOT_HANDLE} update backend-rota @bob @carol @dave Watch alerts, deploys and CI.",
+            lambda rest: parser.parse_name_members_description("update", rest),
+            _update,
+        ),
+        Command(
+            "list",
+            "lists this channel's rotations, newest first.",
+            "",
+            f"{BOT_HANDLE} list",
+            _no_arguments,
+            _list,
+        ),
+        Command(
+            "help",
+            "shows this help, or how to use one command.",
+            "[<command>]",
+            f"{BOT_HANDLE} help create",
+            parser.parse_topic,
+            _help,
+        ),
+    ]
+}

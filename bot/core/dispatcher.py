@@ -1,0 +1,86 @@
+"""One place that turns a request into a reply: parse, look up, run in one transaction.
+
+Domain errors become replies that say what was wrong and how to write the command; anything
+unexpected is logged with its traceback and answered with a short apology, so no message is
+ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.core.commands import COMMANDS, Command, Context, command_help, help_text
+from bot.core.errors import DomainError, UsageError
+from bot.core.model import Reply, Request
+from bot.core.parser import split_command
+from bot.core.ports import Clock, RotationRepository
+from bot.core.suggest import closest
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on my side while running that command. It was not applied."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: Reply
+    duplicate: bool = False
+    delivered: bool = False
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        repo: RotationRepository,
+        clock: Clock,
+        timezone: ZoneInfo,
+        commands: dict[str, Command] = COMMANDS,
+    ) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._timezone = timezone
+        self._commands = commands
+
+    def handle(self, request: Request, *, event_id: str | None = None) -> Outcome:
+        """Apply the request once; with an event id, a repeat returns the first outcome."""
+        now = self._clock()
+        with self._repo.transaction():
+            if event_id is not None:
+                prior = self._repo.claim_event(event_id, now)
+                if prior is not None:
+                    return Outcome(prior.reply, duplicate=True, delivered=prior.delivered)
+            reply = self._run(request, Context(request, self._repo, now, self._timezone))
+            if event_id is not None:
+                self._repo.save_reply(event_id, reply)
+        return Outcome(reply)
+
+    def mark_delivered(self, event_id: str) -> None:
+        with self._repo.transaction():
+            self._repo.mark_delivered(event_id, self._clock())
+
+    def _run(self, request: Request, ctx: Context) -> Reply:
+        invocation = split_command(request.text, request.bot_user_id)
+        if not invocation.command:
+            return Reply.of(help_text())
+        command = self._commands.get(invocation.command)
+        if command is None:
+            hint = closest(invocation.command, list(self._commands))
+            suggestion = f" Did you mean `{hint}`?" if hint else ""
+            return Reply.of(
+                f"I don't know the command `{invocation.command[:50]}`.{suggestion}\n\n"
+                + help_text()
+            )
+        try:
+            with self._repo.transaction():
+                return command.run(ctx, command.parse(invocation.rest))
+        except UsageError as error:
+            return Reply.of(f"That `{command.name}` needs fixing: {error.problem}\n"
+                            + command_help(command))
+        except DomainError as error:
+            return Reply.of(str(error))
+        except Exception:
+            log.exception("command %r failed in channel %s", command.name, request.channel)
+            return Reply.of(APOLOGY)

@@ -1,0 +1,107 @@
+"""Domain values shared by the parser, the handlers and the storage port."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class MemberKind(StrEnum):
+    USER = "user"
+    USERGROUP = "usergroup"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A rotation member: a Slack user or a user group, kept by id so renames don't matter."""
+
+    ref: str
+    kind: MemberKind = MemberKind.USER
+    label: str | None = None
+
+    def mention(self) -> str:
+        """The Slack token that pings this member."""
+        if self.kind is MemberKind.USERGROUP:
+            return f"<!subteam^{self.ref}|{self.label}>" if self.label else f"<!subteam^{self.ref}>"
+        return f"<@{self.ref}>"
+
+    def plain(self) -> str:
+        """A non-pinging fallback name when no display name can be looked up."""
+        if self.label:
+            return self.label if self.label.startswith("@") else f"@{self.label}"
+        return f"@{self.ref}"
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """A rotation's header row; members are read separately so big rotations stay cheap."""
+
+    id: int
+    channel: str
+    name: str
+    description: str
+    created_at: datetime
+    created_by: str
+    duty_position: int
+    member_count: int
+
+
+@dataclass(frozen=True)
+class Quiet:
+    """A member shown by name without notifying them (e.g. the person going off duty)."""
+
+    member: Member
+
+
+ReplyPart = str | Quiet
+NameLookup = Callable[[Member], str]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot answers: text with quiet mentions the adapter resolves to display names."""
+
+    parts: tuple[ReplyPart, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def of(cls, *parts: ReplyPart) -> Reply:
+        return cls(tuple(p for p in parts if p != ""))
+
+    def render(self, name_of: NameLookup) -> str:
+        return "".join(p if isinstance(p, str) else name_of(p.member) for p in self.parts)
+
+    def quiet_members(self) -> list[Member]:
+        return [p.member for p in self.parts if isinstance(p, Quiet)]
+
+    def to_json(self) -> str:
+        """Stored with the event id so a redelivered event can be answered without re-running."""
+        return json.dumps(
+            [
+                p if isinstance(p, str) else [p.member.ref, p.member.kind.value, p.member.label]
+                for p in self.parts
+            ]
+        )
+
+    @classmethod
+    def from_json(cls, data: str) -> Reply:
+        return cls(
+            tuple(
+                p if isinstance(p, str) else Quiet(Member(p[0], MemberKind(p[1]), p[2]))
+                for p in json.loads(data)
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Request:
+    """One command to run, from Slack, the console or the scheduler."""
+
+    text: str
+    channel: str
+    user: str
+    source: str = "slack"
+    thread_ts: str | None = None
+    bot_user_id: str | None = None
