@@ -99,9 +99,7 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
 
 def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     name, members, description = args
-    rotation = ctx.repo.replace(
-        find_rotation(ctx, name), members=members, description=description
-    )
+    rotation = ctx.repo.replace(find_rotation(ctx, name), members=members, description=description)
     return Reply.of(
         f"Updated rotation *{rotation.name}*: ",
         *_chain(members),

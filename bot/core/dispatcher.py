@@ -77,8 +77,9 @@ class Dispatcher:
             with self._repo.transaction():
                 return command.run(ctx, command.parse(invocation.rest))
         except UsageError as error:
-            return Reply.of(f"That `{command.name}` needs fixing: {error.problem}\n"
-                            + command_help(command))
+            return Reply.of(
+                f"That `{command.name}` needs fixing: {error.problem}\n" + command_help(command)
+            )
         except DomainError as error:
             return Reply.of(str(error))
         except Exception:

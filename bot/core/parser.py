@@ -23,7 +23,7 @@ _GROUP = r"<!subteam\^(?P<group>[A-Z0-9]+)(?:\|(?P<glabel>[^>]*))?>"
 MEMBER_RE = re.compile(f"{_USER}|{_GROUP}")
 _SEPARATORS = re.compile(r"[\s,;]*(?:(?:and|&amp;)\s+)?[\s,;]*", re.IGNORECASE)
 _PLAIN_AT = re.compile(r"(?<![<\w])@[\w.\-]+")
-_QUOTES = "\"'`“”„‟‘’‚‛«»‹›❝❞"
+_QUOTES = "\"'`\u201c\u201d\u201e\u201f\u2018\u2019\u201a\u201b\u00ab\u00bb\u2039\u203a\u275d\u275e"
 _TRAILING = ".,;:!?…"
 MAX_NAME_LENGTH = 80
 MAX_DESCRIPTION_LENGTH = 4000
@@ -84,8 +84,9 @@ def _check_name(command: str, raw: str) -> str:
         )
     if len(name) > MAX_NAME_LENGTH:
         raise UsageError(
-            command, f"the rotation name is {len(name)} characters long; at most "
-            f"{MAX_NAME_LENGTH} are allowed."
+            command,
+            f"the rotation name is {len(name)} characters long; at most "
+            f"{MAX_NAME_LENGTH} are allowed.",
         )
     return name
 

@@ -121,16 +121,12 @@ class PeeweeRepository:
 
     def member_at(self, rotation: Rotation, position: int) -> Member:
         return _member(
-            MemberRow.get(
-                (MemberRow.rotation == rotation.id) & (MemberRow.position == position)
-            )
+            MemberRow.get((MemberRow.rotation == rotation.id) & (MemberRow.position == position))
         )
 
     def members(self, rotation: Rotation) -> Iterator[Member]:
         query = (
-            MemberRow.select()
-            .where(MemberRow.rotation == rotation.id)
-            .order_by(MemberRow.position)
+            MemberRow.select().where(MemberRow.rotation == rotation.id).order_by(MemberRow.position)
         )
         return (_member(row) for row in query)
 

@@ -1,0 +1,140 @@
+"""Composition root: the only module that wires storage, domain, Slack and the CLI together."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from peewee import SqliteDatabase
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Config, ConfigError
+from bot.core.dispatcher import Dispatcher
+from bot.slack.bolt_app import DrainingSocketModeHandler, create_app
+from bot.slack.client import make_web_client
+from bot.slack.intake import Intake
+from bot.slack.outbound import Sender
+from bot.storage.db import migrate, open_database
+from bot.storage.repository import EVENT_RETENTION, PeeweeRepository
+
+log = logging.getLogger("dienstplan")
+
+DRAIN_SECONDS = 30.0
+MAINTENANCE_SECONDS = 3600.0
+STARTUP_ATTEMPTS = 6
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """What every front end (Slack, console, scheduler) shares."""
+
+    config: Config
+    db: SqliteDatabase
+    repo: PeeweeRepository
+    dispatcher: Dispatcher
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def build(config: Config) -> Services:
+    db = open_database(config.database)
+    migrate(db)
+    repo = PeeweeRepository(db)
+    dispatcher = Dispatcher(repo=repo, clock=utc_now, timezone=config.zone)
+    return Services(config=config, db=db, repo=repo, dispatcher=dispatcher)
+
+
+def _with_retries(what: str, call: object, variable: str, stop: threading.Event) -> object:
+    """Retry network failures at start-up (Slack may be briefly unreachable); fail on auth."""
+    delay = 1.0
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        try:
+            return call()  # type: ignore[operator]
+        except SlackApiError as error:
+            code = error.response.get("error", "unknown") if error.response else "unknown"
+            if code in {
+                "invalid_auth",
+                "not_authed",
+                "account_inactive",
+                "token_revoked",
+                "not_allowed_token_type",
+                "token_expired",
+            }:
+                raise ConfigError(
+                    f"{variable} was rejected by Slack ({code}). Check that it belongs to this "
+                    "app and was not revoked; see the README's Slack app setup."
+                ) from error
+            failure = f"{what} failed: {code}"
+        except OSError as error:
+            failure = f"{what} failed: {error}"
+        if attempt == STARTUP_ATTEMPTS or stop.wait(delay):
+            raise ConfigError(f"could not reach Slack: {failure}")
+        log.warning("%s; retrying in %.0f s", failure, delay)
+        delay = min(delay * 2, 30.0)
+    raise AssertionError("unreachable")
+
+
+class SlackBot:
+    """The long-running Slack side: connect, serve, and drain on shutdown."""
+
+    def __init__(self, services: Services, bot_token: str, app_token: str) -> None:
+        self._services = services
+        self._bot_token = bot_token
+        self._app_token = app_token
+        self._handler: DrainingSocketModeHandler | None = None
+
+    def start(self, stop: threading.Event) -> None:
+        config = self._services.config
+        client: WebClient = make_web_client(self._bot_token, config.api_url)
+        identity = _with_retries("auth.test", client.auth_test, "SLACK_BOT_TOKEN", stop)
+        intake = Intake(self._services.dispatcher, Sender(client))
+        app = create_app(client, intake)
+        self._handler = DrainingSocketModeHandler(app, self._app_token, config.api_url)
+        _with_retries("apps.connections.open", self._handler.connect, "SLACK_APP_TOKEN", stop)
+        log.info(
+            "connected to Slack as %s (%s) in %s over Socket Mode; database %s",
+            identity["user"],  # type: ignore[index]
+            identity["user_id"],  # type: ignore[index]
+            identity.get("team"),  # type: ignore[attr-defined]
+            config.database,
+        )
+
+    def stop(self) -> None:
+        if self._handler is None:
+            return
+        if not self._handler.drain(DRAIN_SECONDS):
+            log.warning("commands still running after %.0f s; stopping anyway", DRAIN_SECONDS)
+        self._handler.close()
+
+
+def run(config: Config) -> int:
+    bot_token, app_token = config.require_tokens()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    services = build(config)
+    bot = SlackBot(services, bot_token, app_token)
+    try:
+        bot.start(stop)
+        while not stop.is_set():
+            removed = services.repo.forget_events_before(utc_now() - EVENT_RETENTION)
+            if removed:
+                log.debug("forgot %d processed event ids", removed)
+            stop.wait(MAINTENANCE_SECONDS)
+        log.info("stopping: finishing the commands in flight")
+        started = time.monotonic()
+        bot.stop()
+        log.info("stopped cleanly in %.1f s", time.monotonic() - started)
+    finally:
+        services.close()
+    return 0

@@ -1,0 +1,55 @@
+"""`dienstplan console`: the dispatcher driven from a terminal, no Slack needed."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import Member, Reply, Request
+from bot.core.parser import MEMBER_RE, member_from_match
+from bot.core.text import defuse_broadcasts
+
+BANNER = (
+    "dienstplan console: type commands as you would after @dienstplan "
+    "(end a line with \\ to continue it; Ctrl-D quits)."
+)
+
+
+def render(reply: Reply) -> str:
+    """Pings as plain @names: a terminal has no mentions."""
+    text = defuse_broadcasts(reply.render(Member.plain))
+    return MEMBER_RE.sub(lambda match: member_from_match(match).plain(), text)
+
+
+def run_console(
+    dispatcher: Dispatcher,
+    *,
+    channel: str,
+    user: str,
+    stdin: TextIO,
+    stdout: TextIO,
+    interactive: bool,
+) -> int:
+    if interactive:
+        print(BANNER, file=stdout)
+    pending: list[str] = []
+    while True:
+        if interactive:
+            print("dienstplan> " if not pending else "... ", end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line:
+            break
+        line = line.rstrip("\n")
+        if line.endswith("\\"):
+            pending.append(line[:-1])
+            continue
+        text = "\n".join([*pending, line])
+        pending.clear()
+        if not text.strip():
+            continue
+        request = Request(text=text, channel=channel, user=user, source="console")
+        outcome = dispatcher.handle(request)
+        print(render(outcome.reply), file=stdout, flush=True)
+    if interactive:
+        print(file=stdout)
+    return 0

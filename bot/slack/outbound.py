@@ -1,0 +1,100 @@
+"""Posting replies: quiet mentions become display names, broadcasts are defused, errors sorted.
+
+A transient failure (rate limit or server error after the client's retries, network down)
+raises SlackDeliveryError so the envelope is not acknowledged and Slack redelivers it; a
+permanent one (bot removed from the channel, archived channel) is logged and dropped, since
+redelivery cannot fix it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.model import Member, MemberKind, Reply
+from bot.core.text import defuse_broadcasts
+from bot.slack.render import split_message
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+NAME_TTL_SECONDS = 3600.0
+
+
+class SlackDeliveryError(Exception):
+    """Posting failed in a way a later retry may fix."""
+
+
+class DisplayNames:
+    """users.info lookups with a cache, so naming someone without pinging them stays cheap."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+        self._cache: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, member: Member) -> str:
+        if member.kind is MemberKind.USERGROUP:
+            return member.plain()
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(member.ref)
+        if cached and cached[1] > now:
+            return cached[0]
+        name = self._look_up(member)
+        with self._lock:
+            self._cache[member.ref] = (name, now + NAME_TTL_SECONDS)
+        return name
+
+    def _look_up(self, member: Member) -> str:
+        try:
+            user = self._client.users_info(user=member.ref)["user"]
+        except Exception as error:  # a name is cosmetic: never fail a reply over it
+            log.warning("users.info failed for %s: %s", member.ref, error)
+            return member.plain()
+        profile = user.get("profile") or {}
+        return (
+            profile.get("display_name")
+            or profile.get("real_name")
+            or user.get("real_name")
+            or user.get("name")
+            or member.plain()
+        )
+
+
+class Sender:
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+        self.names = DisplayNames(client)
+
+    def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
+        text = defuse_broadcasts(reply.render(self.names))
+        for chunk in split_message(text):
+            self._post_chunk(channel, chunk, thread_ts)
+
+    def _post_chunk(self, channel: str, text: str, thread_ts: str | None) -> None:
+        try:
+            self._client.chat_postMessage(
+                channel=channel,
+                text=text,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as error:
+            code = error.response.get("error", "") if error.response else ""
+            if code in TRANSIENT_ERRORS or (error.response and error.response.status_code >= 500):
+                raise SlackDeliveryError(f"chat.postMessage failed: {code}") from error
+            log.error("cannot post to %s: %s (not retried)", channel, code)
+        except OSError as error:
+            raise SlackDeliveryError(f"chat.postMessage failed: {error}") from error
