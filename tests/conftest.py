@@ -1,0 +1,60 @@
+"""Shared fixtures: a real SQLite file per test, and a transcript-style `run` helper."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import Member, Request
+from bot.storage.db import migrate, open_database
+from bot.storage.repository import PeeweeRepository
+
+
+class FakeClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[PeeweeRepository]:
+    db = open_database(tmp_path / "dienstplan.db")
+    migrate(db)
+    yield PeeweeRepository(db)
+    db.close()
+
+
+@pytest.fixture
+def dispatcher(repo: PeeweeRepository, clock: FakeClock) -> Dispatcher:
+    return Dispatcher(repo=repo, clock=clock, timezone=ZoneInfo("Europe/Berlin"))
+
+
+Run = Callable[..., str]
+
+
+@pytest.fixture
+def run(dispatcher: Dispatcher) -> Run:
+    """`run("create x <@U1> duty")` -> the reply as a user would read it (quiet names as @id)."""
+
+    def _run(text: str, *, channel: str = "C1", user: str = "U0ME") -> str:
+        request = Request(text=text, channel=channel, user=user, bot_user_id="UBOT")
+        return dispatcher.handle(request).reply.render(Member.plain)
+
+    return _run

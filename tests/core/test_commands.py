@@ -1,0 +1,228 @@
+"""Every command as a transcript, on a real temporary SQLite file."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.core.commands import COMMANDS, LIST_LIMIT
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import Member, Request
+from bot.storage.repository import PeeweeRepository
+from tests.conftest import FakeClock, Run
+
+CREATE = "<@UBOT> create backend <@U1> <@U2> <@U3> Watch alerts"
+
+
+def test_create_puts_the_first_member_on_duty(run: Run) -> None:
+    assert run(CREATE) == (
+        "Created rotation *backend* with 3 members: @U1, @U2, @U3. <@U1> is on duty now."
+    )
+    assert run("<@UBOT> who backend") == "<@U1> is on duty for *backend*:\nWatch alerts"
+
+
+def test_duplicate_name_is_refused_case_insensitively(run: Run) -> None:
+    run(CREATE)
+    assert "already exists" in run("<@UBOT> create Backend <@U4> other")
+    assert "<@U1> is on duty" in run("<@UBOT> who backend")
+
+
+def test_rotations_are_per_channel(run: Run) -> None:
+    run(CREATE)
+    assert "There is no rotation *backend*" in run("<@UBOT> who backend", channel="C2")
+    assert "Created" in run(CREATE, channel="C2")
+
+
+def test_rotate_is_round_robin_and_quiet_about_who_leaves(run: Run) -> None:
+    run(CREATE)
+    assert run("<@UBOT> rotate backend") == "*backend*: the duty passes from @U1 to <@U2>."
+    assert run("<@UBOT> rotate backend") == "*backend*: the duty passes from @U2 to <@U3>."
+    assert run("<@UBOT> rotate backend") == "*backend*: the duty passes from @U3 to <@U1>."
+
+
+def test_rotate_single_member(run: Run) -> None:
+    run("<@UBOT> create solo <@U1> all of it")
+    assert "single member" in run("<@UBOT> rotate solo")
+
+
+def test_shout_omits_the_description(run: Run) -> None:
+    run(CREATE)
+    assert run("<@UBOT> shout backend") == "<@U1> is on duty for *backend*."
+
+
+def test_assign_then_rotate_continues_from_the_assignee(run: Run) -> None:
+    run(CREATE)
+    assert run("<@UBOT> assign backend <@U3>") == (
+        "*backend*: <@U3> is on duty now (instead of @U1). The next `rotate` continues from them."
+    )
+    assert run("<@UBOT> rotate backend") == "*backend*: the duty passes from @U3 to <@U1>."
+    assert "already on duty" in run("<@UBOT> assign backend <@U1>")
+
+
+def test_assign_outsider_is_refused(run: Run) -> None:
+    run(CREATE)
+    assert "<@U9> is not a member of *backend*" in run("<@UBOT> assign backend <@U9>")
+    assert run("<@UBOT> shout backend").startswith("<@U1>")
+
+
+def test_about_lists_members_in_order_with_the_duty_marked(run: Run) -> None:
+    run(CREATE)
+    run("<@UBOT> rotate backend")
+    assert run("<@UBOT> about backend") == (
+        "*backend*, created 2026-11-22 by @U0ME\n"
+        "Members in duty order (3):\n1. @U1\n2. @U2  ← on duty\n3. @U3\n"
+        "Duties:\nWatch alerts"
+    )
+
+
+def test_update_replaces_members_and_resets_duty(run: Run) -> None:
+    run(CREATE)
+    run("<@UBOT> rotate backend")
+    assert run("<@UBOT> update backend <@U4> <@U5> New duties") == (
+        "Updated rotation *backend*: @U4, @U5. The duty starts over: <@U4> is on duty now."
+    )
+    assert run("<@UBOT> who backend") == "<@U4> is on duty for *backend*:\nNew duties"
+    assert "not a member" in run("<@UBOT> assign backend <@U1>")
+
+
+def test_delete(run: Run) -> None:
+    run(CREATE)
+    assert run("<@UBOT> delete backend.") == "Deleted rotation *backend*."
+    assert "There is no rotation" in run("<@UBOT> who backend")
+    assert "Created" in run(CREATE)
+
+
+def test_list_newest_first_with_dates(run: Run, clock: FakeClock) -> None:
+    assert "no rotations in this channel yet" in run("<@UBOT> list")
+    run(CREATE)
+    clock.advance(days=2)
+    run("<@UBOT> create frontend <@U1> UI")
+    assert run("<@UBOT> list") == (
+        "Rotations in this channel (2), newest first:\n"
+        "• *frontend* (created 2026-11-24)\n"
+        "• *backend* (created 2026-11-22)"
+    )
+
+
+def test_list_says_when_it_is_capped(repo: PeeweeRepository, run: Run, clock: FakeClock) -> None:
+    with repo.transaction():
+        for i in range(LIST_LIMIT + 3):
+            repo.create(
+                channel="C1",
+                name=f"r{i}",
+                description="d",
+                members=[Member("U1")],
+                created_by="U1",
+                now=clock.now,
+            )
+    reply = run("<@UBOT> list")
+    assert f"Showing the newest {LIST_LIMIT} of {LIST_LIMIT + 3}." in reply
+    assert reply.count("• ") == LIST_LIMIT
+
+
+def test_unknown_command_gets_a_suggestion_and_the_help(run: Run) -> None:
+    reply = run("<@UBOT> rotat backend")
+    assert reply.startswith("I don't know the command `rotat`. Did you mean `rotate`?")
+    assert all(f"@dienstplan {name}" in reply for name in COMMANDS)
+
+
+def test_only_a_mention_gets_the_help(run: Run) -> None:
+    assert run("<@UBOT>").startswith("*dienstplan* keeps on-call rotations")
+
+
+def test_usage_errors_name_the_problem_and_show_usage_and_example(run: Run) -> None:
+    reply = run("<@UBOT> create backend <@U1>")
+    assert reply.startswith("That `create` needs fixing: the duties description is missing.")
+    assert "`@dienstplan create <rotation name> <list of user mentions> <duties description>`" in (
+        reply
+    )
+    assert "Example: `@dienstplan create backend-rota" in reply
+
+
+def test_misspelled_rotation_gets_a_suggestion(run: Run) -> None:
+    run(CREATE)
+    assert "Did you mean *backend*?" in run("<@UBOT> who backnd")
+
+
+def test_help_for_each_command(run: Run) -> None:
+    for name, command in COMMANDS.items():
+        reply = run(f"<@UBOT> help {name}")
+        assert command.usage_line() in reply and "Example: `@dienstplan" in reply
+    assert "Did you mean `rotate`" in run("<@UBOT> help rotat")
+
+
+def test_reminder_text_and_unicode_spaces(run: Run) -> None:
+    run(CREATE)
+    assert "passes from @U1 to <@U2>" in run("Reminder: <@UBOT|dienstplan> rotate\u00a0backend.")
+
+
+def test_names_with_spaces(run: Run) -> None:
+    assert "Created rotation *platform on call*" in run(
+        "<@UBOT> create platform on call <@U1> <@U2> duty"
+    )
+    assert "<@U1> is on duty" in run("<@UBOT> who Platform  On Call.")
+
+
+def test_broadcasts_are_stored_but_never_reposted_live(run: Run) -> None:
+    """The domain keeps what was written; every renderer defuses broadcasts (tested there)."""
+    run("<@UBOT> create x <@U1> ping <!here> and <!channel|channel>")
+    assert "<!here>" in run("<@UBOT> who x")
+
+
+def test_redelivered_event_is_applied_once(dispatcher: Dispatcher, run: Run) -> None:
+    run(CREATE)
+    request = Request(text="<@UBOT> rotate backend", channel="C1", user="U0ME", bot_user_id="UBOT")
+    first = dispatcher.handle(request, event_id="Ev1")
+    again = dispatcher.handle(request, event_id="Ev1")
+    assert not first.duplicate and again.duplicate and not again.delivered
+    assert again.reply == first.reply
+    dispatcher.mark_delivered("Ev1")
+    assert dispatcher.handle(request, event_id="Ev1").delivered
+    assert run("<@UBOT> shout backend").startswith("<@U2>")
+
+
+def test_a_failing_command_is_rolled_back_and_apologised_for(
+    dispatcher: Dispatcher, repo: PeeweeRepository, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(CREATE)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(repo, "member_at", broken)
+    request = Request(text="rotate backend", channel="C1", user="U0ME")
+    outcome = dispatcher.handle(request, event_id="Ev2")
+    monkeypatch.undo()
+    assert "went wrong on my side" in outcome.reply.render(str)
+    assert run("<@UBOT> shout backend").startswith("<@U1>")
+
+
+def test_rotate_and_assign_touch_one_row_whatever_the_size(
+    repo: PeeweeRepository, run: Run
+) -> None:
+    """A 1,000-person rotation keeps the duty on the rotation row, not a flag per member."""
+    members = " ".join(f"<@U{i:04d}>" for i in range(1000))
+    run(f"<@UBOT> create big {members} huge")
+    db = repo._db
+    statements: list[str] = []
+    original = db.execute_sql
+
+    def counting(sql: str, params: object = None, *args: object, **kwargs: object) -> object:
+        statements.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    db.execute_sql = counting  # type: ignore[method-assign]
+    try:
+        assert "passes from @U0000 to <@U0001>" in run("<@UBOT> rotate big")
+        rotate_writes = [s for s in statements if re.match(r"(UPDATE|INSERT|DELETE)", s)]
+        statements.clear()
+        assert "<@U0999> is on duty now" in run("<@UBOT> assign big <@U0999>")
+        assign_writes = [s for s in statements if re.match(r"(UPDATE|INSERT|DELETE)", s)]
+    finally:
+        db.execute_sql = original  # type: ignore[method-assign]
+    # one duty update per command (plus nothing else): independent of the member count
+    assert [s for s in rotate_writes if "rotation" in s] == [
+        s for s in rotate_writes if s.startswith('UPDATE "rotation"')
+    ]
+    assert len(rotate_writes) == 1 and len(assign_writes) == 1

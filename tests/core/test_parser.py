@@ -1,0 +1,140 @@
+"""The parser against the text Slack really sends."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.errors import UsageError
+from bot.core.model import Member, MemberKind
+from bot.core.parser import (
+    clean_name,
+    name_key,
+    parse_name,
+    parse_name_member,
+    parse_name_members_description,
+    split_command,
+)
+
+U1, U2, U3 = Member("U1"), Member("U2"), Member("U3")
+
+
+@pytest.mark.parametrize(
+    ("text", "command", "rest"),
+    [
+        ("<@UBOT> rotate backend", "rotate", "backend"),
+        ("<@UBOT|dienstplan> who backend", "who", "backend"),
+        ("Reminder: <@UBOT|dienstplan> rotate backend-rota.", "rotate", "backend-rota."),
+        ("hey <@UBOT> please", "please", ""),
+        ("<@UBOT>", "", ""),
+        ("", "", ""),
+        ("   \u00a0 ", "", ""),
+        ("<@UBOT>\u00a0who\u00a0backend", "who", "backend"),
+        ("<@UBOT>\u2007who\u202fbackend", "who", "backend"),
+        ("<@UBOT>\u200b who backend", "who", "backend"),
+        ("<@UBOT> WHO backend", "who", "backend"),
+        ("<@UBOT> help.", "help", ""),
+        ("<@UBOT> help?", "help", ""),
+        ("<@UBOT> create\nbackend <@U1> x", "create", "backend <@U1> x"),
+        ("who backend", "who", "backend"),  # a DM: no mention needed
+        ("<@UOTHER> <@UBOT> list", "list", ""),
+    ],
+)
+def test_split_command(text: str, command: str, rest: str) -> None:
+    invocation = split_command(text, "UBOT")
+    assert (invocation.command, invocation.rest) == (command, rest)
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("backend", "backend"),
+        ("backend.", "backend"),
+        ("backend!!", "backend"),
+        ("  my   rota ", "my rota"),
+        ('"my rota"', "my rota"),
+        ("\u201cmy rota\u201d.", "my rota"),
+        ("backend-rota.", "backend-rota"),
+        ("v1.2", "v1.2"),
+    ],
+)
+def test_clean_name(raw: str, name: str) -> None:
+    assert clean_name(raw) == name
+
+
+def test_names_match_case_and_space_insensitively() -> None:
+    assert name_key("Backend  Rota") == name_key("backend rota")
+
+
+def test_name_errors() -> None:
+    with pytest.raises(UsageError, match="name is missing"):
+        parse_name("who", " . ")
+    with pytest.raises(UsageError, match="not a rotation name"):
+        parse_name("who", "<#C123|general>")
+    with pytest.raises(UsageError, match="at most 80"):
+        parse_name("who", "x" * 81)
+
+
+@pytest.mark.parametrize(
+    ("rest", "name", "members", "description"),
+    [
+        ("backend <@U1> <@U2> Watch alerts", "backend", [U1, U2], "Watch alerts"),
+        ("my rota <@U1>, <@U2> and <@U3>: on call", "my rota", [U1, U2, U3], "on call"),
+        ("x <@U1|alice> duty", "x", [Member("U1", MemberKind.USER, "alice")], "duty"),
+        (
+            "x <!subteam^S1|@sre> <@U2> duty",
+            "x",
+            [Member("S1", MemberKind.USERGROUP, "@sre"), U2],
+            "duty",
+        ),
+        ("x <!subteam^S1> duty", "x", [Member("S1", MemberKind.USERGROUP)], "duty"),
+        ("x <@W1> duty", "x", [Member("W1")], "duty"),
+        (
+            "x <@U1> Line one\n• <https://runbook.example|runbook>\n*bold* `code`",
+            "x",
+            [U1],
+            "Line one\n• <https://runbook.example|runbook>\n*bold* `code`",
+        ),
+        ("x <@U1> escalate to <@U2> if stuck", "x", [U1], "escalate to <@U2> if stuck"),
+        ("x\u00a0<@U1>\u00a0<@U2>\u00a0duty", "x", [U1, U2], "duty"),
+    ],
+)
+def test_name_members_description(
+    rest: str, name: str, members: list[Member], description: str
+) -> None:
+    assert parse_name_members_description("create", rest) == (name, members, description)
+
+
+@pytest.mark.parametrize(
+    ("rest", "problem"),
+    [
+        ("", "members is missing"),
+        ("backend", "members is missing"),
+        ("backend @alice @bob duty", "`@alice` is plain text"),
+        ("<@U1> duty", "name is missing"),
+        ("backend <@U1>", "description is missing"),
+        ("backend <@U1> .", "description is missing"),
+        ("backend <@U1> <@U1> duty", "listed twice"),
+        ("backend <@U1> " + "x" * 5000, "at most 4000"),
+    ],
+)
+def test_name_members_description_errors(rest: str, problem: str) -> None:
+    with pytest.raises(UsageError, match=problem):
+        parse_name_members_description("create", rest)
+
+
+def test_name_member() -> None:
+    assert parse_name_member("assign", "my rota <@U2>.") == ("my rota", U2)
+    with pytest.raises(UsageError, match="person to assign is missing"):
+        parse_name_member("assign", "backend")
+    with pytest.raises(UsageError, match="exactly one"):
+        parse_name_member("assign", "backend <@U1> <@U2>")
+    with pytest.raises(UsageError, match="unexpected text"):
+        parse_name_member("assign", "backend <@U1> tomorrow")
+
+
+def test_huge_input_is_parsed_quickly_and_refused_clearly() -> None:
+    members = " ".join(f"<@U{i}>" for i in range(3000))
+    name, parsed, description = parse_name_members_description("create", f"big {members} d")
+    assert len(parsed) == 3000 and description == "d"
+    with pytest.raises(UsageError):
+        parse_name("who", "a" * 100_000)

@@ -1,0 +1,98 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, RedactTokens, config_path, load_config
+
+GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-abc", "SLACK_APP_TOKEN": "xapp-1-A1-def"}
+
+
+def test_defaults() -> None:
+    config = load_config(None, {})
+    assert config.api_url == "https://slack.com/api/"
+    assert config.database == Path("dienstplan.db")
+    assert (config.timezone, config.log_level) == ("UTC", "INFO")
+
+
+def test_file_then_environment_override(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[slack]\napi_url = "http://127.0.0.1:9/api"\n'
+        '[dienstplan]\ntimezone = "Europe/Berlin"\ndatabase = "/tmp/x.db"\n'
+    )
+    config = load_config(path, {"DIENSTPLAN_TIMEZONE": "America/New_York"})
+    assert config.api_url == "http://127.0.0.1:9/api/"
+    assert config.timezone == "America/New_York"
+    assert config.database == Path("/tmp/x.db")
+
+
+def test_example_config_is_valid_and_complete() -> None:
+    from bot.config import SETTINGS
+
+    example = Path(__file__).parent.parent / "config.example.toml"
+    load_config(example, {})
+    text = example.read_text()
+    for setting in SETTINGS.values():
+        assert setting.key in text and setting.env in text
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[slack]\nbot_tokn = 'x'\n", "unknown setting `slack.bot_tokn`"),
+        ("[dienstplan]\ntimezone = 5\n", "`dienstplan.timezone` must be a string"),
+        ("[dienstplan\n", "not valid TOML"),
+        ("[dienstplan]\ntimezone = 'Mars/Base'\n", "unknown time zone `Mars/Base`"),
+        ("[dienstplan]\nlog_level = 'chatty'\n", "DIENSTPLAN_LOG_LEVEL"),
+        ("[slack]\napi_url = 'slack.com'\n", "SLACK_API_URL"),
+    ],
+)
+def test_bad_files_name_the_key(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path, {})
+
+
+def test_missing_file() -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(Path("/nonexistent/c.toml"), {})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "SLACK_BOT_TOKEN is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN is not set"),
+        ({**GOOD, "SLACK_BOT_TOKEN": "xapp-secret-1"}, "SLACK_BOT_TOKEN is malformed"),
+        ({**GOOD, "SLACK_APP_TOKEN": "xapp-1 secret"}, "SLACK_APP_TOKEN is malformed"),
+    ],
+)
+def test_token_errors_name_the_variable_and_hide_the_value(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message) as error:
+        load_config(None, env).require_tokens()
+    assert "secret" not in str(error.value)
+
+
+def test_config_repr_hides_tokens() -> None:
+    assert "xoxb" not in repr(load_config(None, GOOD))
+    assert load_config(None, GOOD).require_tokens() == ("xoxb-1-abc", "xapp-1-A1-def")
+
+
+def test_config_path_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert config_path(None, {}) is None
+    (tmp_path / "config.toml").write_text("")
+    assert config_path(None, {}) == Path("config.toml")
+    assert config_path(None, {"DIENSTPLAN_CONFIG": "/a.toml"}) == Path("/a.toml")
+    assert config_path("/b.toml", {"DIENSTPLAN_CONFIG": "/a.toml"}) == Path("/b.toml")
+
+
+def test_log_lines_never_carry_tokens() -> None:
+    import logging
+
+    record = logging.LogRecord("x", logging.INFO, "f", 1, "token %s used", ("xoxb-123-abc",), None)
+    RedactTokens().filter(record)
+    assert "xoxb" not in record.getMessage()
