@@ -6,8 +6,10 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from peewee import SqliteDatabase
 from slack_sdk import WebClient
@@ -15,14 +17,16 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Config, ConfigError
 from bot.core.dispatcher import Dispatcher
-from bot.slack.bolt_app import DrainingSocketModeHandler, create_app
+from bot.slack.bolt_app import create_app
 from bot.slack.client import make_web_client
 from bot.slack.intake import Intake
 from bot.slack.outbound import Sender
+from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import EVENT_RETENTION, PeeweeRepository
 
 log = logging.getLogger("dienstplan")
+T = TypeVar("T")
 
 DRAIN_SECONDS = 30.0
 MAINTENANCE_SECONDS = 3600.0
@@ -54,22 +58,18 @@ def build(config: Config) -> Services:
     return Services(config=config, db=db, repo=repo, dispatcher=dispatcher)
 
 
-def _with_retries(what: str, call: object, variable: str, stop: threading.Event) -> object:
+def _with_retries(what: str, call: Callable[[], T], variable: str, stop: threading.Event) -> T:
     """Retry network failures at start-up (Slack may be briefly unreachable); fail on auth."""
     delay = 1.0
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
         try:
-            return call()  # type: ignore[operator]
-        except SlackApiError as error:
-            code = error.response.get("error", "unknown") if error.response else "unknown"
-            if code in {
-                "invalid_auth",
-                "not_authed",
-                "account_inactive",
-                "token_revoked",
-                "not_allowed_token_type",
-                "token_expired",
-            }:
+            return call()
+        except (SlackApiError, SocketModeError) as error:
+            if isinstance(error, SocketModeError):
+                code = str(error)
+            else:
+                code = error.response.get("error", "unknown") if error.response else "unknown"
+            if code in FATAL_AUTH_ERRORS:
                 raise ConfigError(
                     f"{variable} was rejected by Slack ({code}). Check that it belongs to this "
                     "app and was not revoked; see the README's Slack app setup."
@@ -91,7 +91,7 @@ class SlackBot:
         self._services = services
         self._bot_token = bot_token
         self._app_token = app_token
-        self._handler: DrainingSocketModeHandler | None = None
+        self._socket: SocketModeClient | None = None
 
     def start(self, stop: threading.Event) -> None:
         config = self._services.config
@@ -99,22 +99,19 @@ class SlackBot:
         identity = _with_retries("auth.test", client.auth_test, "SLACK_BOT_TOKEN", stop)
         intake = Intake(self._services.dispatcher, Sender(client))
         app = create_app(client, intake)
-        self._handler = DrainingSocketModeHandler(app, self._app_token, config.api_url)
-        _with_retries("apps.connections.open", self._handler.connect, "SLACK_APP_TOKEN", stop)
+        self._socket = SocketModeClient(app, app_token=self._app_token, api_url=config.api_url)
+        _with_retries("apps.connections.open", self._socket.start, "SLACK_APP_TOKEN", stop)
         log.info(
             "connected to Slack as %s (%s) in %s over Socket Mode; database %s",
-            identity["user"],  # type: ignore[index]
-            identity["user_id"],  # type: ignore[index]
-            identity.get("team"),  # type: ignore[attr-defined]
+            identity["user"],
+            identity["user_id"],
+            identity.get("team"),
             config.database,
         )
 
     def stop(self) -> None:
-        if self._handler is None:
-            return
-        if not self._handler.drain(DRAIN_SECONDS):
+        if self._socket is not None and not self._socket.stop(DRAIN_SECONDS):
             log.warning("commands still running after %.0f s; stopping anyway", DRAIN_SECONDS)
-        self._handler.close()
 
 
 def run(config: Config) -> int:

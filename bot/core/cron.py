@@ -82,6 +82,9 @@ _MACROS = {
     "@hourly": "0 * * * *",
 }
 
+# Quartz-only tokens (`?`, `L`, `LW`, `L-3`, `15W`, `5L`, `MON#2`), worth a hint when refused.
+_QUARTZ = re.compile(r"^(\?|L(W|-\d+)?|\d+[LW]|\w+#\d+)$", re.IGNORECASE)
+
 _WEEKDAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_FULL = (
@@ -217,7 +220,7 @@ def _number(spec_field: _Field, token: str, item: str, whole: str) -> int:
         if spec_field.names is not None:
             what += f" or a {spec_field.name_hint}"
         hint = ""
-        if any(ch in token for ch in "?#LW") and token:
+        if _QUARTZ.match(token):
             hint = "; `?`, `L`, `W` and `#` are Quartz syntax, which cron does not support"
         raise CronError(f"{spec_field.name} `{token}` is not {what}{context}{hint}")
     if not spec_field.low <= value <= spec_field.high:
@@ -315,16 +318,18 @@ def parse(text: str) -> CronSpec:
         fields_text = tokens
 
     minute, hour, dom, month, dow = fields_text
-    weekdays = tuple(sorted({d % 7 for d in _parse_field(_FIELDS[4], dow)}))
+    # Left to right, so the error names the first bad field.
+    pairs = zip(_FIELDS, fields_text, strict=True)
+    values = [_parse_field(spec_field, text) for spec_field, text in pairs]
     spec = CronSpec(
         expression=expression,
         timezone=timezone,
         fields=(minute, hour, dom, month, dow),
-        minutes=_parse_field(_FIELDS[0], minute),
-        hours=_parse_field(_FIELDS[1], hour),
-        days=_parse_field(_FIELDS[2], dom),
-        months=_parse_field(_FIELDS[3], month),
-        weekdays=weekdays,
+        minutes=values[0],
+        hours=values[1],
+        days=values[2],
+        months=values[3],
+        weekdays=tuple(sorted({day % 7 for day in values[4]})),  # 7 is Sunday too
         minute_star=minute.startswith("*"),
         hour_star=hour.startswith("*"),
         dom_star=dom.startswith("*"),
@@ -471,6 +476,13 @@ def _aware_utc(after: datetime) -> datetime:
 
 def _next_instant(spec: CronSpec, zone: ZoneInfo, after: datetime) -> datetime:
     """First run strictly after the naive UTC instant ``after``, as naive UTC."""
+    try:
+        return _search(spec, zone, after)
+    except OverflowError as exc:  # only near datetime.max/min
+        raise CronError(f"`{spec.expression}` has no run before the year 9999") from exc
+
+
+def _search(spec: CronSpec, zone: ZoneInfo, after: datetime) -> datetime:
     local = after.replace(tzinfo=UTC).astimezone(zone)
     wall = local.replace(tzinfo=None, fold=0)
     start = wall.replace(second=0, microsecond=0) + _MINUTE

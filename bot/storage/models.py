@@ -1,6 +1,7 @@
 """The live peewee models (migrations keep their own frozen copies)."""
 
 from peewee import (
+    AutoField,
     CharField,
     DateTimeField,
     ForeignKeyField,
@@ -18,6 +19,7 @@ class BaseModel(Model):
 
 
 class RotationRow(BaseModel):
+    id = AutoField()
     channel = CharField()
     name = CharField()
     name_key = CharField()

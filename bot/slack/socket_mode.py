@@ -1,0 +1,207 @@
+"""Socket Mode transport: one reader thread on websocket-client's blocking WebSocket.
+
+Why not slack_sdk's clients: the built-in one lost events on backlogs (recursive frame
+parser) and needed up to a minute to reconnect after a TCP drop; the websocket-client one
+opens two sessions at start-up, waits 0.5 s before reading from every new connection, never
+notices a silently dead connection, and takes 10 s to stop. This transport reconnects as soon
+as a read fails, pings to detect dead peers, stops at once, and leaves envelopes that arrive
+during shutdown unacknowledged so that Slack redelivers them to the next process.
+
+Envelopes are handed to bolt's `App.dispatch` on a thread pool; the ack is sent only after the
+listener returned, i.e. after the command was committed and answered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import websocket
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode.internals import run_bolt_app
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.request import SocketModeRequest
+from websocket import ABNF, WebSocketException, WebSocketTimeoutException
+
+log = logging.getLogger(__name__)
+
+FATAL_AUTH_ERRORS = {
+    "invalid_auth",
+    "not_authed",
+    "not_allowed_token_type",
+    "token_revoked",
+    "account_inactive",
+    "token_expired",
+}
+
+
+class SocketModeError(Exception):
+    """Connecting is impossible until someone fixes the app token."""
+
+
+class SocketModeClient:
+    def __init__(
+        self,
+        app: App,
+        *,
+        app_token: str,
+        api_url: str,
+        workers: int = 8,
+        ping_interval: float = 10.0,
+        ping_timeout: float = 10.0,
+    ) -> None:
+        self._app = app
+        self._app_token = app_token
+        self._web = WebClient(base_url=api_url, timeout=15)
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envelope")
+        self._stop = threading.Event()
+        self._ws: websocket.WebSocket | None = None
+        self._send_lock = threading.Lock()
+        self._reader: threading.Thread | None = None
+        self._in_flight = 0
+        self._accepting = True
+        self._idle = threading.Condition()
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        """Connect once in the caller's thread, so a bad token fails start-up loudly."""
+        self._ws = self._connect()
+        self._reader = threading.Thread(target=self._read_forever, name="socket-mode", daemon=True)
+        self._reader.start()
+
+    def stop(self, drain_timeout: float) -> bool:
+        """Stop taking envelopes, finish the running ones, then close. False on time-out."""
+        with self._idle:
+            self._accepting = False
+            drained = self._idle.wait_for(lambda: self._in_flight == 0, drain_timeout)
+        self._stop.set()
+        self._close(self._ws)
+        if self._reader is not None:
+            self._reader.join(5)
+        self._pool.shutdown(wait=drained, cancel_futures=True)
+        return drained
+
+    # ---------------------------------------------------------------- connection
+    def _connect(self) -> websocket.WebSocket:
+        try:
+            url = self._web.apps_connections_open(app_token=self._app_token)["url"]
+        except SlackApiError as error:
+            code = error.response.get("error", "") if error.response else ""
+            if code in FATAL_AUTH_ERRORS:
+                raise SocketModeError(code) from error
+            raise
+        ws = websocket.create_connection(url, timeout=self._ping_interval, enable_multithread=True)
+        log.info("Socket Mode connection open")
+        return ws
+
+    def _reconnect(self) -> websocket.WebSocket | None:
+        delay = 0.0
+        while not self._stop.wait(delay):
+            try:
+                return self._connect()
+            except SocketModeError as error:
+                log.error("Slack refuses the app token (%s); still retrying", error)
+            except Exception as error:
+                log.warning("Socket Mode reconnect failed: %s", error)
+            delay = min(max(delay * 2, 1.0), 30.0) * random.uniform(0.8, 1.2)
+        return None
+
+    @staticmethod
+    def _close(ws: websocket.WebSocket | None) -> None:
+        if ws is None:
+            return
+        try:
+            ws.close(timeout=1)
+        except Exception:  # the peer may be gone already; closing is best effort
+            ws.shutdown()
+
+    def _read_forever(self) -> None:
+        while not self._stop.is_set():
+            ws = self._ws
+            if ws is not None:
+                reason = self._read(ws)
+                self._close(ws)
+                if self._stop.is_set():
+                    return
+                log.info("Socket Mode connection ended (%s); reconnecting", reason)
+            self._ws = self._reconnect()
+
+    def _read(self, ws: websocket.WebSocket) -> str:
+        """Read frames until the connection ends; returns why it ended."""
+        awaiting_pong = False
+        while not self._stop.is_set():
+            try:
+                opcode, data = ws.recv_data(control_frame=True)
+            except WebSocketTimeoutException:
+                if awaiting_pong:
+                    return f"no pong within {self._ping_timeout:.0f} s"
+                try:
+                    ws.ping()
+                except (OSError, WebSocketException) as error:
+                    return f"ping failed: {error}"
+                ws.settimeout(self._ping_timeout)
+                awaiting_pong = True
+                continue
+            except (OSError, WebSocketException) as error:
+                return f"read failed: {error or type(error).__name__}"
+            if awaiting_pong:
+                ws.settimeout(self._ping_interval)
+                awaiting_pong = False
+            if opcode == ABNF.OPCODE_CLOSE:
+                return "closed by Slack"
+            if opcode != ABNF.OPCODE_TEXT:
+                continue
+            message = json.loads(data)
+            kind = message.get("type")
+            if kind == "disconnect":
+                return f"Slack asked to reconnect ({message.get('reason')})"
+            if kind == "hello":
+                log.debug("hello: %s connections", message.get("num_connections"))
+            elif message.get("envelope_id"):
+                self._submit(ws, message)
+        return "stopping"
+
+    # ---------------------------------------------------------------- envelopes
+    def _submit(self, ws: websocket.WebSocket, message: dict[str, Any]) -> None:
+        with self._idle:
+            if not self._accepting:
+                return  # left unacknowledged: Slack redelivers it after the restart
+            self._in_flight += 1
+        self._pool.submit(self._handle, ws, message)
+
+    def _handle(self, ws: websocket.WebSocket, message: dict[str, Any]) -> None:
+        try:
+            request = SocketModeRequest.from_dict(message)
+            if request is None:
+                return
+            response = run_bolt_app(self._app, request)
+            if response.status != 200:
+                log.warning(
+                    "envelope %s not acknowledged (status %s); Slack will redeliver it",
+                    request.envelope_id,
+                    response.status,
+                )
+                return
+            ack: dict[str, Any] = {"envelope_id": request.envelope_id}
+            if response.body:
+                content_type = response.headers.get("content-type", [""])[0]
+                ack["payload"] = (
+                    json.loads(response.body)
+                    if content_type.startswith("application/json")
+                    else {"text": response.body}
+                )
+            with self._send_lock:
+                ws.send(json.dumps(ack))
+        except Exception:
+            log.exception("envelope %s failed; Slack will redeliver it", message.get("envelope_id"))
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()

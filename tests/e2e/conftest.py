@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import BotProcess, Conversation
+from tests.emulator import SlackEmulator
+
+
+@pytest.fixture
+def emu() -> Iterator[SlackEmulator]:
+    with SlackEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def bot(emu: SlackEmulator, tmp_path: Path) -> Iterator[BotProcess]:
+    process = BotProcess(emu, tmp_path).start()
+    yield process
+    if process.process and process.process.poll() is None:
+        process.stop()
+
+
+@pytest.fixture
+def chat(emu: SlackEmulator, bot: BotProcess) -> Conversation:
+    return Conversation(emu)

@@ -1,0 +1,86 @@
+"""Every command through the real `dienstplan run` process, over Socket Mode and the Web API."""
+
+from __future__ import annotations
+
+from tests.e2e.harness import Conversation
+from tests.emulator import SlackEmulator
+
+CREATE = "create backend <@U0ALICE> <@U0BOB> <@U0CAROL> Watch alerts\n• <https://runbook|runbook>"
+
+
+def test_full_rotation_lifecycle(chat: Conversation) -> None:
+    assert chat.say(CREATE) == (
+        "Created rotation *backend* with 3 members: alice, bob, carol. "
+        "<@U0ALICE> is on duty now."
+    )
+    assert chat.say("who backend") == (
+        "<@U0ALICE> is on duty for *backend*:\nWatch alerts\n• <https://runbook|runbook>"
+    )
+    assert chat.say("shout backend") == "<@U0ALICE> is on duty for *backend*."
+    # the person going off duty is named, not pinged
+    assert chat.say("rotate backend") == "*backend*: the duty passes from alice to <@U0BOB>."
+    assert chat.say("assign backend <@U0ALICE>") == (
+        "*backend*: <@U0ALICE> is on duty now (instead of bob). "
+        "The next `rotate` continues from them."
+    )
+    about = chat.say("about backend")
+    assert about.startswith("*backend*, created ")
+    assert "1. alice  ← on duty\n2. bob\n3. carol" in about
+    assert chat.say("update backend <@U0DAVE> <@U0ERIN> New duties") == (
+        "Updated rotation *backend*: dave, erin. The duty starts over: <@U0DAVE> is on duty now."
+    )
+    assert chat.say("list").startswith("Rotations in this channel (1), newest first:\n• *backend*")
+    assert chat.say("delete backend") == "Deleted rotation *backend*."
+    assert "no rotations in this channel yet" in chat.say("list")
+
+
+def test_help_unknown_and_bad_arguments(chat: Conversation) -> None:
+    assert chat.say("help").startswith("*dienstplan* keeps on-call rotations")
+    assert chat.say("").startswith("*dienstplan* keeps on-call rotations")
+    assert chat.say("rotat backend").startswith("I don't know the command `rotat`. Did you mean")
+    reply = chat.say("create backend <@U0ALICE>")
+    assert "the duties description is missing" in reply and "Example:" in reply
+    assert "There is no rotation *nope*" in chat.say("who nope")
+
+
+def test_channels_are_separate(chat: Conversation) -> None:
+    chat.say(CREATE, channel="C1")
+    assert "There is no rotation" in chat.say("who backend", channel="C2")
+
+
+def test_reply_goes_to_the_thread(chat: Conversation, emu: SlackEmulator) -> None:
+    envelope, before = chat.send("help", channel="C1", thread_ts="1700000000.000100")
+    post = chat.reply_to(envelope, before, channel="C1")
+    assert post.params["thread_ts"] == "1700000000.000100"
+    envelope, before = chat.send("help", channel="C1")
+    assert "thread_ts" not in chat.reply_to(envelope, before, channel="C1").params
+
+
+def test_reminder_text_and_odd_spaces(chat: Conversation, emu: SlackEmulator) -> None:
+    chat.say(CREATE)
+    before = len(emu.posts("C0CHAN"))
+    envelope = emu.mention("Reminder: <@UBOT|dienstplan> rotate\u00a0backend.", channel="C0CHAN")
+    post = chat.reply_to(envelope, before, channel="C0CHAN")
+    assert post.params["text"] == "*backend*: the duty passes from alice to <@U0BOB>."
+
+
+def test_direct_message_without_mention(chat: Conversation, emu: SlackEmulator) -> None:
+    envelope = emu.dm("help", user="U0ALICE")
+    emu.wait_for_ack(envelope)
+    post = emu.wait_for_posts(1, channel="D0ALICE")[0]
+    assert post.params["text"].startswith("*dienstplan* keeps on-call rotations")
+
+
+def test_broadcasts_are_never_reposted(chat: Conversation) -> None:
+    chat.say("create x <@U0ALICE> ping <!here> and <!channel> and <!everyone|everyone>")
+    reply = chat.say("who x")
+    assert "<!here>" not in reply and "<!channel>" not in reply and "<!everyone" not in reply
+    assert "@\u200bhere" in reply
+
+
+def test_every_envelope_is_acknowledged_once_answered(
+    chat: Conversation, emu: SlackEmulator
+) -> None:
+    chat.say(CREATE)
+    for envelope in emu.envelopes:
+        assert emu.is_acked(envelope)
