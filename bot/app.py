@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from peewee import SqliteDatabase
+from playhouse.pool import PooledSqliteDatabase
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -42,12 +42,12 @@ class Services:
     """What every front end (Slack, console, scheduler) shares."""
 
     config: Config
-    db: SqliteDatabase
+    db: PooledSqliteDatabase
     repo: PeeweeRepository
     dispatcher: Dispatcher
 
     def close(self) -> None:
-        self.db.close()
+        self.db.close_all()
 
 
 def build(config: Config) -> Services:

@@ -38,7 +38,7 @@ def repo(tmp_path: Path) -> Iterator[PeeweeRepository]:
     db = open_database(tmp_path / "dienstplan.db")
     migrate(db)
     yield PeeweeRepository(db)
-    db.close()
+    db.close_all()
 
 
 @pytest.fixture

@@ -45,16 +45,20 @@ class Dispatcher:
         self._commands = commands
 
     def handle(self, request: Request, *, event_id: str | None = None) -> Outcome:
-        """Apply the request once; with an event id, a repeat returns the first outcome."""
+        """Apply the request once; with an event id, a repeat returns the first outcome.
+
+        The transaction takes the write lock first (BEGIN IMMEDIATE), so checking for the
+        event and recording it cannot race with another worker or process.
+        """
         now = self._clock()
         with self._repo.transaction():
             if event_id is not None:
-                prior = self._repo.claim_event(event_id, now)
+                prior = self._repo.prior_event(event_id)
                 if prior is not None:
                     return Outcome(prior.reply, duplicate=True, delivered=prior.delivered)
             reply = self._run(request, Context(request, self._repo, now, self._timezone))
             if event_id is not None:
-                self._repo.save_reply(event_id, reply)
+                self._repo.record_event(event_id, now, reply)
         return Outcome(reply)
 
     def mark_delivered(self, event_id: str) -> None:

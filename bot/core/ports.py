@@ -56,9 +56,10 @@ class RotationRepository(Protocol):
 
     def set_duty(self, rotation: Rotation, position: int) -> None: ...
 
-    def claim_event(self, event_id: str, now: datetime) -> PriorEvent | None:
-        """Record the event as seen; return what happened the first time if it was seen before."""
+    def prior_event(self, event_id: str) -> PriorEvent | None:
+        """What happened the first time this event was applied, if it was."""
 
-    def save_reply(self, event_id: str, reply: Reply) -> None: ...
+    def record_event(self, event_id: str, now: datetime, reply: Reply) -> None:
+        """Remember the event as applied, in the same transaction as its effect."""
 
     def mark_delivered(self, event_id: str, now: datetime) -> None: ...

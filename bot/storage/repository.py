@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
+from sqlite3 import Cursor
+from typing import Any
 
-from peewee import SqliteDatabase, fn
+from peewee import Query, SqliteDatabase, fn
 
 from bot.core.model import Member, MemberKind, Reply, Rotation
 from bot.core.parser import name_key
@@ -16,12 +19,64 @@ from bot.storage.models import MemberRow, ProcessedEventRow, RotationRow
 _INSERT_BATCH = 200  # well below SQLite's bound-parameter limit with 5 columns per row
 
 
+class _Compiled:
+    """A query peewee renders once; later runs bind new parameters to the same SQL.
+
+    Building SQL is ~60% of a command's CPU in peewee, so the per-message path (find the
+    rotation, read the duty, log the event) skips it. Parameters follow the order in which
+    the builder's placeholder values appear.
+    """
+
+    def __init__(self, build: Callable[[], Query]) -> None:
+        self._build = build
+        self._sql: str | None = None
+
+    def run(self, db: SqliteDatabase, *params: object) -> Cursor:
+        if self._sql is None:
+            self._sql = self._build().sql()[0]
+        return db.execute_sql(self._sql, params)
+
+
+_FIND = _Compiled(
+    lambda: RotationRow.select().where((RotationRow.channel == "") & (RotationRow.name_key == ""))
+)
+_MEMBER_AT = _Compiled(
+    lambda: MemberRow.select(MemberRow.ref, MemberRow.kind, MemberRow.label).where(
+        (MemberRow.rotation == 0) & (MemberRow.position == 0)
+    )
+)
+_SET_DUTY = _Compiled(lambda: RotationRow.update(duty_position=0).where(RotationRow.id == 0))
+_PRIOR_EVENT = _Compiled(
+    lambda: ProcessedEventRow.select(ProcessedEventRow.reply, ProcessedEventRow.delivered_at).where(
+        ProcessedEventRow.event_id == ""
+    )
+)
+_RECORD_EVENT = _Compiled(lambda: ProcessedEventRow.insert(event_id="", received_at="", reply=""))
+_MARK_DELIVERED = _Compiled(
+    lambda: ProcessedEventRow.update(delivered_at="").where(ProcessedEventRow.event_id == "")
+)
+
+
 def to_db(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def from_db(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC)
+
+
+def _rotation_from_tuple(row: tuple[Any, ...]) -> Rotation:
+    id_, channel, name, _key, description, created_at, created_by, duty, count = row
+    return Rotation(
+        id=id_,
+        channel=channel,
+        name=name,
+        description=description,
+        created_at=from_db(RotationRow.created_at.python_value(created_at)),
+        created_by=created_by,
+        duty_position=duty,
+        member_count=count,
+    )
 
 
 def _rotation(row: RotationRow) -> Rotation:
@@ -44,20 +99,22 @@ def _member(row: MemberRow) -> Member:
 class PeeweeRepository:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
+        # SQLite allows one writer; its busy handler waits by sleeping (1, 2, 5, 10 ms...),
+        # which wrecks throughput when this process's own workers contend. Threads queue
+        # here instead; busy_timeout still arbitrates between processes.
+        self._writer = threading.RLock()
 
     @contextmanager
     def _unit(self) -> Iterator[None]:
-        with self._db.connection_context(), self._db.atomic():
+        with self._writer, self._db.connection_context(), self._db.atomic():
             yield
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._unit()
 
     def find(self, channel: str, name: str) -> Rotation | None:
-        row = RotationRow.get_or_none(
-            (RotationRow.channel == channel) & (RotationRow.name_key == name_key(name))
-        )
-        return _rotation(row) if row else None
+        row = _FIND.run(self._db, channel, name_key(name)).fetchone()
+        return _rotation_from_tuple(row) if row else None
 
     def names(self, channel: str) -> list[str]:
         query = RotationRow.select(RotationRow.name).where(RotationRow.channel == channel)
@@ -120,9 +177,8 @@ class PeeweeRepository:
         return [_rotation(r) for r in rows], total
 
     def member_at(self, rotation: Rotation, position: int) -> Member:
-        return _member(
-            MemberRow.get((MemberRow.rotation == rotation.id) & (MemberRow.position == position))
-        )
+        ref, kind, label = _MEMBER_AT.run(self._db, rotation.id, position).fetchone()
+        return Member(ref, MemberKind(kind), label)
 
     def members(self, rotation: Rotation) -> Iterator[Member]:
         query = (
@@ -139,27 +195,20 @@ class PeeweeRepository:
         return position
 
     def set_duty(self, rotation: Rotation, position: int) -> None:
-        RotationRow.update(duty_position=position).where(RotationRow.id == rotation.id).execute()
+        _SET_DUTY.run(self._db, position, rotation.id)
 
-    def claim_event(self, event_id: str, now: datetime) -> PriorEvent | None:
-        insert = ProcessedEventRow.insert(
-            event_id=event_id, received_at=to_db(now)
-        ).on_conflict_ignore()
-        if self._db.execute(insert).rowcount == 1:
+    def prior_event(self, event_id: str) -> PriorEvent | None:
+        row = _PRIOR_EVENT.run(self._db, event_id).fetchone()
+        if row is None:
             return None
-        row = ProcessedEventRow.get_by_id(event_id)
-        reply = Reply.from_json(row.reply) if row.reply else Reply()
-        return PriorEvent(reply=reply, delivered=row.delivered_at is not None)
+        reply, delivered_at = row
+        return PriorEvent(reply=Reply.from_json(reply), delivered=delivered_at is not None)
 
-    def save_reply(self, event_id: str, reply: Reply) -> None:
-        ProcessedEventRow.update(reply=reply.to_json()).where(
-            ProcessedEventRow.event_id == event_id
-        ).execute()
+    def record_event(self, event_id: str, now: datetime, reply: Reply) -> None:
+        _RECORD_EVENT.run(self._db, event_id, to_db(now), reply.to_json())
 
     def mark_delivered(self, event_id: str, now: datetime) -> None:
-        ProcessedEventRow.update(delivered_at=to_db(now)).where(
-            ProcessedEventRow.event_id == event_id
-        ).execute()
+        _MARK_DELIVERED.run(self._db, to_db(now), event_id)
 
     def forget_events_before(self, cutoff: datetime) -> int:
         """Slack stops redelivering after minutes; a day of ids is plenty."""

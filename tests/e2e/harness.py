@@ -83,21 +83,34 @@ class Conversation:
         self.emu = emu
 
     def send(
-        self, text: str, *, channel: str = "C0CHAN", user: str = "U0ALICE",
+        self,
+        text: str,
+        *,
+        channel: str = "C0CHAN",
+        user: str = "U0ALICE",
         thread_ts: str | None = None,
     ) -> tuple[Envelope, int]:
         before = len(self.emu.posts(channel))
-        envelope = self.emu.mention(f"<@{self.emu.bot_user_id}> {text}", channel=channel,
-                                    user=user, thread_ts=thread_ts)
+        envelope = self.emu.mention(
+            f"<@{self.emu.bot_user_id}> {text}", channel=channel, user=user, thread_ts=thread_ts
+        )
         return envelope, before
 
     def say(
-        self, text: str, *, channel: str = "C0CHAN", user: str = "U0ALICE",
-        thread_ts: str | None = None, timeout: float = 10.0,
+        self,
+        text: str,
+        *,
+        channel: str = "C0CHAN",
+        user: str = "U0ALICE",
+        thread_ts: str | None = None,
+        timeout: float = 10.0,
     ) -> str:
         """Mention the bot; return the text of its reply once the envelope is acknowledged."""
-        return self.reply_to(*self.send(text, channel=channel, user=user, thread_ts=thread_ts),
-                             channel=channel, timeout=timeout).params["text"]
+        return self.reply_to(
+            *self.send(text, channel=channel, user=user, thread_ts=thread_ts),
+            channel=channel,
+            timeout=timeout,
+        ).params["text"]
 
     def reply_to(
         self, envelope: Envelope, before: int, *, channel: str, timeout: float = 10.0

@@ -10,8 +10,7 @@ CREATE = "create backend <@U0ALICE> <@U0BOB> <@U0CAROL> Watch alerts\n• <https
 
 def test_full_rotation_lifecycle(chat: Conversation) -> None:
     assert chat.say(CREATE) == (
-        "Created rotation *backend* with 3 members: alice, bob, carol. "
-        "<@U0ALICE> is on duty now."
+        "Created rotation *backend* with 3 members: alice, bob, carol. <@U0ALICE> is on duty now."
     )
     assert chat.say("who backend") == (
         "<@U0ALICE> is on duty for *backend*:\nWatch alerts\n• <https://runbook|runbook>"

@@ -39,8 +39,13 @@ def test_failed_reply_is_not_acked_and_the_redelivery_answers_once(
     chat.say(CREATE)
     emu.fail_next("chat.postMessage", status=503, count=3)  # beats the client's 2 retries
     envelope, before = chat.send("rotate backend")
-    emu.wait_for_call("chat.postMessage", lambda c: c.status == 503 and len(
-        [x for x in emu.calls_to("chat.postMessage") if x.status == 503]) == 3)
+    emu.wait_for_call(
+        "chat.postMessage",
+        lambda c: (
+            c.status == 503
+            and len([x for x in emu.calls_to("chat.postMessage") if x.status == 503]) == 3
+        ),
+    )
     time.sleep(0.3)
     assert not emu.is_acked(envelope)
     again = emu.redeliver(envelope)

@@ -1,0 +1,100 @@
+"""The peewee repository on real SQLite files: schema, durability, concurrency."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.core.model import Member, MemberKind, Reply
+from bot.storage.db import migrate, open_database
+from bot.storage.repository import PeeweeRepository
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+def _open(path: Path) -> PeeweeRepository:
+    db = open_database(path)
+    migrate(db)
+    return PeeweeRepository(db)
+
+
+def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "a.db")
+    assert migrate(db) == ["0001_initial"]
+    assert migrate(db) == []
+    with db.connection_context():
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 10_000
+
+
+def test_state_survives_reopening(tmp_path: Path) -> None:
+    repo = _open(tmp_path / "a.db")
+    members = [Member("U1"), Member("S1", MemberKind.USERGROUP, "@sre")]
+    with repo.transaction():
+        rotation = repo.create(
+            channel="C1",
+            name="Backend",
+            description="d\nline 2",
+            members=members,
+            created_by="U9",
+            now=NOW,
+        )
+        repo.set_duty(rotation, 1)
+    repo._db.close_all()
+    again = _open(tmp_path / "a.db")
+    with again.transaction():
+        found = again.find("C1", "backend")
+        assert found is not None
+        assert (found.name, found.duty_position, found.created_at) == ("Backend", 1, NOW)
+        assert list(again.members(found)) == members
+        assert again.find("C2", "backend") is None
+
+
+def test_delete_cascades_to_members(tmp_path: Path) -> None:
+    repo = _open(tmp_path / "a.db")
+    with repo.transaction():
+        rotation = repo.create(
+            channel="C1",
+            name="x",
+            description="d",
+            members=[Member("U1")],
+            created_by="U9",
+            now=NOW,
+        )
+        repo.delete(rotation)
+        count = repo._db.execute_sql("SELECT COUNT(*) FROM member").fetchone()[0]
+    assert count == 0
+
+
+def test_an_event_is_claimed_by_exactly_one_of_many_threads(tmp_path: Path) -> None:
+    """Worker threads (one SQLite connection each) racing on one redelivered event."""
+    repo = _open(tmp_path / "a.db")
+    winners: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def claim(i: int) -> None:
+        barrier.wait()
+        with repo.transaction():
+            if repo.prior_event("Ev1") is None:
+                repo.record_event("Ev1", NOW, Reply.of(f"winner {i}"))
+                winners.append(i)
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+
+
+def test_old_event_ids_are_forgotten(tmp_path: Path) -> None:
+    repo = _open(tmp_path / "a.db")
+    with repo.transaction():
+        repo.record_event("old", NOW - timedelta(days=2), Reply.of("a"))
+        repo.record_event("new", NOW, Reply.of("b"))
+    assert repo.forget_events_before(NOW - timedelta(days=1)) == 1
+    with repo.transaction():
+        assert repo.prior_event("new") is not None
+        assert repo.prior_event("old") is None

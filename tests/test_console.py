@@ -1,0 +1,51 @@
+"""`dienstplan console` driven through stdin, on the same database file `run` uses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def console(db: Path, stdin: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "dienstplan.py"), "console", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "DIENSTPLAN_DATABASE": str(db)},
+        timeout=60,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_console_runs_commands_like_mentions(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    out = console(
+        db,
+        "create backend <@U1> <@U2> Watch <!here> \\\n"
+        "and the second line\n"
+        "\n"
+        "rotate backend\n"
+        "who backend\n"
+        "frobnicate\n",
+    )
+    assert out.splitlines()[:5] == [
+        "Created rotation *backend* with 2 members: @U1, @U2. @U1 is on duty now.",
+        "*backend*: the duty passes from @U1 to @U2.",
+        "@U2 is on duty for *backend*:",
+        "Watch @\u200bhere ",
+        "and the second line",
+    ]
+    assert "I don't know the command `frobnicate`" in out
+
+
+def test_console_state_persists_and_is_per_channel(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    console(db, "create x <@U1> duty\n", "--channel", "C1", "--user", "U7")
+    assert "@U1 is on duty for *x*." in console(db, "shout x\n", "--channel", "C1")
+    assert "There is no rotation *x*" in console(db, "shout x\n", "--channel", "C2")
+    assert "created 20" in console(db, "about x\n", "--channel", "C1")
