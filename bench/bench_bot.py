@@ -152,8 +152,9 @@ def main() -> int:
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     (results / "bench_bot.json").write_text(
-        json.dumps({"floor": [asdict(f) for f in floors], "bot": [asdict(b) for b in bots]},
-                   indent=2)
+        json.dumps(
+            {"floor": [asdict(f) for f in floors], "bot": [asdict(b) for b in bots]}, indent=2
+        )
     )
     return 0
 
