@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -17,10 +18,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Config, ConfigError
 from bot.core.dispatcher import Dispatcher
+from bot.core.model import Reply
+from bot.scheduler import Scheduler
 from bot.slack.bolt_app import create_app
 from bot.slack.client import make_web_client
 from bot.slack.intake import Intake
-from bot.slack.outbound import Sender
+from bot.slack.outbound import Sender, SlackDeliveryError
 from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import EVENT_RETENTION, PeeweeRepository
@@ -54,7 +57,7 @@ def build(config: Config) -> Services:
     db = open_database(config.database)
     migrate(db)
     repo = PeeweeRepository(db)
-    dispatcher = Dispatcher(repo=repo, clock=utc_now, timezone=config.zone)
+    dispatcher = Dispatcher(repo=repo, schedules=repo, clock=utc_now, timezone=config.zone)
     return Services(config=config, db=db, repo=repo, dispatcher=dispatcher)
 
 
@@ -92,13 +95,17 @@ class SlackBot:
         self._bot_token = bot_token
         self._app_token = app_token
         self._socket: SocketModeClient | None = None
+        self._scheduler: Scheduler | None = None
+        self._scheduler_thread: threading.Thread | None = None
+        self._scheduler_stop = threading.Event()
+        self._delivery = ThreadPoolExecutor(max_workers=4, thread_name_prefix="delivery")
 
     def start(self, stop: threading.Event) -> None:
         config = self._services.config
         client: WebClient = make_web_client(self._bot_token, config.api_url)
         identity = _with_retries("auth.test", client.auth_test, "SLACK_BOT_TOKEN", stop)
-        intake = Intake(self._services.dispatcher, Sender(client))
-        app = create_app(client, intake)
+        self._sender = Sender(client)
+        app = create_app(client, Intake(self._services.dispatcher, self._sender))
         self._socket = SocketModeClient(app, app_token=self._app_token, api_url=config.api_url)
         _with_retries("apps.connections.open", self._socket.start, "SLACK_APP_TOKEN", stop)
         log.info(
@@ -108,10 +115,44 @@ class SlackBot:
             identity.get("team"),
             config.database,
         )
+        self._start_scheduler()
+
+    def _start_scheduler(self) -> None:
+        services = self._services
+        scheduler = Scheduler(
+            repo=services.repo,
+            schedules=services.repo,
+            dispatcher=services.dispatcher,
+            deliver=self._deliver,
+            delivery=self._delivery,
+            clock=utc_now,
+            default_tz=services.config.timezone,
+            catch_up=services.config.catch_up_window,
+        )
+        services.dispatcher.on_schedules_changed = scheduler.wake
+        self._scheduler = scheduler
+        self._scheduler_thread = threading.Thread(
+            target=scheduler.run, args=(self._scheduler_stop,), name="scheduler", daemon=True
+        )
+        self._scheduler_thread.start()
+
+    def _deliver(self, event_id: str, channel: str, reply: Reply) -> None:
+        """Post a scheduled run's notice and reply; a failure is retried by the scheduler."""
+        try:
+            self._sender.post(channel, reply)
+        except SlackDeliveryError as error:
+            log.warning("reply of %s not posted yet: %s", event_id, error)
+            return
+        self._services.dispatcher.mark_delivered(event_id)
 
     def stop(self) -> None:
         if self._socket is not None and not self._socket.stop(DRAIN_SECONDS):
             log.warning("commands still running after %.0f s; stopping anyway", DRAIN_SECONDS)
+        self._scheduler_stop.set()
+        if self._scheduler is not None and self._scheduler_thread is not None:
+            self._scheduler.wake()
+            self._scheduler_thread.join(DRAIN_SECONDS)
+        self._delivery.shutdown(wait=True)
 
 
 def run(config: Config) -> int:

@@ -1,4 +1,4 @@
-"""Command line: `dienstplan run | console | manifest`."""
+"""Command line: `dienstplan run | console | schedules | manifest`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     console.add_argument("--channel", default="CONSOLE", help="channel id to act in")
     console.add_argument("--user", default="UCONSOLE", help="user id to act as")
+    sub.add_parser("schedules", help="list every schedule in every channel with its next run")
     manifest = sub.add_parser("manifest", help="print the Slack app manifest (JSON)")
     manifest.add_argument("--name", default="dienstplan", help="the app's display name")
     return parser
@@ -47,10 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run(config)
         from bot.app import build
-        from bot.console import run_console
 
         services = build(config)
         try:
+            if args.command == "schedules":
+                from bot.operators import print_schedules
+
+                return print_schedules(services, sys.stdout)
+            from bot.console import run_console
+
             return run_console(
                 services.dispatcher,
                 channel=args.channel,

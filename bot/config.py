@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,6 +47,7 @@ SETTINGS = {
         Setting("dienstplan", "database", "DIENSTPLAN_DATABASE", "./dienstplan.db"),
         Setting("dienstplan", "timezone", "DIENSTPLAN_TIMEZONE", "UTC"),
         Setting("dienstplan", "log_level", "DIENSTPLAN_LOG_LEVEL", "INFO"),
+        Setting("dienstplan", "catch_up_window", "DIENSTPLAN_CATCH_UP_WINDOW", "1h"),
     )
 }
 
@@ -72,6 +74,7 @@ class Config:
     database: Path
     timezone: str
     log_level: str
+    catch_up_window: timedelta
 
     @property
     def zone(self) -> ZoneInfo:
@@ -87,7 +90,8 @@ class Config:
     def __repr__(self) -> str:  # keep tokens out of tracebacks and debug output
         return (
             f"Config(api_url={self.api_url!r}, database={str(self.database)!r}, "
-            f"timezone={self.timezone!r}, log_level={self.log_level!r})"
+            f"timezone={self.timezone!r}, log_level={self.log_level!r}, "
+            f"catch_up_window={self.catch_up_window!r})"
         )
 
 
@@ -101,6 +105,21 @@ def _check_token(variable: str, value: str | None) -> str:
             f"digits and dashes. It is {how}."
         )
     return value
+
+
+_DURATION = re.compile(r"(\d+)\s*([smhd]?)")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90`, `90s`, `30m`, `1h`, `2d`: the catch-up window for missed scheduled runs."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not match:
+        raise ConfigError(
+            f"DIENSTPLAN_CATCH_UP_WINDOW / dienstplan.catch_up_window: `{text}` is not a "
+            "duration such as 90s, 30m, 1h or 2d (0 disables catching up)."
+        )
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
 def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
@@ -160,6 +179,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
             f"(the default is {DEFAULT_API_URL})."
         )
     return Config(
+        catch_up_window=parse_duration(merged["catch_up_window"]),
         bot_token=merged["bot_token"],
         app_token=merged["app_token"],
         api_url=api_url if api_url.endswith("/") else api_url + "/",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from bot.core.dispatcher import Dispatcher
-from bot.core.model import Member, Reply, Request
+from bot.core.model import MESSAGE_BREAK, Member, Reply, Request
 from bot.core.parser import MEMBER_RE, member_from_match
 from bot.core.text import defuse_broadcasts
 
@@ -17,7 +17,7 @@ BANNER = (
 
 def render(reply: Reply) -> str:
     """Pings as plain @names: a terminal has no mentions."""
-    text = defuse_broadcasts(reply.render(Member.plain))
+    text = defuse_broadcasts(reply.render(Member.plain)).replace(MESSAGE_BREAK, "\n")
     return MEMBER_RE.sub(lambda match: member_from_match(match).plain(), text)
 
 

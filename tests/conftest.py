@@ -43,7 +43,7 @@ def repo(tmp_path: Path) -> Iterator[PeeweeRepository]:
 
 @pytest.fixture
 def dispatcher(repo: PeeweeRepository, clock: FakeClock) -> Dispatcher:
-    return Dispatcher(repo=repo, clock=clock, timezone=ZoneInfo("Europe/Berlin"))
+    return Dispatcher(repo=repo, schedules=repo, clock=clock, timezone=ZoneInfo("Europe/Berlin"))
 
 
 Run = Callable[..., str]

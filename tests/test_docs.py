@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from bot.config import SETTINGS
-from bot.core.commands import COMMANDS
+from bot.core.registry import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

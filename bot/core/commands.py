@@ -7,7 +7,7 @@ without its usage text, and the README cannot drift from what the bot accepts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,21 +15,32 @@ from zoneinfo import ZoneInfo
 from bot.core import parser
 from bot.core.errors import DomainError, NotFound
 from bot.core.model import Member, Quiet, Reply, ReplyPart, Request, Rotation
-from bot.core.ports import RotationRepository
+from bot.core.parser import name_key
+from bot.core.ports import RotationRepository, ScheduleRepository
 from bot.core.suggest import closest
 
 BOT_HANDLE = "@dienstplan"
 LIST_LIMIT = 500
 
 
+@dataclass
+class Effects:
+    """What a handler changed that others must hear about once the transaction commits."""
+
+    schedules_changed: bool = False
+
+
 @dataclass(frozen=True)
 class Context:
-    """Everything a handler may use: the request, the repository and the current time."""
+    """Everything a handler may use: the request, the repositories and the current time."""
 
     request: Request
     repo: RotationRepository
+    schedules: ScheduleRepository
     now: datetime
     timezone: ZoneInfo
+    commands: dict[str, Command]
+    effects: Effects = field(default_factory=Effects)
 
     def local_date(self, moment: datetime) -> str:
         return moment.astimezone(self.timezone).strftime("%Y-%m-%d")
@@ -43,9 +54,17 @@ class Command:
     example: str
     parse: Callable[[str], Any]
     run: Callable[[Context, Any], Reply]
+    names_rotation: bool = True
 
     def usage_line(self) -> str:
         return f"`{BOT_HANDLE} {self.name}{' ' + self.usage if self.usage else ''}`"
+
+
+def rotation_named(command: Command, args: Any) -> str | None:
+    """The rotation a parsed command acts on: its first argument, for rotation commands."""
+    if not command.names_rotation:
+        return None
+    return args if isinstance(args, str) else args[0]
 
 
 def find_rotation(ctx: Context, name: str) -> Rotation:
@@ -172,15 +191,23 @@ def _about(ctx: Context, name: str) -> Reply:
 def _delete(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     ctx.repo.delete(rotation)
-    return Reply.of(f"Deleted rotation *{rotation.name}*.")
+    removed = ctx.schedules.delete_rotation_schedules(ctx.request.channel, name_key(name))
+    if not removed:
+        return Reply.of(f"Deleted rotation *{rotation.name}*.")
+    ctx.effects.schedules_changed = True
+    listing = ", ".join(f"`{s.command}`" for s in removed)
+    plural = "schedule" if len(removed) == 1 else "schedules"
+    return Reply.of(
+        f"Deleted rotation *{rotation.name}* and its {len(removed)} {plural}: {listing}."
+    )
 
 
 def _list(ctx: Context, _: None) -> Reply:
-    rotations, total = ctx.repo.list(ctx.request.channel, LIST_LIMIT)
+    rotations, total = ctx.repo.list_rotations(ctx.request.channel, LIST_LIMIT)
     if not rotations:
         return Reply.of(
             "There are no rotations in this channel yet. Create one with "
-            f"{COMMANDS['create'].usage_line()}."
+            f"{ctx.commands['create'].usage_line()}."
         )
     lines = [f"Rotations in this channel ({total}), newest first:"]
     lines += [f"• *{r.name}* (created {ctx.local_date(r.created_at)})" for r in rotations]
@@ -189,12 +216,12 @@ def _list(ctx: Context, _: None) -> Reply:
     return Reply.of("\n".join(lines))
 
 
-def help_text() -> str:
+def help_text(commands: dict[str, Command]) -> str:
     lines = [
         "*dienstplan* keeps on-call rotations for this channel. Mention me with a command "
         "(in a direct message with me, the mention is not needed):"
     ]
-    lines += [f"• {c.usage_line()} {c.summary}" for c in COMMANDS.values()]
+    lines += [f"• {c.usage_line()} {c.summary}" for c in commands.values()]
     lines.append(f"`{BOT_HANDLE} help <command>` explains one command with an example.")
     return "\n".join(lines)
 
@@ -205,12 +232,12 @@ def command_help(command: Command) -> str:
 
 def _help(ctx: Context, topic: str) -> Reply:
     if not topic:
-        return Reply.of(help_text())
-    command = COMMANDS.get(topic)
+        return Reply.of(help_text(ctx.commands))
+    command = ctx.commands.get(topic)
     if command is None:
-        hint = closest(topic, list(COMMANDS))
+        hint = closest(topic, list(ctx.commands))
         suggestion = f" Did you mean `{hint}`?" if hint else ""
-        return Reply.of(f"There is no command `{topic}`.{suggestion}\n\n{help_text()}")
+        return Reply.of(f"There is no command `{topic}`.{suggestion}\n\n{help_text(ctx.commands)}")
     return Reply.of(command_help(command))
 
 
@@ -222,89 +249,88 @@ def _name(command: str) -> Callable[[str], str]:
     return lambda rest: parser.parse_name(command, rest)
 
 
-COMMANDS: dict[str, Command] = {
-    c.name: c
-    for c in [
-        Command(
-            "create",
-            "creates a rotation; the first member is on duty first.",
-            "<rotation name> <list of user mentions> <duties description>",
-            f"{BOT_HANDLE} create backend-rota @alice @bob @carol Watch alerts and deploys.",
-            lambda rest: parser.parse_name_members_description("create", rest),
-            _create,
-        ),
-        Command(
-            "rotate",
-            "hands the duty to the next member, round-robin.",
-            "<rotation name>",
-            f"{BOT_HANDLE} rotate backend-rota",
-            _name("rotate"),
-            _rotate,
-        ),
-        Command(
-            "who",
-            "shows who is on duty, with the duties description.",
-            "<rotation name>",
-            f"{BOT_HANDLE} who backend-rota",
-            _name("who"),
-            _who,
-        ),
-        Command(
-            "shout",
-            "pings who is on duty, without the description.",
-            "<rotation name>",
-            f"{BOT_HANDLE} shout backend-rota",
-            _name("shout"),
-            _shout,
-        ),
-        Command(
-            "assign",
-            "puts a member of the rotation on duty out of turn.",
-            "<rotation name> <user mention>",
-            f"{BOT_HANDLE} assign backend-rota @carol",
-            lambda rest: parser.parse_name_member("assign", rest),
-            _assign,
-        ),
-        Command(
-            "about",
-            "shows a rotation's members in order, who is on duty, and its description.",
-            "<rotation name>",
-            f"{BOT_HANDLE} about backend-rota",
-            _name("about"),
-            _about,
-        ),
-        Command(
-            "delete",
-            "deletes a rotation.",
-            "<rotation name>",
-            f"{BOT_HANDLE} delete backend-rota",
-            _name("delete"),
-            _delete,
-        ),
-        Command(
-            "update",
-            "replaces a rotation's members and description; the duty starts over "
-            "with the first member.",
-            "<rotation name> <list of user mentions> <duties description>",
-            f"{BOT_HANDLE} update backend-rota @bob @carol @dave Watch alerts, deploys and CI.",
-            lambda rest: parser.parse_name_members_description("update", rest),
-            _update,
-        ),
-        Command(
-            "list",
-            "lists this channel's rotations, newest first.",
-            "",
-            f"{BOT_HANDLE} list",
-            _no_arguments,
-            _list,
-        ),
-        Command(
-            "help",
-            "shows this help, or how to use one command.",
-            "[<command>]",
-            f"{BOT_HANDLE} help create",
-            parser.parse_topic,
-            _help,
-        ),
-    ]
-}
+ROTATION_COMMANDS: list[Command] = [
+    Command(
+        "create",
+        "creates a rotation; the first member is on duty first.",
+        "<rotation name> <list of user mentions> <duties description>",
+        f"{BOT_HANDLE} create backend-rota @alice @bob @carol Watch alerts and deploys.",
+        lambda rest: parser.parse_name_members_description("create", rest),
+        _create,
+    ),
+    Command(
+        "rotate",
+        "hands the duty to the next member, round-robin.",
+        "<rotation name>",
+        f"{BOT_HANDLE} rotate backend-rota",
+        _name("rotate"),
+        _rotate,
+    ),
+    Command(
+        "who",
+        "shows who is on duty, with the duties description.",
+        "<rotation name>",
+        f"{BOT_HANDLE} who backend-rota",
+        _name("who"),
+        _who,
+    ),
+    Command(
+        "shout",
+        "pings who is on duty, without the description.",
+        "<rotation name>",
+        f"{BOT_HANDLE} shout backend-rota",
+        _name("shout"),
+        _shout,
+    ),
+    Command(
+        "assign",
+        "puts a member of the rotation on duty out of turn.",
+        "<rotation name> <user mention>",
+        f"{BOT_HANDLE} assign backend-rota @carol",
+        lambda rest: parser.parse_name_member("assign", rest),
+        _assign,
+    ),
+    Command(
+        "about",
+        "shows a rotation's members in order, who is on duty, and its description.",
+        "<rotation name>",
+        f"{BOT_HANDLE} about backend-rota",
+        _name("about"),
+        _about,
+    ),
+    Command(
+        "delete",
+        "deletes a rotation.",
+        "<rotation name>",
+        f"{BOT_HANDLE} delete backend-rota",
+        _name("delete"),
+        _delete,
+    ),
+    Command(
+        "update",
+        "replaces a rotation's members and description; the duty starts over "
+        "with the first member.",
+        "<rotation name> <list of user mentions> <duties description>",
+        f"{BOT_HANDLE} update backend-rota @bob @carol @dave Watch alerts, deploys and CI.",
+        lambda rest: parser.parse_name_members_description("update", rest),
+        _update,
+    ),
+    Command(
+        "list",
+        "lists this channel's rotations, newest first.",
+        "",
+        f"{BOT_HANDLE} list",
+        _no_arguments,
+        _list,
+        names_rotation=False,
+    ),
+    Command(
+        "help",
+        "shows this help, or how to use one command.",
+        "[<command>]",
+        f"{BOT_HANDLE} help create",
+        parser.parse_topic,
+        _help,
+        names_rotation=False,
+    ),
+]

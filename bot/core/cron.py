@@ -40,6 +40,7 @@ __all__ = [
     "HORIZON_YEARS",
     "CronError",
     "CronSpec",
+    "describe",
     "explain",
     "format_run",
     "next_run",
@@ -604,14 +605,18 @@ def _describe(spec: CronSpec) -> str:
     return text[:1].lower() + text[1:]
 
 
+def describe(spec: CronSpec) -> str:
+    """The bare English meaning, e.g. "at 09:00, Monday through Friday"."""
+    try:
+        return _describe(spec)
+    except Exception as exc:  # cron-descriptor raises assorted types; never leak them
+        raise CronError(f"cannot explain `{spec.expression}`: {exc}") from exc
+
+
 def explain(spec: CronSpec) -> str:
     """English meaning, e.g. "Crontab `0 9 * * 1-5` means the executable will be run at 09:00,
     Monday through Friday"; the zone is appended when the spec has a CRON_TZ."""
-    try:
-        description = _describe(spec)
-    except Exception as exc:  # cron-descriptor raises assorted types; never leak them
-        raise CronError(f"cannot explain `{spec.expression}`: {exc}") from exc
-    text = f"Crontab `{spec.expression}` means the executable will be run {description}"
+    text = f"Crontab `{spec.expression}` means the executable will be run {describe(spec)}"
     if spec.timezone:
         text += f" (time zone {spec.timezone})"
     return text

@@ -8,14 +8,16 @@ ever dropped silently.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.core.commands import COMMANDS, Command, Context, command_help, help_text
+from bot.core.commands import Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
-from bot.core.model import Reply, Request
+from bot.core.model import MESSAGE_BREAK, Reply, Request
 from bot.core.parser import split_command
-from bot.core.ports import Clock, RotationRepository
+from bot.core.ports import Clock, RotationRepository, ScheduleRepository
+from bot.core.registry import COMMANDS
 from bot.core.suggest import closest
 
 log = logging.getLogger(__name__)
@@ -35,30 +37,45 @@ class Dispatcher:
         self,
         *,
         repo: RotationRepository,
+        schedules: ScheduleRepository,
         clock: Clock,
         timezone: ZoneInfo,
         commands: dict[str, Command] = COMMANDS,
+        on_schedules_changed: Callable[[], None] = lambda: None,
     ) -> None:
         self._repo = repo
+        self._schedules = schedules
         self._clock = clock
         self._timezone = timezone
         self._commands = commands
+        self.on_schedules_changed = on_schedules_changed
 
-    def handle(self, request: Request, *, event_id: str | None = None) -> Outcome:
+    def handle(
+        self, request: Request, *, event_id: str | None = None, notice: str | None = None
+    ) -> Outcome:
         """Apply the request once; with an event id, a repeat returns the first outcome.
 
         The transaction takes the write lock first (BEGIN IMMEDIATE), so checking for the
-        event and recording it cannot race with another worker or process.
+        event and recording it cannot race with another worker or process. A notice (the
+        scheduler's "Executing ...") is stored and posted as a message before the reply.
         """
         now = self._clock()
+        effects = Effects()
         with self._repo.transaction():
             if event_id is not None:
                 prior = self._repo.prior_event(event_id)
                 if prior is not None:
                     return Outcome(prior.reply, duplicate=True, delivered=prior.delivered)
-            reply = self._run(request, Context(request, self._repo, now, self._timezone))
+            ctx = Context(
+                request, self._repo, self._schedules, now, self._timezone, self._commands, effects
+            )
+            reply = self._run(request, ctx)
+            if notice is not None:
+                reply = Reply.of(notice, MESSAGE_BREAK, *reply.parts)
             if event_id is not None:
-                self._repo.record_event(event_id, now, reply)
+                self._repo.record_event(event_id, now, reply, request.channel)
+        if effects.schedules_changed:
+            self.on_schedules_changed()
         return Outcome(reply)
 
     def mark_delivered(self, event_id: str) -> None:
@@ -68,14 +85,14 @@ class Dispatcher:
     def _run(self, request: Request, ctx: Context) -> Reply:
         invocation = split_command(request.text, request.bot_user_id)
         if not invocation.command:
-            return Reply.of(help_text())
+            return Reply.of(help_text(self._commands))
         command = self._commands.get(invocation.command)
         if command is None:
             hint = closest(invocation.command, list(self._commands))
             suggestion = f" Did you mean `{hint}`?" if hint else ""
             return Reply.of(
                 f"I don't know the command `{invocation.command[:50]}`.{suggestion}\n\n"
-                + help_text()
+                + help_text(self._commands)
             )
         try:
             with self._repo.transaction():

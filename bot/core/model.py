@@ -105,3 +105,29 @@ class Request:
     source: str = "slack"
     thread_ts: str | None = None
     bot_user_id: str | None = None
+
+
+# Separates messages within one reply: a scheduled run posts its notice, then the result.
+MESSAGE_BREAK = "\f"
+# Event ids of scheduled runs; Slack's own event ids start with "Ev".
+SCHEDULED_RUN_PREFIX = "schedule:"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A bot command run in a channel on a crontab."""
+
+    id: int
+    channel: str
+    command: str
+    crontab: str
+    timezone: str | None
+    created_by: str
+    created_at: datetime
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+
+    @property
+    def cron_text(self) -> str:
+        """The crontab as written, with its CRON_TZ= prefix if it has one."""
+        return f"CRON_TZ={self.timezone} {self.crontab}" if self.timezone else self.crontab

@@ -16,7 +16,7 @@ from bot.core.model import Member, MemberKind
 
 # Every Unicode space separator except the plain space, plus the zero-width characters that
 # Slack clients and copy-paste from documents leave behind.
-_ODD_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_ODD_SPACES = re.compile("[\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _USER = r"<@(?P<user>[UW][A-Z0-9]+)(?:\|(?P<ulabel>[^>]*))?>"
 _GROUP = r"<!subteam\^(?P<group>[A-Z0-9]+)(?:\|(?P<glabel>[^>]*))?>"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.model import Member, Reply, Rotation
+from bot.core.model import Member, Reply, Rotation, Schedule
 
 Clock = Callable[[], datetime]
 
@@ -46,7 +46,7 @@ class RotationRepository(Protocol):
 
     def delete(self, rotation: Rotation) -> None: ...
 
-    def list(self, channel: str, limit: int) -> tuple[list[Rotation], int]: ...
+    def list_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]: ...
 
     def member_at(self, rotation: Rotation, position: int) -> Member: ...
 
@@ -59,7 +59,61 @@ class RotationRepository(Protocol):
     def prior_event(self, event_id: str) -> PriorEvent | None:
         """What happened the first time this event was applied, if it was."""
 
-    def record_event(self, event_id: str, now: datetime, reply: Reply) -> None:
+    def record_event(
+        self, event_id: str, now: datetime, reply: Reply, channel: str | None = None
+    ) -> None:
         """Remember the event as applied, in the same transaction as its effect."""
 
     def mark_delivered(self, event_id: str, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    """A committed scheduled run whose reply has not been posted yet."""
+
+    event_id: str
+    channel: str
+    reply: Reply
+
+
+class ScheduleRepository(Protocol):
+    def find_schedule(self, channel: str, command_key: str) -> Schedule | None: ...
+
+    def add_schedule(
+        self,
+        *,
+        channel: str,
+        command: str,
+        command_key: str,
+        rotation_key: str | None,
+        crontab: str,
+        timezone: str | None,
+        created_by: str,
+        now: datetime,
+        next_run_at: datetime,
+    ) -> Schedule: ...
+
+    def delete_schedule(self, schedule: Schedule) -> None: ...
+
+    def delete_rotation_schedules(self, channel: str, rotation_key: str) -> list[Schedule]:
+        """Remove the schedules whose command names the rotation; return what was removed."""
+
+    def channel_schedules(self, channel: str) -> list[Schedule]: ...
+
+    def all_schedules(self) -> list[Schedule]: ...
+
+    def due_schedules(self, now: datetime, limit: int) -> list[Schedule]:
+        """Oldest due first, via the next-run index: never a scan of every crontab."""
+
+    def next_due_at(self) -> datetime | None: ...
+
+    def advance(
+        self,
+        schedule_id: int,
+        expected: datetime,
+        next_run_at: datetime | None,
+        ran_at: datetime | None,
+    ) -> bool:
+        """Compare-and-set the next run: True only for the one caller that claimed this run."""
+
+    def undelivered_runs(self, older_than: datetime) -> list[PendingDelivery]: ...

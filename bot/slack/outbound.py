@@ -15,7 +15,7 @@ import time
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.model import Member, MemberKind, Reply
+from bot.core.model import MESSAGE_BREAK, Member, MemberKind, Reply
 from bot.core.text import defuse_broadcasts
 from bot.slack.render import split_message
 
@@ -79,8 +79,9 @@ class Sender:
 
     def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
         text = defuse_broadcasts(reply.render(self.names))
-        for chunk in split_message(text):
-            self._post_chunk(channel, chunk, thread_ts)
+        for message in text.split(MESSAGE_BREAK):
+            for chunk in split_message(message):
+                self._post_chunk(channel, chunk, thread_ts)
 
     def _post_chunk(self, channel: str, text: str, thread_ts: str | None) -> None:
         try:

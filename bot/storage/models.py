@@ -49,6 +49,24 @@ class ProcessedEventRow(BaseModel):
     received_at = DateTimeField()
     reply = TextField(null=True)
     delivered_at = DateTimeField(null=True)
+    channel = CharField(null=True)
 
     class Meta:
         table_name = "processed_event"
+
+
+class ScheduleRow(BaseModel):
+    id = AutoField()
+    channel = CharField()
+    command = TextField()
+    command_key = TextField()
+    rotation_key = CharField(null=True)
+    crontab = CharField()
+    timezone = CharField(null=True)
+    created_by = CharField()
+    created_at = DateTimeField()
+    next_run_at = DateTimeField(null=True)
+    last_run_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "schedule"

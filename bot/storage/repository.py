@@ -11,10 +11,10 @@ from typing import Any
 
 from peewee import Query, SqliteDatabase, fn
 
-from bot.core.model import Member, MemberKind, Reply, Rotation
+from bot.core.model import SCHEDULED_RUN_PREFIX, Member, MemberKind, Reply, Rotation, Schedule
 from bot.core.parser import name_key
-from bot.core.ports import PriorEvent
-from bot.storage.models import MemberRow, ProcessedEventRow, RotationRow
+from bot.core.ports import PendingDelivery, PriorEvent
+from bot.storage.models import MemberRow, ProcessedEventRow, RotationRow, ScheduleRow
 
 _INSERT_BATCH = 200  # well below SQLite's bound-parameter limit with 5 columns per row
 
@@ -51,7 +51,9 @@ _PRIOR_EVENT = _Compiled(
         ProcessedEventRow.event_id == ""
     )
 )
-_RECORD_EVENT = _Compiled(lambda: ProcessedEventRow.insert(event_id="", received_at="", reply=""))
+_RECORD_EVENT = _Compiled(
+    lambda: ProcessedEventRow.insert(event_id="", received_at="", reply="", channel="")
+)
 _MARK_DELIVERED = _Compiled(
     lambda: ProcessedEventRow.update(delivered_at="").where(ProcessedEventRow.event_id == "")
 )
@@ -89,6 +91,20 @@ def _rotation(row: RotationRow) -> Rotation:
         created_by=row.created_by,
         duty_position=row.duty_position,
         member_count=row.member_count,
+    )
+
+
+def _schedule(row: ScheduleRow) -> Schedule:
+    return Schedule(
+        id=row.id,
+        channel=row.channel,
+        command=row.command,
+        crontab=row.crontab,
+        timezone=row.timezone,
+        created_by=row.created_by,
+        created_at=from_db(row.created_at),
+        next_run_at=from_db(row.next_run_at) if row.next_run_at else None,
+        last_run_at=from_db(row.last_run_at) if row.last_run_at else None,
     )
 
 
@@ -170,7 +186,7 @@ class PeeweeRepository:
     def delete(self, rotation: Rotation) -> None:
         RotationRow.delete().where(RotationRow.id == rotation.id).execute()
 
-    def list(self, channel: str, limit: int) -> tuple[list[Rotation], int]:
+    def list_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]:
         query = RotationRow.select().where(RotationRow.channel == channel)
         total = query.count()
         rows = query.order_by(RotationRow.created_at.desc(), RotationRow.id.desc()).limit(limit)
@@ -204,11 +220,105 @@ class PeeweeRepository:
         reply, delivered_at = row
         return PriorEvent(reply=Reply.from_json(reply), delivered=delivered_at is not None)
 
-    def record_event(self, event_id: str, now: datetime, reply: Reply) -> None:
-        _RECORD_EVENT.run(self._db, event_id, to_db(now), reply.to_json())
+    def record_event(
+        self, event_id: str, now: datetime, reply: Reply, channel: str | None = None
+    ) -> None:
+        _RECORD_EVENT.run(self._db, event_id, to_db(now), reply.to_json(), channel)
 
     def mark_delivered(self, event_id: str, now: datetime) -> None:
         _MARK_DELIVERED.run(self._db, to_db(now), event_id)
+
+    # ------------------------------------------------------------------ schedules
+    def find_schedule(self, channel: str, command_key: str) -> Schedule | None:
+        row = ScheduleRow.get_or_none(
+            (ScheduleRow.channel == channel) & (ScheduleRow.command_key == command_key)
+        )
+        return _schedule(row) if row else None
+
+    def add_schedule(
+        self,
+        *,
+        channel: str,
+        command: str,
+        command_key: str,
+        rotation_key: str | None,
+        crontab: str,
+        timezone: str | None,
+        created_by: str,
+        now: datetime,
+        next_run_at: datetime,
+    ) -> Schedule:
+        row = ScheduleRow.create(
+            channel=channel,
+            command=command,
+            command_key=command_key,
+            rotation_key=rotation_key,
+            crontab=crontab,
+            timezone=timezone,
+            created_by=created_by,
+            created_at=to_db(now),
+            next_run_at=to_db(next_run_at),
+        )
+        return _schedule(row)
+
+    def delete_schedule(self, schedule: Schedule) -> None:
+        ScheduleRow.delete().where(ScheduleRow.id == schedule.id).execute()
+
+    def delete_rotation_schedules(self, channel: str, rotation_key: str) -> list[Schedule]:
+        where = (ScheduleRow.channel == channel) & (ScheduleRow.rotation_key == rotation_key)
+        removed = [_schedule(row) for row in ScheduleRow.select().where(where)]
+        ScheduleRow.delete().where(where).execute()
+        return removed
+
+    def channel_schedules(self, channel: str) -> list[Schedule]:
+        query = ScheduleRow.select().where(ScheduleRow.channel == channel)
+        return [_schedule(row) for row in query.order_by(ScheduleRow.id)]
+
+    def all_schedules(self) -> list[Schedule]:
+        query = ScheduleRow.select().order_by(ScheduleRow.channel, ScheduleRow.id)
+        return [_schedule(row) for row in query]
+
+    def due_schedules(self, now: datetime, limit: int) -> list[Schedule]:
+        query = (
+            ScheduleRow.select()
+            .where(ScheduleRow.next_run_at <= to_db(now))
+            .order_by(ScheduleRow.next_run_at)
+            .limit(limit)
+        )
+        return [_schedule(row) for row in query]
+
+    def next_due_at(self) -> datetime | None:
+        value = ScheduleRow.select(fn.MIN(ScheduleRow.next_run_at)).scalar()
+        return from_db(ScheduleRow.next_run_at.python_value(value)) if value else None
+
+    def advance(
+        self,
+        schedule_id: int,
+        expected: datetime,
+        next_run_at: datetime | None,
+        ran_at: datetime | None,
+    ) -> bool:
+        changes: dict[Any, Any] = {
+            ScheduleRow.next_run_at: to_db(next_run_at) if next_run_at else None
+        }
+        if ran_at is not None:
+            changes[ScheduleRow.last_run_at] = to_db(ran_at)
+        query = ScheduleRow.update(changes).where(
+            (ScheduleRow.id == schedule_id) & (ScheduleRow.next_run_at == to_db(expected))
+        )
+        return bool(query.execute())
+
+    def undelivered_runs(self, older_than: datetime) -> list[PendingDelivery]:
+        query = ProcessedEventRow.select().where(
+            ProcessedEventRow.delivered_at.is_null()
+            & ProcessedEventRow.event_id.startswith(SCHEDULED_RUN_PREFIX)
+            & (ProcessedEventRow.received_at < to_db(older_than))
+            & ProcessedEventRow.channel.is_null(False)
+        )
+        return [
+            PendingDelivery(row.event_id, str(row.channel), Reply.from_json(str(row.reply)))
+            for row in query.order_by(ProcessedEventRow.received_at)
+        ]
 
     def forget_events_before(self, cutoff: datetime) -> int:
         """Slack stops redelivering after minutes; a day of ids is plenty."""

@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from bot.core.commands import COMMANDS, LIST_LIMIT
+from bot.core.commands import LIST_LIMIT
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import Member, Request
+from bot.core.registry import COMMANDS
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
 

@@ -21,7 +21,7 @@ def _open(path: Path) -> PeeweeRepository:
 
 def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
     db = open_database(tmp_path / "a.db")
-    assert migrate(db) == ["0001_initial"]
+    assert migrate(db) == ["0001_initial", "0002_schedules"]
     assert migrate(db) == []
     with db.connection_context():
         assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -98,3 +98,24 @@ def test_old_event_ids_are_forgotten(tmp_path: Path) -> None:
     with repo.transaction():
         assert repo.prior_event("new") is not None
         assert repo.prior_event("old") is None
+
+
+def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> None:
+    from playhouse.migrations import Runner
+
+    from bot.storage.db import MIGRATIONS
+
+    db = open_database(tmp_path / "old.db")
+    with db.connection_context():
+        Runner(db, str(MIGRATIONS)).up(target="0001_initial")
+    repo = PeeweeRepository(db)
+    with repo.transaction():
+        repo._db.execute_sql(
+            "INSERT INTO rotation (channel, name, name_key, description, created_at, created_by,"
+            " duty_position, member_count) VALUES ('C1', 'x', 'x', 'd', '2026-01-01 00:00:00',"
+            " 'U1', 0, 1)"
+        )
+    assert migrate(db) == ["0002_schedules"]
+    with repo.transaction():
+        assert repo.find("C1", "x") is not None
+        assert repo.all_schedules() == []

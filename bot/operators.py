@@ -1,0 +1,37 @@
+"""`dienstplan schedules`: every schedule across channels, for operators."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from bot.app import Services
+from bot.core import cron
+
+
+def print_schedules(services: Services, out: TextIO) -> int:
+    with services.repo.transaction():
+        schedules = services.repo.all_schedules()
+    if not schedules:
+        print("No schedules.", file=out)
+        return 0
+    rows = [("CHANNEL", "COMMAND", "CRONTAB", "ZONE", "NEXT RUN", "LAST RUN")]
+    for s in schedules:
+        zone = s.timezone or services.config.timezone
+        rows.append(
+            (
+                s.channel,
+                s.command,
+                s.crontab,
+                zone,
+                cron.format_run(s.next_run_at, zone) if s.next_run_at else "never",
+                cron.format_run(s.last_run_at, zone) if s.last_run_at else "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(),
+            file=out,
+        )
+    print(f"{len(schedules)} schedule(s).", file=out)
+    return 0

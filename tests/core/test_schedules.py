@@ -1,0 +1,159 @@
+"""The `schedule` meta-command as transcripts (clock: Sun 22 Nov 2026 09:00 UTC, Berlin)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.dispatcher import Dispatcher
+from bot.core.schedules import parse_schedule
+from bot.storage.repository import PeeweeRepository
+from tests.conftest import Run
+
+CREATE = "<@UBOT> create backend <@U1> <@U2> <@U3> Watch alerts"
+
+
+@pytest.fixture
+def rota(run: Run) -> Run:
+    run(CREATE)
+    return run
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        '"rotate backend"',
+        "\u201crotate backend\u201d",
+        "\u00abrotate backend\u00bb",
+        "\u201erotate backend\u201f",
+        "\u201erotate backend\u201c",
+        "\u2039rotate backend\u203a",
+        "\u275drotate backend\u275e",
+        '"rotate   backend "',
+    ],
+)
+def test_every_kind_of_quote_delimits_the_command(quoted: str) -> None:
+    args = parse_schedule(f"create {quoted} 0 9 * * Mon-Fri")
+    assert (args.command, args.crontab) == ("rotate backend", "0 9 * * Mon-Fri")
+
+
+def test_create_confirms_in_plain_english_with_the_next_run(rota: Run) -> None:
+    assert rota('<@UBOT> schedule create "rotate backend" 0 9 * * Mon-Fri') == (
+        "Scheduled `rotate backend` in this channel. Crontab `0 9 * * Mon-Fri` means the "
+        "executable will be run at 09:00, Monday through Friday.\n"
+        "Next run: Mon 23 Nov 2026 09:00 CET (Europe/Berlin)."
+    )
+
+
+def test_cron_tz_overrides_the_default_zone(rota: Run) -> None:
+    reply = rota('<@UBOT> schedule create "who backend" CRON_TZ=America/New_York 0 9 * * *')
+    assert "(time zone America/New_York)" in reply
+    assert "Next run: Sun 22 Nov 2026 09:00 EST (America/New_York)." in reply
+    assert "`0 9 * * *` (America/New_York)" in rota("<@UBOT> schedule list")
+
+
+def test_macros(rota: Run) -> None:
+    assert "Next run: Tue 01 Dec 2026 00:00 CET" in rota(
+        '<@UBOT> schedule create "rotate backend" @monthly'
+    )
+
+
+def test_one_schedule_per_command_per_channel(rota: Run) -> None:
+    rota('<@UBOT> schedule create "rotate backend" 0 9 * * Mon-Fri')
+    reply = rota('<@UBOT> schedule create "rotate  Backend." 0 7 * * *')
+    assert reply.startswith("This channel already has a schedule for `rotate backend`")
+    assert '`@dienstplan schedule delete "rotate backend"`' in reply
+    rota("<@UBOT> create backend <@U1> x", channel="C2")
+    assert rota('<@UBOT> schedule create "rotate backend" 0 9 * * *', channel="C2").startswith(
+        "Scheduled"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('schedule create "rotate backend" 0 25 * * *', "hour `25` is out of range 0-23"),
+        ('schedule create "rotate backend" 0 9 * *', "expected 5 fields"),
+        ('schedule create "rotate backend" 0 9 * * Fri-Mon', "range start is after its end"),
+        ('schedule create "rotate backend" 0 0 30 2 *', "never runs"),
+        ('schedule create "rotate backend" @reboot', "`@reboot` is not supported"),
+        ('schedule create "rotate backend" CRON_TZ=Mars/Base 0 9 * * *', "Mars/Base"),
+        ('schedule create "rotate backend"', "the crontab is missing"),
+        ("schedule create rotate backend 0 9 * * *", "must be in double quotes"),
+        ('schedule create "rotate backend 0 9 * * *', "closing quote is missing"),
+        ('schedule create "" 0 9 * * *', "command in quotes is empty"),
+        ('schedule create "schedule list" 0 9 * * *', "cannot run `schedule` itself"),
+        ('schedule create "rotat backend" 0 9 * * *', "`rotat` is not a command I know"),
+        ('schedule create "assign backend" 0 9 * * *', "the person to assign is missing"),
+        ("schedule", "say what to do"),
+        ("schedule frobnicate", "`frobnicate` is not one of create, delete, list, explain"),
+        ("schedule explain", "the crontab to explain is missing"),
+    ],
+)
+def test_bad_schedules_are_refused_now_with_usage(rota: Run, text: str, problem: str) -> None:
+    reply = rota(f"<@UBOT> {text}")
+    assert reply.startswith("That `schedule` needs fixing:"), reply
+    assert problem in reply
+    assert 'Example: `@dienstplan schedule create "rotate backend-rota" 0 9 * * Mon-Fri`' in reply
+
+
+def test_a_misspelled_rotation_is_refused_now(rota: Run) -> None:
+    assert "Did you mean *backend*?" in rota('<@UBOT> schedule create "rotate backnd" 0 9 * * *')
+
+
+def test_list_and_delete(rota: Run) -> None:
+    assert "There are no schedules in this channel." in rota("<@UBOT> schedule list")
+    rota('<@UBOT> schedule create "rotate backend" 0 9 * * Mon-Fri')
+    rota('<@UBOT> schedule create "shout backend" */30 9-17 * * 1-5')
+    assert rota("<@UBOT> schedule list") == (
+        "Schedules in this channel (2):\n"
+        "• `rotate backend`: `0 9 * * Mon-Fri` (Europe/Berlin), at 09:00, Monday through "
+        "Friday. Next run: Mon 23 Nov 2026 09:00 CET\n"
+        "• `shout backend`: `*/30 9-17 * * 1-5` (Europe/Berlin), every 30 minutes, between "
+        "09:00 and 17:59, Monday through Friday. Next run: Mon 23 Nov 2026 09:00 CET"
+    )
+    assert rota('<@UBOT> schedule delete "rotate backend"') == (
+        "Deleted the schedule for `rotate backend` (`0 9 * * Mon-Fri`)."
+    )
+    assert "There is no schedule for `rotate backend`" in rota(
+        '<@UBOT> schedule delete "rotate backend"'
+    )
+    assert rota("<@UBOT> schedule delete shout backend").startswith("Deleted the schedule")
+
+
+def test_explain_uses_the_reference_wording_and_lists_five_runs(rota: Run) -> None:
+    assert rota("<@UBOT> schedule explain 0 22 * */2 Mon-Fri") == (
+        "Crontab `0 22 * */2 Mon-Fri` means the executable will be run at 22:00, Monday through "
+        "Friday, every 2 months\n"
+        "The next 5 runs (Europe/Berlin):\n"
+        "• Mon 23 Nov 2026 22:00 CET\n• Tue 24 Nov 2026 22:00 CET\n• Wed 25 Nov 2026 22:00 CET\n"
+        "• Thu 26 Nov 2026 22:00 CET\n• Fri 27 Nov 2026 22:00 CET"
+    )
+
+
+def test_explain_or_rule_and_dst(rota: Run) -> None:
+    assert "or on Monday" in rota("<@UBOT> schedule explain 0 9 1 * Mon")
+    reply = rota("<@UBOT> schedule explain CRON_TZ=Europe/Berlin 30 2 28 3 *")
+    assert "• Sun 28 Mar 2027 03:00 CEST" in reply  # skipped 02:30 runs at the first valid time
+
+
+def test_deleting_a_rotation_deletes_its_schedules_and_says_so(rota: Run) -> None:
+    rota("<@UBOT> create other <@U1> x")
+    rota('<@UBOT> schedule create "rotate backend" 0 9 * * *')
+    rota('<@UBOT> schedule create "who Backend" 0 10 * * *')
+    rota('<@UBOT> schedule create "rotate other" 0 9 * * *')
+    assert rota("<@UBOT> delete backend") == (
+        "Deleted rotation *backend* and its 2 schedules: `rotate backend`, `who Backend`."
+    )
+    assert "`rotate other`" in rota("<@UBOT> schedule list")
+
+
+def test_schedule_changes_wake_the_scheduler(
+    dispatcher: Dispatcher, rota: Run, repo: PeeweeRepository
+) -> None:
+    woken: list[bool] = []
+    dispatcher.on_schedules_changed = lambda: woken.append(True)
+    rota('<@UBOT> schedule create "rotate backend" 0 9 * * *')
+    rota("<@UBOT> schedule list")
+    rota('<@UBOT> schedule create "rotate backend" 0 99 * * *')  # refused: no change
+    rota('<@UBOT> schedule delete "rotate backend"')
+    assert woken == [True, True]

@@ -1,0 +1,221 @@
+"""The scheduler's tick with an injected clock: on time, once, catch-up, failures."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor, Future
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import Member, Reply
+from bot.scheduler import MAX_SLEEP, Scheduler
+from bot.storage.repository import PeeweeRepository
+from tests.conftest import FakeClock, Run
+
+MONDAY_9_BERLIN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class Inline(Executor):
+    """Deliveries run at once, so a test sees them when tick() returns."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+class Posts:
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.sent: list[tuple[str, str]] = []
+        self.failing = False
+
+    def __call__(self, event_id: str, channel: str, reply: Reply) -> None:
+        if self.failing:
+            return  # not delivered: stays pending
+        self.sent.append((channel, reply.render(Member.plain)))
+        self.dispatcher.mark_delivered(event_id)
+
+
+@pytest.fixture
+def posts(dispatcher: Dispatcher) -> Posts:
+    return Posts(dispatcher)
+
+
+def make_scheduler(
+    repo: PeeweeRepository,
+    dispatcher: Dispatcher,
+    posts: Posts,
+    clock: FakeClock,
+    catch_up: timedelta = timedelta(hours=1),
+) -> Scheduler:
+    return Scheduler(
+        repo=repo,
+        schedules=repo,
+        dispatcher=dispatcher,
+        deliver=posts,
+        delivery=Inline(),
+        clock=clock,
+        default_tz="Europe/Berlin",
+        catch_up=catch_up,
+    )
+
+
+@pytest.fixture
+def scheduler(
+    repo: PeeweeRepository, dispatcher: Dispatcher, posts: Posts, clock: FakeClock, run: Run
+) -> Scheduler:
+    run("<@UBOT> create backend <@U1> <@U2> <@U3> Watch alerts")
+    run('<@UBOT> schedule create "rotate backend" 0 9 * * Mon-Fri')
+    return make_scheduler(repo, dispatcher, posts, clock)
+
+
+def test_nothing_runs_early_and_the_sleep_is_bounded(
+    scheduler: Scheduler, posts: Posts, clock: FakeClock
+) -> None:
+    assert scheduler.tick(clock()) == MAX_SLEEP.total_seconds()
+    clock.now = MONDAY_9_BERLIN - timedelta(seconds=10)
+    assert scheduler.tick(clock()) == 10.0
+    assert posts.sent == []
+
+
+def test_a_due_schedule_posts_the_notice_then_runs_once(
+    scheduler: Scheduler, posts: Posts, clock: FakeClock, run: Run, repo: PeeweeRepository
+) -> None:
+    clock.now = MONDAY_9_BERLIN
+    scheduler.tick(clock())
+    assert posts.sent == [
+        (
+            "C1",
+            "Executing `rotate backend` on schedule `0 9 * * Mon-Fri`.\f"
+            "*backend*: the duty passes from @U1 to <@U2>.",
+        )
+    ]
+    clock.advance(seconds=30)
+    scheduler.tick(clock())
+    assert len(posts.sent) == 1
+    assert run("<@UBOT> shout backend").startswith("<@U2>")
+    with repo.transaction():
+        (schedule,) = repo.all_schedules()
+    assert schedule.last_run_at == MONDAY_9_BERLIN
+    assert schedule.next_run_at == MONDAY_9_BERLIN + timedelta(days=1)
+
+
+def test_a_run_missed_inside_the_window_runs_once_and_is_not_replayed(
+    repo: PeeweeRepository, dispatcher: Dispatcher, posts: Posts, clock: FakeClock, run: Run
+) -> None:
+    run("<@UBOT> create backend <@U1> <@U2> <@U3> Watch alerts")
+    run('<@UBOT> schedule create "rotate backend" */5 * * * *')
+    scheduler = make_scheduler(repo, dispatcher, posts, clock)
+    clock.advance(minutes=42)  # eight runs were missed while the bot was down
+    scheduler.tick(clock())
+    assert len(posts.sent) == 1
+    assert run("<@UBOT> shout backend").startswith("<@U2>")
+    with repo.transaction():
+        (schedule,) = repo.all_schedules()
+    assert schedule.next_run_at == datetime(2026, 11, 22, 9, 45, tzinfo=UTC)
+
+
+def test_a_run_missed_beyond_the_window_is_skipped_with_a_log_line(
+    scheduler: Scheduler,
+    posts: Posts,
+    clock: FakeClock,
+    repo: PeeweeRepository,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock.now = MONDAY_9_BERLIN + timedelta(hours=2)
+    with caplog.at_level(logging.WARNING):
+        scheduler.tick(clock())
+    assert posts.sent == []
+    assert "skipped `rotate backend`" in caplog.text
+    with repo.transaction():
+        (schedule,) = repo.all_schedules()
+    assert schedule.next_run_at == MONDAY_9_BERLIN + timedelta(days=1)
+
+
+def test_a_failing_command_is_reported_and_the_others_still_run(
+    repo: PeeweeRepository,
+    dispatcher: Dispatcher,
+    posts: Posts,
+    clock: FakeClock,
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run("<@UBOT> create a <@U1> <@U2> x")
+    run("<@UBOT> create b <@U1> <@U2> x")
+    run('<@UBOT> schedule create "rotate a" 0 9 * * *')
+    run('<@UBOT> schedule create "rotate b" 0 9 * * *')
+    with repo.transaction():  # the rotation vanishes behind the schedule's back
+        repo.delete(repo.find("C1", "a"))  # type: ignore[arg-type]
+    scheduler = make_scheduler(repo, dispatcher, posts, clock)
+    clock.now = MONDAY_9_BERLIN
+    scheduler.tick(clock())
+    texts = [text for _, text in posts.sent]
+    assert any("There is no rotation *a* in this channel." in t for t in texts)
+    assert any("the duty passes from @U1 to <@U2>" in t for t in texts)
+
+
+def test_an_exception_skips_that_run_without_stopping_the_scheduler(
+    scheduler: Scheduler,
+    posts: Posts,
+    clock: FakeClock,
+    repo: PeeweeRepository,
+    dispatcher: Dispatcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    clock.now = MONDAY_9_BERLIN
+    monkeypatch.setattr(dispatcher, "handle", boom)
+    assert scheduler.tick(clock()) > 0
+    monkeypatch.undo()
+    with repo.transaction():
+        (schedule,) = repo.all_schedules()
+    assert schedule.next_run_at == MONDAY_9_BERLIN + timedelta(days=1)
+    clock.now = MONDAY_9_BERLIN + timedelta(days=1)
+    scheduler.tick(clock())
+    assert len(posts.sent) == 1
+
+
+def test_an_undelivered_reply_is_posted_later_not_rerun(
+    scheduler: Scheduler,
+    posts: Posts,
+    clock: FakeClock,
+    repo: PeeweeRepository,
+    dispatcher: Dispatcher,
+    run: Run,
+) -> None:
+    clock.now = MONDAY_9_BERLIN
+    posts.failing = True  # Slack is down when the run happens
+    scheduler.tick(clock())
+    posts.failing = False
+    clock.advance(minutes=2)
+    scheduler.tick(clock())
+    assert len(posts.sent) == 1 and posts.sent[0][1].startswith("Executing `rotate backend`")
+    assert run("<@UBOT> shout backend").startswith("<@U2>")  # rotated once, not twice
+
+
+def test_a_run_is_claimed_by_one_of_two_schedulers(
+    scheduler: Scheduler,
+    posts: Posts,
+    clock: FakeClock,
+    repo: PeeweeRepository,
+    dispatcher: Dispatcher,
+) -> None:
+    other = make_scheduler(repo, dispatcher, posts, clock)
+    clock.now = MONDAY_9_BERLIN
+    with repo.transaction():
+        (schedule,) = repo.all_schedules()
+    # the other process already advanced it: this one's compare-and-set fails
+    with repo.transaction():
+        assert repo.advance(
+            schedule.id, MONDAY_9_BERLIN, MONDAY_9_BERLIN + timedelta(days=1), MONDAY_9_BERLIN
+        )
+        assert not repo.advance(schedule.id, MONDAY_9_BERLIN, None, None)
+    other.tick(clock())
+    scheduler.tick(clock())
+    assert posts.sent == []
