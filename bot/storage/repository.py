@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from sqlite3 import Cursor
-from typing import Any
+from typing import Any, cast
 
 from peewee import Query, SqliteDatabase, fn
 
@@ -68,6 +68,7 @@ def from_db(value: datetime) -> datetime:
 
 
 def _rotation_from_tuple(row: tuple[Any, ...]) -> Rotation:
+    """A `rotation` row in column order (raw SQL and peewee `.tuples()` alike)."""
     id_, channel, name, _key, description, created_at, created_by, duty, count = row
     return Rotation(
         id=id_,
@@ -78,19 +79,6 @@ def _rotation_from_tuple(row: tuple[Any, ...]) -> Rotation:
         created_by=created_by,
         duty_position=duty,
         member_count=count,
-    )
-
-
-def _rotation(row: RotationRow) -> Rotation:
-    return Rotation(
-        id=row.id,
-        channel=row.channel,
-        name=row.name,
-        description=row.description,
-        created_at=from_db(row.created_at),
-        created_by=row.created_by,
-        duty_position=row.duty_position,
-        member_count=row.member_count,
     )
 
 
@@ -128,6 +116,10 @@ class PeeweeRepository:
     def transaction(self) -> AbstractContextManager[None]:
         return self._unit()
 
+    def _get_rotation(self, rotation_id: int) -> Rotation:
+        query = RotationRow.select().where(RotationRow.id == rotation_id)
+        return _rotation_from_tuple(cast(tuple[Any, ...], query.tuples().get()))
+
     def find(self, channel: str, name: str) -> Rotation | None:
         row = _FIND.run(self._db, channel, name_key(name)).fetchone()
         return _rotation_from_tuple(row) if row else None
@@ -157,7 +149,7 @@ class PeeweeRepository:
             member_count=len(members),
         )
         self._insert_members(row.id, members)
-        return _rotation(row)
+        return self._get_rotation(row.id)
 
     def replace(
         self, rotation: Rotation, *, members: Sequence[Member], description: str
@@ -167,7 +159,7 @@ class PeeweeRepository:
         RotationRow.update(
             description=description, duty_position=0, member_count=len(members)
         ).where(RotationRow.id == rotation.id).execute()
-        return _rotation(RotationRow.get_by_id(rotation.id))
+        return self._get_rotation(rotation.id)
 
     def _insert_members(self, rotation_id: int, members: Sequence[Member]) -> None:
         rows = [
@@ -190,7 +182,7 @@ class PeeweeRepository:
         query = RotationRow.select().where(RotationRow.channel == channel)
         total = query.count()
         rows = query.order_by(RotationRow.created_at.desc(), RotationRow.id.desc()).limit(limit)
-        return [_rotation(r) for r in rows], total
+        return [_rotation_from_tuple(cast(tuple[Any, ...], r)) for r in rows.tuples()], total
 
     def member_at(self, rotation: Rotation, position: int) -> Member:
         ref, kind, label = _MEMBER_AT.run(self._db, rotation.id, position).fetchone()

@@ -25,6 +25,18 @@ def _set_next_run(bot: BotProcess, when: datetime) -> None:
         )
 
 
+def _scheduled_then_stopped(
+    emu: SlackEmulator, tmp_path: Path, **env: str
+) -> tuple[BotProcess, Conversation]:
+    """A bot with rotation `backend` rotated daily at 09:00, stopped (as if for a while)."""
+    bot = BotProcess(emu, tmp_path, **env).start()
+    chat = Conversation(emu)
+    chat.say(CREATE)
+    chat.say('schedule create "rotate backend" 0 9 * * *')
+    bot.stop()
+    return bot, chat
+
+
 def _texts(emu: SlackEmulator, start: int = 0) -> list[str]:
     return [p.params["text"] for p in emu.posts("C0CHAN")[start:]]
 
@@ -44,11 +56,7 @@ def test_a_schedule_fires_on_time_with_notice_and_reply(
 
 
 def test_a_run_missed_while_down_runs_once_at_start_up(emu: SlackEmulator, tmp_path: Path) -> None:
-    bot = BotProcess(emu, tmp_path).start()
-    chat = Conversation(emu)
-    chat.say(CREATE)
-    chat.say('schedule create "rotate backend" 0 9 * * *')
-    bot.stop()
+    bot, chat = _scheduled_then_stopped(emu, tmp_path)
     _set_next_run(bot, datetime.now(UTC) - timedelta(minutes=5))
     before = len(emu.posts("C0CHAN"))
     bot.start()
@@ -63,11 +71,7 @@ def test_a_run_missed_while_down_runs_once_at_start_up(emu: SlackEmulator, tmp_p
 
 
 def test_a_run_missed_beyond_the_window_is_skipped(emu: SlackEmulator, tmp_path: Path) -> None:
-    bot = BotProcess(emu, tmp_path, DIENSTPLAN_CATCH_UP_WINDOW="30m").start()
-    chat = Conversation(emu)
-    chat.say(CREATE)
-    chat.say('schedule create "rotate backend" 0 9 * * *')
-    bot.stop()
+    bot, chat = _scheduled_then_stopped(emu, tmp_path, DIENSTPLAN_CATCH_UP_WINDOW="30m")
     _set_next_run(bot, datetime.now(UTC) - timedelta(hours=1))
     bot.start()
     assert chat.say("shout backend") == "<@U0ALICE> is on duty for *backend*."
@@ -79,11 +83,7 @@ def test_a_run_missed_beyond_the_window_is_skipped(emu: SlackEmulator, tmp_path:
 def test_a_crash_after_the_run_posts_its_reply_on_restart_without_rerunning(
     emu: SlackEmulator, tmp_path: Path
 ) -> None:
-    bot = BotProcess(emu, tmp_path).start()
-    chat = Conversation(emu)
-    chat.say(CREATE)
-    chat.say('schedule create "rotate backend" 0 9 * * *')
-    bot.stop()
+    bot, chat = _scheduled_then_stopped(emu, tmp_path)
     _set_next_run(bot, datetime.now(UTC) - timedelta(minutes=1))
     emu.fail_next("chat.postMessage", status=503, count=3)  # the client's try and 2 retries
     bot.start()
