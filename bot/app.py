@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from peewee import DatabaseError
 from playhouse.pool import PooledSqliteDatabase
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -54,8 +55,14 @@ class Services:
 
 
 def build(config: Config) -> Services:
-    db = open_database(config.database)
-    migrate(db)
+    try:
+        db = open_database(config.database)
+        migrate(db)
+    except (OSError, DatabaseError) as error:
+        raise ConfigError(
+            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use `{config.database}` as the "
+            f"SQLite database: {error}."
+        ) from error
     repo = PeeweeRepository(db)
     dispatcher = Dispatcher(repo=repo, schedules=repo, clock=utc_now, timezone=config.zone)
     return Services(config=config, db=db, repo=repo, dispatcher=dispatcher)

@@ -114,12 +114,13 @@ _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_duration(text: str) -> timedelta:
     """`90`, `90s`, `30m`, `1h`, `2d`: the catch-up window for missed scheduled runs."""
     match = _DURATION.fullmatch(text.strip().lower())
-    if not match:
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else -1
+    if not 0 <= seconds <= 366 * 86400:
         raise ConfigError(
             f"DIENSTPLAN_CATCH_UP_WINDOW / dienstplan.catch_up_window: `{text}` is not a "
-            "duration such as 90s, 30m, 1h or 2d (0 disables catching up)."
+            "duration such as 90s, 30m, 1h or 2d, at most a year (0 disables catching up)."
         )
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    return timedelta(seconds=seconds)
 
 
 def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:

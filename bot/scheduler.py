@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 MAX_SLEEP = timedelta(seconds=30)  # picks up schedules another process added
+# A run this late is on time, whatever the catch-up window: waking takes a few milliseconds,
+# and a window of 0 must only drop runs missed while the bot was down.
+ON_TIME = timedelta(seconds=60)
 REDELIVERY_AFTER = timedelta(seconds=60)
 
 Deliver = Callable[[str, str, Reply], None]
@@ -108,7 +111,7 @@ class Scheduler:
         try:
             following = self._next(schedule, now)
             late = now - run_at
-            if late > self._catch_up:
+            if late > max(self._catch_up, ON_TIME):
                 with self._repo.transaction():
                     skipped = self._schedules.advance(schedule.id, run_at, following, None)
                 if skipped:

@@ -45,6 +45,8 @@ def test_example_config_is_valid_and_complete() -> None:
         ("[dienstplan]\ntimezone = 'Mars/Base'\n", "unknown time zone `Mars/Base`"),
         ("[dienstplan]\nlog_level = 'chatty'\n", "DIENSTPLAN_LOG_LEVEL"),
         ("[slack]\napi_url = 'slack.com'\n", "SLACK_API_URL"),
+        ("[dienstplan]\ncatch_up_window = 'soon'\n", "DIENSTPLAN_CATCH_UP_WINDOW"),
+        ("[dienstplan]\ncatch_up_window = '99999999999999999999d'\n", "at most a year"),
     ],
 )
 def test_bad_files_name_the_key(tmp_path: Path, content: str, message: str) -> None:
@@ -96,3 +98,13 @@ def test_log_lines_never_carry_tokens() -> None:
     record = logging.LogRecord("x", logging.INFO, "f", 1, "token %s used", ("xoxb-123-abc",), None)
     RedactTokens().filter(record)
     assert "xoxb" not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("0", 0), ("90", 90), ("90s", 90), ("30m", 1800), ("1h", 3600), ("2d", 172800)],
+)
+def test_durations(text: str, seconds: int) -> None:
+    from bot.config import parse_duration
+
+    assert parse_duration(text).total_seconds() == seconds

@@ -49,3 +49,16 @@ def test_console_state_persists_and_is_per_channel(tmp_path: Path) -> None:
     assert "@U1 is on duty for *x*." in console(db, "shout x\n", "--channel", "C1")
     assert "There is no rotation *x*" in console(db, "shout x\n", "--channel", "C2")
     assert "created 20" in console(db, "about x\n", "--channel", "C1")
+
+
+def test_an_unusable_database_path_is_a_clear_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "dienstplan.py"), "console"],
+        input="",
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "DIENSTPLAN_DATABASE": str(tmp_path)},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "DIENSTPLAN_DATABASE" in result.stderr and "Traceback" not in result.stderr

@@ -219,3 +219,17 @@ def test_a_run_is_claimed_by_one_of_two_schedulers(
     other.tick(clock())
     scheduler.tick(clock())
     assert posts.sent == []
+
+
+def test_a_zero_catch_up_window_still_runs_on_time_schedules(
+    repo: PeeweeRepository, dispatcher: Dispatcher, posts: Posts, clock: FakeClock, run: Run
+) -> None:
+    run("<@UBOT> create backend <@U1> <@U2> x")
+    run('<@UBOT> schedule create "rotate backend" 0 9 * * *')
+    scheduler = make_scheduler(repo, dispatcher, posts, clock, catch_up=timedelta(0))
+    clock.now = MONDAY_9_BERLIN + timedelta(milliseconds=5)  # waking takes a moment
+    scheduler.tick(clock())
+    assert len(posts.sent) == 1
+    clock.now = MONDAY_9_BERLIN + timedelta(days=1, minutes=5)  # missed while down
+    scheduler.tick(clock())
+    assert len(posts.sent) == 1

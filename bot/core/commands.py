@@ -55,6 +55,7 @@ class Command:
     parse: Callable[[str], Any]
     run: Callable[[Context, Any], Reply]
     names_rotation: bool = True
+    creates_rotation: bool = False
 
     def usage_line(self) -> str:
         return f"`{BOT_HANDLE} {self.name}{' ' + self.usage if self.usage else ''}`"
@@ -257,6 +258,7 @@ ROTATION_COMMANDS: list[Command] = [
         f"{BOT_HANDLE} create backend-rota @alice @bob @carol Watch alerts and deploys.",
         lambda rest: parser.parse_name_members_description("create", rest),
         _create,
+        creates_rotation=True,
     ),
     Command(
         "rotate",

@@ -566,6 +566,16 @@ def _compress(values: list[int]) -> str:
     return ",".join(parts)
 
 
+def _even_step(text: str, span: int, values: tuple[int, ...]) -> str:
+    """Keep `*/n` when n divides the field's span evenly; otherwise list the values."""
+    if "/" not in text:
+        return text
+    step = re.fullmatch(r"\*/(\d+)", text)
+    if step and span and span % int(step.group(1)) == 0:
+        return text
+    return _compress(list(values))
+
+
 def _descriptor_fields(spec: CronSpec) -> str:
     """The five fields rewritten so cron-descriptor reads them as cron does.
 
@@ -574,6 +584,11 @@ def _descriptor_fields(spec: CronSpec) -> str:
     Sunday") and its steps (``1-5/7`` is Monday only in cron, "every 7 weeks" to it).
     """
     minute, hour, dom, month, dow = spec.fields
+    # cron-descriptor reads `0 */15` as "every 15 hours" and `*/10` days as "every 10 days";
+    # cron restarts steps every hour/day/month, so uneven steps are spelled out as lists.
+    minute = _even_step(minute, 60, spec.minutes)
+    hour = _even_step(hour, 24, spec.hours)
+    dom = _even_step(dom, 0, spec.days)
     month = re.sub(r"[A-Za-z]+", lambda m: str(_MONTH_NAMES[m.group().lower()]), month)
     if dow != "*":
         dow = _compress(sorted(d or 7 for d in spec.weekdays))

@@ -58,13 +58,19 @@ def split_command(text: str, bot_user_id: str | None = None) -> Invocation:
     return Invocation(head.strip(_TRAILING + _QUOTES).casefold(), rest.strip())
 
 
+_EMOJI_END = re.compile(r":[a-z0-9_+'-]+:$")
+
+
 def clean_name(raw: str) -> str:
-    """A rotation name as people type it: collapse spaces, drop quotes and end punctuation."""
+    """A rotation name as people type it: collapse spaces, drop quotes and end punctuation
+    (but not the closing colon of an emoji such as `:fire:`)."""
     name = " ".join(raw.split())
     previous = None
     while name != previous:
         previous = name
-        name = name.strip(_QUOTES).rstrip(_TRAILING).strip()
+        name = name.strip(_QUOTES).strip()
+        if name and name[-1] in _TRAILING and not _EMOJI_END.search(name):
+            name = name[:-1].strip()
     return name
 
 

@@ -124,7 +124,7 @@ def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
             f"the command `{text}` would fail: {error.problem} Its usage: {command.usage_line()}"
         ) from error
     rotation = rotation_named(command, args)
-    if rotation is not None:
+    if rotation is not None and not command.creates_rotation:
         find_rotation(ctx, rotation)
     normalised = f"{command.name} {invocation.rest}".strip()
     return normalised, rotation

@@ -2,9 +2,9 @@
 
 import re
 
-# <!here>, <!channel>, <!everyone> (optionally with a |label) notify a whole channel when
-# posted. User text echoed back (descriptions, names) must never do that.
-_BROADCAST = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+# <!here>, <!channel>, <!everyone> and the legacy <!group> (optionally with a |label) notify
+# a whole channel when posted. User text echoed back (descriptions, names) must never do that.
+_BROADCAST = re.compile(r"<!(here|channel|everyone|group)(?:\|[^>]*)?>")
 
 
 def defuse_broadcasts(text: str) -> str:

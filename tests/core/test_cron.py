@@ -621,8 +621,8 @@ EXPLAIN = [
     ),
     (
         "0 0 */2 * Mon",
-        "Crontab `0 0 */2 * Mon` means the executable will be run at 00:00, "
-        "every 2 days, but only on Monday",
+        "Crontab `0 0 */2 * Mon` means the executable will be run at 00:00, on day 1, 3, 5, 7, "
+        "9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, and 31 of the month, but only on Monday",
     ),
     ("@daily", "Crontab `@daily` means the executable will be run at 00:00, every day"),
     ("@weekly", "Crontab `@weekly` means the executable will be run at 00:00, only on Sunday"),

@@ -55,6 +55,9 @@ def test_split_command(text: str, command: str, rest: str) -> None:
         ("\u201cmy rota\u201d.", "my rota"),
         ("backend-rota.", "backend-rota"),
         ("v1.2", "v1.2"),
+        ("on-call :fire:", "on-call :fire:"),
+        ("on-call :fire:.", "on-call :fire:"),
+        ("backend:", "backend"),
     ],
 )
 def test_clean_name(raw: str, name: str) -> None:

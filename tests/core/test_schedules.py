@@ -157,3 +157,14 @@ def test_schedule_changes_wake_the_scheduler(
     rota('<@UBOT> schedule create "rotate backend" 0 99 * * *')  # refused: no change
     rota('<@UBOT> schedule delete "rotate backend"')
     assert woken == [True, True]
+
+
+def test_a_scheduled_create_does_not_need_the_rotation_to_exist(rota: Run) -> None:
+    assert rota('<@UBOT> schedule create "create weekend <@U1> pager" @weekly').startswith(
+        "Scheduled `create weekend <@U1> pager`"
+    )
+
+
+def test_uneven_steps_are_explained_as_cron_runs_them(rota: Run) -> None:
+    assert "at 00:00 and 15:00" in rota("<@UBOT> schedule explain 0 */15 * * *")
+    assert "on day 1, 11, 21, and 31 of the month" in rota("<@UBOT> schedule explain 0 9 */10 * *")

@@ -5,8 +5,11 @@ from bot.slack.render import split_message
 
 
 def test_broadcasts_are_defused() -> None:
-    text = defuse_broadcasts("a <!here> b <!channel|channel> c <!everyone> <!subteam^S1|@sre>")
+    text = defuse_broadcasts(
+        "a <!here> b <!channel|channel> c <!everyone> <!group> <!subteam^S1|@sre>"
+    )
     assert "<!here" not in text and "<!channel" not in text and "<!everyone" not in text
+    assert "<!group" not in text
     assert "<!subteam^S1|@sre>" in text
 
 
@@ -30,3 +33,36 @@ def test_manifest_is_socket_mode_with_messages_tab() -> None:
     assert data["features"]["app_home"]["messages_tab_enabled"] is True
     assert data["settings"]["event_subscriptions"]["bot_events"] == BOT_EVENTS
     assert "app_mentions:read" in data["oauth_config"]["scopes"]["bot"]
+
+
+class CountingClient:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls = 0
+        self.fail = fail
+
+    def users_info(self, user: str) -> dict[str, dict[str, object]]:
+        self.calls += 1
+        if self.fail:
+            raise OSError("Slack is down")
+        return {"user": {"profile": {"display_name": user.lower()}}}
+
+
+def test_display_names_are_cached_and_bounded_per_reply() -> None:
+    from bot.slack.outbound import MAX_LOOKUPS_PER_REPLY, DisplayNames
+
+    client = CountingClient()
+    names = DisplayNames(client)  # type: ignore[arg-type]
+    members = [Member(f"U{i:04d}") for i in range(200)]
+    lookup = names.for_reply()
+    shown = [lookup(m) for m in members]
+    assert client.calls == MAX_LOOKUPS_PER_REPLY
+    assert shown[0] == "u0000" and shown[-1] == "@U0199"
+    again = names.for_reply()
+    assert again(members[0]) == "u0000" and client.calls == MAX_LOOKUPS_PER_REPLY
+
+
+def test_a_failed_name_lookup_falls_back_to_the_id() -> None:
+    from bot.slack.outbound import DisplayNames
+
+    names = DisplayNames(CountingClient(fail=True))  # type: ignore[arg-type]
+    assert names.for_reply()(Member("U1")) == "@U1"
