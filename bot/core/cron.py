@@ -34,8 +34,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cron_descriptor import DescriptionTypeEnum, ExpressionDescriptor, Options
-
 __all__ = [
     "HORIZON_YEARS",
     "CronError",
@@ -547,8 +545,6 @@ def format_run(dt_utc: datetime, zone: ZoneInfo | str) -> str:
 
 # --------------------------------------------------------------------------- explain
 
-_DESCRIPTOR_OPTIONS = Options(use_24hour_time_format=True, verbose=True, locale_code="en_US")
-
 
 def _compress(values: list[int]) -> str:
     """``[1, 2, 3, 5]`` -> ``1-3,5``: the canonical text cron-descriptor describes well."""
@@ -601,7 +597,11 @@ def _weekday_clause(text: str) -> str:
 
 
 def _describe(spec: CronSpec) -> str:
-    descriptor = ExpressionDescriptor(_descriptor_fields(spec), _DESCRIPTOR_OPTIONS)
+    # Imported here: only explanations need it, and the running bot stays leaner without it.
+    from cron_descriptor import DescriptionTypeEnum, ExpressionDescriptor, Options
+
+    options = Options(use_24hour_time_format=True, verbose=True, locale_code="en_US")
+    descriptor = ExpressionDescriptor(_descriptor_fields(spec), options)
     describe: Callable[[DescriptionTypeEnum], str] = descriptor.get_description
     time_of_day = describe(DescriptionTypeEnum.TIMEOFDAY)
     dom = describe(DescriptionTypeEnum.DAYOFMONTH)

@@ -676,7 +676,9 @@ def test_explain_wraps_descriptor_errors(monkeypatch: pytest.MonkeyPatch) -> Non
     def broken(*args: object, **kwargs: object) -> object:
         raise IndexError("boom")
 
-    monkeypatch.setattr(cron, "ExpressionDescriptor", broken)
+    import cron_descriptor
+
+    monkeypatch.setattr(cron_descriptor, "ExpressionDescriptor", broken)
     with pytest.raises(CronError, match="cannot explain `0 0 \\* \\* \\*`"):
         explain(parse("0 0 * * *"))
 
