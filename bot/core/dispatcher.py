@@ -104,5 +104,10 @@ class Dispatcher:
         except DomainError as error:
             return Reply.of(str(error))
         except Exception:
-            log.exception("command %r failed in channel %s", command.name, request.channel)
+            log.exception(
+                "command %r from %s failed in channel %s",
+                command.name,
+                request.source,
+                request.channel,
+            )
             return Reply.of(APOLOGY)

@@ -73,9 +73,6 @@ class Reply:
     def render(self, name_of: NameLookup) -> str:
         return "".join(p if isinstance(p, str) else name_of(p.member) for p in self.parts)
 
-    def quiet_members(self) -> list[Member]:
-        return [p.member for p in self.parts if isinstance(p, Quiet)]
-
     def to_json(self) -> str:
         """Stored with the event id so a redelivered event can be answered without re-running."""
         return json.dumps(
