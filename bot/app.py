@@ -26,6 +26,7 @@ from bot.slack.client import make_web_client
 from bot.slack.intake import Intake
 from bot.slack.outbound import Sender, SlackDeliveryError
 from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
+from bot.slack.users import SlackUsers
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import EVENT_RETENTION, PeeweeRepository
 
@@ -111,7 +112,9 @@ class SlackBot:
         config = self._services.config
         client: WebClient = make_web_client(self._bot_token, config.api_url)
         identity = _with_retries("auth.test", client.auth_test, "SLACK_BOT_TOKEN", stop)
-        self._sender = Sender(client)
+        users = SlackUsers(client)
+        self._services.dispatcher.directory = users
+        self._sender = Sender(client, users)
         app = create_app(client, Intake(self._services.dispatcher, self._sender))
         self._socket = SocketModeClient(app, app_token=self._app_token, api_url=config.api_url)
         _with_retries("apps.connections.open", self._socket.start, "SLACK_APP_TOKEN", stop)

@@ -6,7 +6,7 @@ without its usage text, and the README cannot drift from what the bot accepts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core import parser
 from bot.core.errors import DomainError, NotFound
-from bot.core.model import Member, Quiet, Reply, ReplyPart, Request, Rotation
+from bot.core.model import Member, MemberKind, Quiet, Reply, ReplyPart, Request, Rotation
 from bot.core.parser import name_key
-from bot.core.ports import RotationRepository, ScheduleRepository
+from bot.core.ports import Deactivated, RotationRepository, ScheduleRepository, nobody_deactivated
 from bot.core.suggest import closest
 
 BOT_HANDLE = "@dienstplan"
@@ -41,6 +41,7 @@ class Context:
     timezone: ZoneInfo
     commands: dict[str, Command]
     effects: Effects = field(default_factory=Effects)
+    deactivated: Deactivated = nobody_deactivated
 
     def local_date(self, moment: datetime) -> str:
         return moment.astimezone(self.timezone).strftime("%Y-%m-%d")
@@ -92,6 +93,53 @@ def _chain(members: list[Member], duty: int | None = None) -> list[ReplyPart]:
     return parts
 
 
+def _deactivated(ctx: Context, members: Sequence[Member]) -> list[Member]:
+    """The members Slack says are deactivated; a user group never is."""
+    users = [m for m in members if m.kind is MemberKind.USER]
+    gone = ctx.deactivated([m.ref for m in users]) if users else frozenset()
+    return [m for m in users if m.ref in gone]
+
+
+def _names(members: Sequence[Member]) -> list[ReplyPart]:
+    """`A`, `A and B`, `A, B and C`: named, not pinged."""
+    parts: list[ReplyPart] = []
+    for i, member in enumerate(members):
+        if i:
+            parts.append(" and " if i == len(members) - 1 else ", ")
+        parts.append(Quiet(member))
+    return parts
+
+
+def _refuse_deactivated(ctx: Context, members: Sequence[Member], name: str) -> Reply | None:
+    """Nobody Slack has deactivated can join a rotation: they would be put on duty."""
+    gone = _deactivated(ctx, members)
+    if not gone:
+        return None
+    verb = "is" if len(gone) == 1 else "are"
+    return Reply.of(
+        *_names(gone),
+        f" {verb} deactivated in Slack, so they can't be on *{name}*. "
+        "Leave them out and try again.",
+    )
+
+
+def _next_on_duty(ctx: Context, rotation: Rotation) -> tuple[int | None, list[Member]]:
+    """The next position round-robin whose member is not deactivated, and the members skipped.
+
+    Asked inside the transaction, one candidate at a time (a rotation's members are not known
+    before it): the first active candidate ends the search, and the directory keeps its answers
+    cached, so a rotate usually costs no lookup at all.
+    """
+    skipped: list[Member] = []
+    for step in range(1, rotation.member_count):
+        position = (rotation.duty_position + step) % rotation.member_count
+        member = ctx.repo.member_at(rotation, position)
+        if not _deactivated(ctx, [member]):
+            return position, skipped
+        skipped.append(member)
+    return None, skipped
+
+
 def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     name, members, description = args
     existing = ctx.repo.find(ctx.request.channel, name)
@@ -101,6 +149,8 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
             f"Pick another name, or change it with `{BOT_HANDLE} update {existing.name} "
             "<members> <description>`."
         )
+    if refusal := _refuse_deactivated(ctx, members, name):
+        return refusal
     rotation = ctx.repo.create(
         channel=ctx.request.channel,
         name=name,
@@ -119,7 +169,10 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
 
 def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     name, members, description = args
-    rotation = ctx.repo.replace(find_rotation(ctx, name), members=members, description=description)
+    rotation = find_rotation(ctx, name)
+    if refusal := _refuse_deactivated(ctx, members, rotation.name):
+        return refusal
+    rotation = ctx.repo.replace(rotation, members=members, description=description)
     return Reply.of(
         f"Updated rotation *{rotation.name}*: ",
         *_chain(members),
@@ -134,11 +187,21 @@ def _rotate(ctx: Context, name: str) -> Reply:
         return Reply.of(
             f"*{rotation.name}* has a single member, so {previous.mention()} stays on duty."
         )
-    position = (rotation.duty_position + 1) % rotation.member_count
+    position, skipped = _next_on_duty(ctx, rotation)
+    if position is None:
+        return Reply.of(
+            f"*{rotation.name}*: every other member is deactivated in Slack (",
+            *_names(skipped),
+            f"), so {previous.mention()} stays on duty. `{BOT_HANDLE} update {rotation.name}` "
+            "can take them off the rotation.",
+        )
     ctx.repo.set_duty(rotation, position)
     current = ctx.repo.member_at(rotation, position)
     return Reply.of(
-        f"*{rotation.name}*: the duty passes from ", Quiet(previous), f" to {current.mention()}."
+        f"*{rotation.name}*: the duty passes from ",
+        Quiet(previous),
+        f" to {current.mention()}.",
+        *([" Skipped ", *_names(skipped), " (deactivated in Slack)."] if skipped else []),
     )
 
 
@@ -163,6 +226,12 @@ def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
             f"{member.mention()} is not a member of *{rotation.name}*, so they can't be "
             f"assigned. `{BOT_HANDLE} about {rotation.name}` lists the members; "
             f"`{BOT_HANDLE} update` changes them."
+        )
+    if _deactivated(ctx, [member]):
+        return Reply.of(
+            Quiet(member),
+            f" is deactivated in Slack, so they can't be put on duty for *{rotation.name}*. "
+            f"Assign someone else, or take them off the rotation with `{BOT_HANDLE} update`.",
         )
     if position == rotation.duty_position:
         return Reply.of(f"{member.mention()} is already on duty for *{rotation.name}*.")

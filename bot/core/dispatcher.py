@@ -8,15 +8,22 @@ ever dropped silently.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
 from bot.core.model import MESSAGE_BREAK, Reply, Request
-from bot.core.parser import split_command
-from bot.core.ports import Clock, RotationRepository, ScheduleRepository
+from bot.core.parser import MEMBER_RE, split_command
+from bot.core.ports import (
+    EVERYONE_ACTIVE,
+    Clock,
+    Deactivated,
+    RotationRepository,
+    ScheduleRepository,
+    UserDirectory,
+)
 from bot.core.registry import COMMANDS
 from bot.core.suggest import closest
 
@@ -42,6 +49,7 @@ class Dispatcher:
         timezone: ZoneInfo,
         commands: dict[str, Command] = COMMANDS,
         on_schedules_changed: Callable[[], None] = lambda: None,
+        directory: UserDirectory = EVERYONE_ACTIVE,
     ) -> None:
         self._repo = repo
         self._schedules = schedules
@@ -49,6 +57,8 @@ class Dispatcher:
         self._timezone = timezone
         self._commands = commands
         self.on_schedules_changed = on_schedules_changed
+        # Set by the Slack front end once it has a Web API client; the others know nobody.
+        self.directory = directory
 
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: str | None = None
@@ -58,16 +68,27 @@ class Dispatcher:
         The transaction takes the write lock first (BEGIN IMMEDIATE), so checking for the
         event and recording it cannot race with another worker or process. A notice (the
         scheduler's "Executing ...") is stored and posted as a message before the reply.
+        The users the text mentions are looked up before the transaction, so the handler
+        finds them cached and no Slack call holds the database's write lock.
         """
         now = self._clock()
         effects = Effects()
+        deactivated = _never_failing(self.directory.for_request())
+        deactivated(_mentioned_users(request))
         with self._repo.transaction():
             if event_id is not None:
                 prior = self._repo.prior_event(event_id)
                 if prior is not None:
                     return Outcome(prior.reply, duplicate=True, delivered=prior.delivered)
             ctx = Context(
-                request, self._repo, self._schedules, now, self._timezone, self._commands, effects
+                request,
+                self._repo,
+                self._schedules,
+                now,
+                self._timezone,
+                self._commands,
+                effects,
+                deactivated,
             )
             reply = self._run(request, ctx)
             if notice is not None:
@@ -111,3 +132,24 @@ class Dispatcher:
                 request.channel,
             )
             return Reply.of(APOLOGY)
+
+
+def _mentioned_users(request: Request) -> set[str]:
+    return {
+        match["user"]
+        for match in MEMBER_RE.finditer(request.text)
+        if match["user"] and match["user"] != request.bot_user_id
+    }
+
+
+def _never_failing(deactivated: Deactivated) -> Deactivated:
+    """Whoever cannot be looked up counts as active: a directory failure never blocks a command."""
+
+    def check(user_ids: Collection[str]) -> frozenset[str]:
+        try:
+            return deactivated(user_ids)
+        except Exception:
+            log.exception("could not tell whether %d users are deactivated", len(user_ids))
+            return frozenset()
+
+    return check

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,3 +117,30 @@ class ScheduleRepository(Protocol):
         """Compare-and-set the next run: True only for the one caller that claimed this run."""
 
     def undelivered_runs(self, older_than: datetime) -> list[PendingDelivery]: ...
+
+
+Deactivated = Callable[[Collection[str]], frozenset[str]]
+"""Which of these user ids the workspace has deactivated; one it cannot tell about is active."""
+
+
+class UserDirectory(Protocol):
+    """What the workspace knows about people, beyond the ids a rotation stores."""
+
+    def for_request(self) -> Deactivated:
+        """A check for one request. It may look users up (Slack rate-limits that), so each
+        request gets its own limit; a user it cannot look up counts as active, because a
+        command must not fail while Slack is down."""
+
+
+class EveryoneActive:
+    """The directory of a front end without Slack (the console, most tests): knows nobody."""
+
+    def for_request(self) -> Deactivated:
+        return nobody_deactivated
+
+
+def nobody_deactivated(user_ids: Collection[str]) -> frozenset[str]:
+    return frozenset()
+
+
+EVERYONE_ACTIVE = EveryoneActive()

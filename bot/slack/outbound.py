@@ -9,8 +9,6 @@ redelivery cannot fix it.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -18,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.model import MESSAGE_BREAK, Member, MemberKind, NameLookup, Reply
 from bot.core.text import defuse_broadcasts
 from bot.slack.render import split_message
+from bot.slack.users import SlackUsers
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +27,6 @@ TRANSIENT_ERRORS = {
     "service_unavailable",
     "request_timeout",
 }
-NAME_TTL_SECONDS = 3600.0
-FAILED_NAME_TTL_SECONDS = 60.0
-MAX_LOOKUPS_PER_REPLY = 50
 
 
 class SlackDeliveryError(Exception):
@@ -38,61 +34,31 @@ class SlackDeliveryError(Exception):
 
 
 class DisplayNames:
-    """users.info lookups with a cache, so naming someone without pinging them stays cheap.
+    """Quiet mentions as display names, from the shared users.info cache.
 
-    One reply makes at most MAX_LOOKUPS_PER_REPLY calls (users.info is rate limited to about
-    100 a minute); beyond that, and when a lookup fails, members show as @id. Failures are
-    remembered only briefly, so a Slack hiccup does not leave ids in replies for an hour.
+    A reply looks up at most MAX_LOOKUPS uncached users; beyond that, and when a lookup
+    fails, members show as @id.
     """
 
-    def __init__(self, client: WebClient) -> None:
-        self._client = client
-        self._cache: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, users: SlackUsers) -> None:
+        self._users = users
 
     def for_reply(self) -> NameLookup:
-        budget = MAX_LOOKUPS_PER_REPLY
+        find = self._users.lookup()
 
         def name_of(member: Member) -> str:
-            nonlocal budget
             if member.kind is MemberKind.USERGROUP:
                 return member.plain()
-            now = time.monotonic()
-            with self._lock:
-                cached = self._cache.get(member.ref)
-            if cached and cached[1] > now:
-                return cached[0]
-            if budget <= 0:
-                return member.plain()
-            budget -= 1
-            name, ttl = self._look_up(member)
-            with self._lock:
-                self._cache[member.ref] = (name, now + ttl)
-            return name
+            user = find(member.ref)
+            return user.name if user and user.name else member.plain()
 
         return name_of
 
-    def _look_up(self, member: Member) -> tuple[str, float]:
-        try:
-            user = self._client.users_info(user=member.ref)["user"]
-        except Exception as error:  # a name is cosmetic: never fail a reply over it
-            log.warning("users.info failed for %s: %s", member.ref, error)
-            return member.plain(), FAILED_NAME_TTL_SECONDS
-        profile = user.get("profile") or {}
-        name = (
-            profile.get("display_name")
-            or profile.get("real_name")
-            or user.get("real_name")
-            or user.get("name")
-            or member.plain()
-        )
-        return name, NAME_TTL_SECONDS
-
 
 class Sender:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, users: SlackUsers) -> None:
         self._client = client
-        self.names = DisplayNames(client)
+        self.names = DisplayNames(users)
 
     def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
         text = defuse_broadcasts(reply.render(self.names.for_reply()))

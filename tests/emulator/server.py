@@ -458,6 +458,10 @@ class SlackEmulator:
         with self._cond:
             self._user_overrides.setdefault(user_id, {}).update(fields)
 
+    def deactivate_user(self, user_id: str) -> None:
+        """The account is deactivated: ``users.info`` answers ``deleted: true``."""
+        self.set_user(user_id, deleted=True)
+
     def set_channel(self, channel_id: str, **fields: Any) -> None:
         """Override ``conversations.info`` fields for a channel (e.g. ``name="oncall"``)."""
         with self._cond:

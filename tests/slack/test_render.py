@@ -48,10 +48,12 @@ class CountingClient:
 
 
 def test_display_names_are_cached_and_bounded_per_reply() -> None:
-    from bot.slack.outbound import MAX_LOOKUPS_PER_REPLY, DisplayNames
+    from bot.slack.outbound import DisplayNames
+    from bot.slack.users import MAX_LOOKUPS as MAX_LOOKUPS_PER_REPLY
+    from bot.slack.users import SlackUsers
 
     client = CountingClient()
-    names = DisplayNames(client)  # type: ignore[arg-type]
+    names = DisplayNames(SlackUsers(client))  # type: ignore[arg-type]
     members = [Member(f"U{i:04d}") for i in range(200)]
     lookup = names.for_reply()
     shown = [lookup(m) for m in members]
@@ -63,6 +65,7 @@ def test_display_names_are_cached_and_bounded_per_reply() -> None:
 
 def test_a_failed_name_lookup_falls_back_to_the_id() -> None:
     from bot.slack.outbound import DisplayNames
+    from bot.slack.users import SlackUsers
 
-    names = DisplayNames(CountingClient(fail=True))  # type: ignore[arg-type]
+    names = DisplayNames(SlackUsers(CountingClient(fail=True)))  # type: ignore[arg-type]
     assert names.for_reply()(Member("U1")) == "@U1"
