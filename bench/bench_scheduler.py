@@ -67,8 +67,8 @@ def fill(path: Path, count: int, probes_at: datetime, burst_at: datetime) -> Non
         rows.append((f"CB{i:04d}", "list", "list", "@yearly", burst_at))
     with sqlite3.connect(path) as db:
         db.executemany(
-            "INSERT INTO schedule (channel, command, command_key, crontab, created_by,"
-            " created_at, next_run_at) VALUES (?, ?, ?, ?, 'UBENCH', ?, ?)",
+            "INSERT INTO schedule (channel, command, command_key, crontab, zone, created_by,"
+            " created_at, next_run_at) VALUES (?, ?, ?, ?, 'Europe/Berlin', 'UBENCH', ?, ?)",
             [(c, cmd, key, cron, db_time(now), db_time(due)) for c, cmd, key, cron, due in rows],
         )
 

@@ -16,7 +16,7 @@ def print_schedules(services: Services, out: TextIO) -> int:
         return 0
     rows = [("CHANNEL", "COMMAND", "CRONTAB", "ZONE", "NEXT RUN", "LAST RUN")]
     for s in schedules:
-        zone = s.timezone or services.config.timezone
+        zone = s.shown_zone(services.config.timezone)  # as its next run was computed
         rows.append(
             (
                 s.channel,

@@ -6,21 +6,31 @@ claimed by a compare-and-set on that next run time in the same transaction as th
 effect and its stored reply, so it happens exactly once: a crash before the commit leaves the
 run due, a crash after it leaves a stored reply that the next start posts, and a second
 process sharing the database loses the compare-and-set.
+
+A schedule without CRON_TZ runs in DIENSTPLAN_TIMEZONE, which may have changed since its
+next run was stored (or differ in the console that created it). Each stored next run keeps
+the zone it was computed in, so displays show it as it will really happen; at start the
+scheduler re-computes, from now, every such run not yet due whose zone differs from its own,
+and a due one runs as stored, its following run computed in the configured zone.
+
+Replies are posted in commit order per channel (a notice is followed by its own reply
+before the next run's notice), channels in parallel.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 
 from bot.core import cron
-from bot.core.dispatcher import Dispatcher
-from bot.core.model import SCHEDULED_RUN_PREFIX, Reply, Request, Schedule
+from bot.core.dispatcher import Dispatcher, Outcome
+from bot.core.model import MESSAGE_BREAK, SCHEDULED_RUN_PREFIX, Member, Reply, Request, Schedule
 from bot.core.ports import Clock, RotationRepository, ScheduleRepository
-from bot.core.schedules import describe_run
+from bot.core.schedules import describe_run, run_zone
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +46,50 @@ Deliver = Callable[[str, str, Reply], None]
 
 def run_id(schedule: Schedule, run_at: datetime) -> str:
     return f"{SCHEDULED_RUN_PREFIX}{schedule.id}:{run_at:%Y%m%dT%H%M%SZ}"
+
+
+class ChannelOrder:
+    """Posts scheduled replies in submission order per channel, channels in parallel.
+
+    A channel's queue is drained by at most one pool task at a time, so runs due together
+    post notice A, reply A, notice B, reply B. An event already waiting or being posted is
+    not queued twice (a redelivery pass can meet a reply held up behind a slow channel).
+    """
+
+    def __init__(self, deliver: Deliver, pool: Executor) -> None:
+        self._deliver = deliver
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[tuple[str, Reply]]] = {}
+        self._pending: set[str] = set()
+
+    def submit(self, event_id: str, channel: str, reply: Reply) -> None:
+        with self._lock:
+            if event_id in self._pending:
+                return
+            self._pending.add(event_id)
+            queue = self._queues.get(channel)
+            if queue is not None:  # its drainer is running and will get to it
+                queue.append((event_id, reply))
+                return
+            self._queues[channel] = deque([(event_id, reply)])
+        self._pool.submit(self._drain, channel)
+
+    def _drain(self, channel: str) -> None:
+        while True:
+            with self._lock:
+                queue = self._queues[channel]
+                if not queue:
+                    del self._queues[channel]
+                    return
+                event_id, reply = queue.popleft()
+            try:
+                self._deliver(event_id, channel, reply)
+            except Exception:  # one bad reply must not stall the channel's queue
+                log.exception("posting the reply of %s failed", event_id)
+            finally:
+                with self._lock:
+                    self._pending.discard(event_id)
 
 
 class Scheduler:
@@ -54,13 +108,13 @@ class Scheduler:
         self._repo = repo
         self._schedules = schedules
         self._dispatcher = dispatcher
-        self._deliver = deliver
-        self._delivery = delivery
+        self._delivery = ChannelOrder(deliver, delivery)
         self._clock = clock
         self._default_tz = default_tz
         self._catch_up = catch_up
         self._wake = threading.Event()
         self._last_redelivery: datetime | None = None
+        self._zones_checked = False
 
     def wake(self) -> None:
         """Schedules changed: re-read the earliest next run now."""
@@ -81,6 +135,9 @@ class Scheduler:
     def tick(self, now: datetime) -> float:
         """Run everything due at `now`; return the seconds to sleep until the next run."""
         self._redeliver(now)
+        if not self._zones_checked:
+            self._follow_zone(now)
+            self._zones_checked = True
         while True:
             with self._repo.transaction():
                 due = self._schedules.due_schedules(now, BATCH)
@@ -97,23 +154,68 @@ class Scheduler:
         wake_at = min(upcoming, current + MAX_SLEEP) if upcoming else current + MAX_SLEEP
         return max(0.0, (wake_at - current).total_seconds())
 
-    def _next(self, schedule: Schedule, now: datetime) -> datetime | None:
+    def _next(self, schedule: Schedule, now: datetime) -> tuple[datetime | None, str]:
+        """The next run after `now` in the zone the schedule runs in, and that zone."""
         try:
-            return cron.next_run(cron.parse(schedule.cron_text), now, self._default_tz)
+            spec = cron.parse(schedule.cron_text)
+            zone = run_zone(spec, self._default_tz)
+            return cron.next_run(spec, now, zone), zone
         except cron.CronError as error:
             log.error("schedule %s (`%s`) stops: %s", schedule.id, schedule.cron_text, error)
-            return None
+            return None, schedule.timezone or self._default_tz
+
+    def _follow_zone(self, now: datetime) -> None:
+        """Re-compute from now the runs not yet due that were computed in another zone."""
+        with self._repo.transaction():
+            stale = self._schedules.stale_zone_schedules(self._default_tz, now)
+        moved: Counter[str] = Counter()
+        for start in range(0, len(stale), BATCH):
+            with self._repo.transaction():
+                for schedule in stale[start : start + BATCH]:
+                    stored = schedule.next_run_at
+                    following, zone = self._next(schedule, now)
+                    if stored and self._schedules.advance(
+                        schedule.id, stored, following, None, zone=zone
+                    ):
+                        moved[schedule.zone or "an unknown zone"] += 1
+                        log.debug(
+                            "`%s` in %s: next run %s, was %s",
+                            schedule.command,
+                            schedule.channel,
+                            following,
+                            schedule.next_run_at,
+                        )
+        if moved:
+            origins = ", ".join(f"{count} from {zone}" for zone, count in sorted(moved.items()))
+            log.info(
+                "%d schedule(s) without CRON_TZ now follow %s, the configured time zone: next "
+                "runs re-computed from now (%s)",
+                sum(moved.values()),
+                self._default_tz,
+                origins,
+            )
 
     def _run_one(self, schedule: Schedule, now: datetime) -> None:
         run_at = schedule.next_run_at
         if run_at is None:
             return
         try:
-            following = self._next(schedule, now)
+            following, zone = self._next(schedule, now)
+            if not schedule.follows(self._default_tz):
+                log.info(
+                    "`%s` in %s was due %s as computed in %s; its later runs follow %s",
+                    schedule.command,
+                    schedule.channel,
+                    run_at.isoformat(),
+                    schedule.zone or "an unknown zone",
+                    zone,
+                )
             late = now - run_at
             if late > max(self._catch_up, ON_TIME):
                 with self._repo.transaction():
-                    skipped = self._schedules.advance(schedule.id, run_at, following, None)
+                    skipped = self._schedules.advance(
+                        schedule.id, run_at, following, None, zone=zone
+                    )
                 if skipped:
                     log.warning(
                         "skipped `%s` in %s due %s: %s late, beyond the %s catch-up window",
@@ -132,19 +234,20 @@ class Scheduler:
             )
             event_id = run_id(schedule, run_at)
             with self._repo.transaction():
-                if not self._schedules.advance(schedule.id, run_at, following, run_at):
+                if not self._schedules.advance(schedule.id, run_at, following, run_at, zone=zone):
                     return  # another process claimed this run
                 outcome = self._dispatcher.handle(
                     request, event_id=event_id, notice=describe_run(schedule)
                 )
-            log.info("ran `%s` in %s (due %s)", schedule.command, schedule.channel, run_at)
-            self._delivery.submit(self._deliver, event_id, schedule.channel, outcome.reply)
+            _log_run(schedule, run_at, outcome)
+            self._delivery.submit(event_id, schedule.channel, outcome.reply)
         except Exception:
             log.exception(
                 "schedule %s (`%s`) failed; skipping this run", schedule.id, schedule.command
             )
+            following, zone = self._next(schedule, now)
             with self._repo.transaction():
-                self._schedules.advance(schedule.id, run_at, self._next(schedule, now), None)
+                self._schedules.advance(schedule.id, run_at, following, None, zone=zone)
 
     def _redeliver(self, now: datetime) -> None:
         """Post replies of runs committed before a crash or while Slack was failing."""
@@ -157,4 +260,19 @@ class Scheduler:
             pending_runs = self._schedules.undelivered_runs(cutoff)
         for pending in pending_runs:
             log.info("posting the stored reply of %s", pending.event_id)
-            self._delivery.submit(self._deliver, pending.event_id, pending.channel, pending.reply)
+            self._delivery.submit(pending.event_id, pending.channel, pending.reply)
+
+
+def _log_run(schedule: Schedule, run_at: datetime, outcome: Outcome) -> None:
+    """A run whose command failed is a warning with the reply that says why."""
+    if not outcome.failed:
+        log.info("ran `%s` in %s (due %s)", schedule.command, schedule.channel, run_at)
+        return
+    answer = outcome.reply.render(Member.plain).split(MESSAGE_BREAK, 1)[-1]
+    log.warning(
+        "scheduled `%s` in %s (due %s) failed: %s",
+        schedule.command,
+        schedule.channel,
+        run_at,
+        " ".join(answer.split()),
+    )

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor, Future
+import threading
+import time
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.core.dispatcher import Dispatcher
-from bot.core.model import Member, Reply
-from bot.scheduler import MAX_SLEEP, Scheduler
+from bot.core.model import Member, Reply, Request
+from bot.scheduler import MAX_SLEEP, ChannelOrder, Scheduler
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
 
@@ -213,9 +216,13 @@ def test_a_run_is_claimed_by_one_of_two_schedulers(
     # the other process already advanced it: this one's compare-and-set fails
     with repo.transaction():
         assert repo.advance(
-            schedule.id, MONDAY_9_BERLIN, MONDAY_9_BERLIN + timedelta(days=1), MONDAY_9_BERLIN
+            schedule.id,
+            MONDAY_9_BERLIN,
+            MONDAY_9_BERLIN + timedelta(days=1),
+            MONDAY_9_BERLIN,
+            zone="Europe/Berlin",
         )
-        assert not repo.advance(schedule.id, MONDAY_9_BERLIN, None, None)
+        assert not repo.advance(schedule.id, MONDAY_9_BERLIN, None, None, zone="Europe/Berlin")
     other.tick(clock())
     scheduler.tick(clock())
     assert posts.sent == []
@@ -233,3 +240,161 @@ def test_a_zero_catch_up_window_still_runs_on_time_schedules(
     clock.now = MONDAY_9_BERLIN + timedelta(days=1, minutes=5)  # missed while down
     scheduler.tick(clock())
     assert len(posts.sent) == 1
+
+
+def _utc_dispatcher(repo: PeeweeRepository, clock: FakeClock) -> Run:
+    """A process (the bot before a restart, or a console) configured with UTC."""
+    utc = Dispatcher(repo=repo, schedules=repo, clock=clock, timezone=ZoneInfo("UTC"))
+    return lambda text: utc.handle(Request(text, "C1", "U0ME", bot_user_id="UBOT")).reply.render(
+        Member.plain
+    )
+
+
+def test_at_start_runs_computed_in_another_zone_follow_the_configured_one(
+    repo: PeeweeRepository,
+    dispatcher: Dispatcher,
+    posts: Posts,
+    clock: FakeClock,
+    run: Run,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    run("<@UBOT> create backend <@U1> <@U2> x")
+    utc = _utc_dispatcher(repo, clock)
+    utc('<@UBOT> schedule create "rotate backend" 0 9 * * *')
+    utc('<@UBOT> schedule create "who backend" CRON_TZ=UTC 0 9 * * *')
+    assert "(UTC), at 09:00" in run("<@UBOT> schedule list")
+    scheduler = make_scheduler(repo, dispatcher, posts, clock)  # restarted with Berlin
+    with caplog.at_level(logging.INFO):
+        scheduler.tick(clock())
+        scheduler.tick(clock())
+    assert caplog.text.count("now follow Europe/Berlin") == 1
+    assert "1 schedule(s) without CRON_TZ now follow Europe/Berlin" in caplog.text
+    listing = run("<@UBOT> schedule list")
+    assert "`0 9 * * *` (Europe/Berlin), at 09:00" in listing
+    assert "Next run: Mon 23 Nov 2026 09:00 CET" in listing
+    assert "`CRON_TZ=UTC 0 9 * * *`" not in listing  # CRON_TZ schedules keep their zone
+    assert "`0 9 * * *` (UTC)" in listing and "Next run: Mon 23 Nov 2026 09:00 UTC" in listing
+    clock.now = MONDAY_9_BERLIN
+    scheduler.tick(clock())
+    assert [text.split("\f")[0] for _, text in posts.sent] == [
+        "Executing `rotate backend` on schedule `0 9 * * *`."
+    ]
+
+
+def test_a_due_run_computed_in_another_zone_runs_as_shown_then_follows(
+    repo: PeeweeRepository,
+    dispatcher: Dispatcher,
+    posts: Posts,
+    clock: FakeClock,
+    run: Run,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    run("<@UBOT> create backend <@U1> <@U2> x")
+    scheduler = make_scheduler(repo, dispatcher, posts, clock)
+    scheduler.tick(clock())  # started before the console created the schedule
+    _utc_dispatcher(repo, clock)('<@UBOT> schedule create "rotate backend" 0 9 * * *')
+    clock.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 09:00 UTC, as the console showed
+    with caplog.at_level(logging.INFO):
+        scheduler.tick(clock())
+    assert len(posts.sent) == 1
+    assert "as computed in UTC; its later runs follow Europe/Berlin" in caplog.text
+    with repo.transaction():
+        (schedule,) = repo.all_schedules()
+    assert (schedule.next_run_at, schedule.zone) == (
+        MONDAY_9_BERLIN + timedelta(days=1),
+        "Europe/Berlin",
+    )
+
+
+def test_a_failed_scheduled_run_is_logged_as_a_warning_with_its_reply(
+    scheduler: Scheduler,
+    posts: Posts,
+    clock: FakeClock,
+    repo: PeeweeRepository,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with repo.transaction():
+        repo.delete(repo.find("C1", "backend"))  # type: ignore[arg-type]
+    clock.now = MONDAY_9_BERLIN
+    with caplog.at_level(logging.INFO):
+        scheduler.tick(clock())
+    (record,) = [r for r in caplog.records if "rotate backend" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        "scheduled `rotate backend` in C1 (due 2026-11-23 08:00:00+00:00) failed: "
+        "There is no rotation *backend* in this channel. `@dienstplan list` shows this "
+        "channel's rotations."
+    )
+    assert "There is no rotation *backend*" in posts.sent[0][1]
+
+
+class SlowMessages:
+    """Posts a reply's messages one by one, slowly, from several threads at once."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, event_id: str, channel: str, reply: Reply) -> None:
+        for message in reply.render(Member.plain).split("\f"):
+            time.sleep(0.02)
+            with self.lock:
+                self.messages.append((channel, message.split(":")[0]))
+
+
+def test_runs_due_together_post_each_notice_then_its_reply_per_channel(
+    repo: PeeweeRepository, dispatcher: Dispatcher, clock: FakeClock, run: Run
+) -> None:
+    for channel in ("C1", "C2"):
+        run("<@UBOT> create a <@U1> <@U2> x", channel=channel)
+        for command in ("who a", "shout a", "rotate a"):
+            run(f'<@UBOT> schedule create "{command}" 0 9 * * *', channel=channel)
+    slow = SlowMessages()
+    pool = ThreadPoolExecutor(max_workers=4)
+    scheduler = Scheduler(
+        repo=repo,
+        schedules=repo,
+        dispatcher=dispatcher,
+        deliver=slow,
+        delivery=pool,
+        clock=clock,
+        default_tz="Europe/Berlin",
+        catch_up=timedelta(hours=1),
+    )
+    clock.now = MONDAY_9_BERLIN
+    started = time.monotonic()
+    scheduler.tick(clock())
+    pool.shutdown(wait=True)
+    expected = [
+        "Executing `who a` on schedule `0 9 * * *`.",
+        "<@U1> is on duty for *a*",
+        "Executing `shout a` on schedule `0 9 * * *`.",
+        "<@U1> is on duty for *a*.",
+        "Executing `rotate a` on schedule `0 9 * * *`.",
+        "*a*",
+    ]
+    for channel in ("C1", "C2"):
+        assert [m for c, m in slow.messages if c == channel] == expected
+    assert time.monotonic() - started < 0.02 * 12  # the two channels went in parallel
+
+
+def test_a_reply_waiting_in_its_channel_queue_is_not_queued_twice() -> None:
+    posted: list[str] = []
+    release = threading.Event()
+
+    def deliver(event_id: str, channel: str, reply: Reply) -> None:
+        release.wait(5)
+        posted.append(event_id)
+
+    pool = ThreadPoolExecutor(max_workers=2)
+    order = ChannelOrder(deliver, pool)
+    for event_id in ("e1", "e2", "e1", "e2"):  # a redelivery pass meets them again
+        order.submit(event_id, "C1", Reply.of("x"))
+    release.set()
+    deadline = time.monotonic() + 5
+    while len(posted) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # the drainer has finished with e2
+    order.submit("e1", "C1", Reply.of("x"))  # once it is done, a later pass may retry it
+    pool.shutdown(wait=True)
+    assert posted == ["e1", "e2", "e1"]

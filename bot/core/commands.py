@@ -48,6 +48,16 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Subcommand:
+    """One form of a command with subcommands (`schedule create`), for help and usage errors."""
+
+    name: str
+    summary: str
+    usage: str
+    example: str
+
+
+@dataclass(frozen=True)
 class Command:
     name: str
     summary: str
@@ -57,9 +67,18 @@ class Command:
     run: Callable[[Context, Any], Reply]
     names_rotation: bool = True
     creates_rotation: bool = False
+    subcommands: tuple[Subcommand, ...] = ()
 
-    def usage_line(self) -> str:
-        return f"`{BOT_HANDLE} {self.name}{' ' + self.usage if self.usage else ''}`"
+    def usage_line(self, subcommand: Subcommand | None = None) -> str:
+        name, usage = (
+            (f"{self.name} {subcommand.name}", subcommand.usage)
+            if subcommand
+            else (self.name, self.usage)
+        )
+        return f"`{BOT_HANDLE} {name}{' ' + usage if usage else ''}`"
+
+    def subcommand(self, name: str | None) -> Subcommand | None:
+        return next((s for s in self.subcommands if s.name == name), None)
 
 
 def rotation_named(command: Command, args: Any) -> str | None:
@@ -296,19 +315,36 @@ def help_text(commands: dict[str, Command]) -> str:
     return "\n".join(lines)
 
 
-def command_help(command: Command) -> str:
-    return f"{command.usage_line()}\n{command.summary}\nExample: `{command.example}`"
+def command_help(command: Command, subcommand: str | None = None) -> str:
+    """A command's usage, summary and example; one subcommand's, or each subcommand's."""
+    sub = command.subcommand(subcommand)
+    if sub is not None:
+        return f"{command.usage_line(sub)}\n{sub.summary}\nExample: `{sub.example}`"
+    if not command.subcommands:
+        return f"{command.usage_line()}\n{command.summary}\nExample: `{command.example}`"
+    lines = [command.usage_line(), command.summary]
+    for each in command.subcommands:
+        lines += [f"• {command.usage_line(each)} {each.summary}", f"  Example: `{each.example}`"]
+    return "\n".join(lines)
 
 
 def _help(ctx: Context, topic: str) -> Reply:
     if not topic:
         return Reply.of(help_text(ctx.commands))
-    command = ctx.commands.get(topic)
+    name, _, rest = topic.partition(" ")
+    command = ctx.commands.get(name)
     if command is None:
-        hint = closest(topic, list(ctx.commands))
+        hint = closest(name, list(ctx.commands))
         suggestion = f" Did you mean `{hint}`?" if hint else ""
-        return Reply.of(f"There is no command `{topic}`.{suggestion}\n\n{help_text(ctx.commands)}")
-    return Reply.of(command_help(command))
+        return Reply.of(f"There is no command `{name}`.{suggestion}\n\n{help_text(ctx.commands)}")
+    sub = rest.strip()
+    if sub and command.subcommands and command.subcommand(sub) is None:
+        known = ", ".join(s.name for s in command.subcommands)
+        return Reply.of(
+            f"`{command.name}` has no subcommand `{sub[:30]}`; it has {known}.\n\n"
+            + command_help(command)
+        )
+    return Reply.of(command_help(command, sub or None))
 
 
 def _no_arguments(rest: str) -> None:

@@ -37,6 +37,8 @@ class Outcome:
     reply: Reply
     duplicate: bool = False
     delivered: bool = False
+    # The command was not applied: unknown command, usage or domain error, or an apology.
+    failed: bool = False
 
 
 class Dispatcher:
@@ -90,23 +92,24 @@ class Dispatcher:
                 effects,
                 deactivated,
             )
-            reply = self._run(request, ctx)
+            reply, failed = self._run(request, ctx)
             if notice is not None:
                 reply = Reply.of(notice, MESSAGE_BREAK, *reply.parts)
             if event_id is not None:
                 self._repo.record_event(event_id, now, reply, request.channel)
         if effects.schedules_changed:
             self.on_schedules_changed()
-        return Outcome(reply)
+        return Outcome(reply, failed=failed)
 
     def mark_delivered(self, event_id: str) -> None:
         with self._repo.transaction():
             self._repo.mark_delivered(event_id, self._clock())
 
-    def _run(self, request: Request, ctx: Context) -> Reply:
+    def _run(self, request: Request, ctx: Context) -> tuple[Reply, bool]:
+        """The reply, and whether the command failed."""
         invocation = split_command(request.text, request.bot_user_id)
         if not invocation.command:
-            return Reply.of(help_text(self._commands))
+            return Reply.of(help_text(self._commands)), False
         command = self._commands.get(invocation.command)
         if command is None:
             hint = closest(invocation.command, list(self._commands))
@@ -114,16 +117,17 @@ class Dispatcher:
             return Reply.of(
                 f"I don't know the command `{invocation.command[:50]}`.{suggestion}\n\n"
                 + help_text(self._commands)
-            )
+            ), True
         try:
             with self._repo.transaction():
-                return command.run(ctx, command.parse(invocation.rest))
+                return command.run(ctx, command.parse(invocation.rest)), False
         except UsageError as error:
             return Reply.of(
-                f"That `{command.name}` needs fixing: {error.problem}\n" + command_help(command)
-            )
+                f"That `{command.name}` needs fixing: {error.problem}\n"
+                + command_help(command, error.subcommand)
+            ), True
         except DomainError as error:
-            return Reply.of(str(error))
+            return Reply.of(str(error)), True
         except Exception:
             log.exception(
                 "command %r from %s failed in channel %s",
@@ -131,7 +135,7 @@ class Dispatcher:
                 request.source,
                 request.channel,
             )
-            return Reply.of(APOLOGY)
+            return Reply.of(APOLOGY), True
 
 
 def _mentioned_users(request: Request) -> set[str]:

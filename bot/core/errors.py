@@ -8,10 +8,11 @@ class DomainError(Exception):
 class UsageError(DomainError):
     """The command is known but its arguments are missing or malformed."""
 
-    def __init__(self, command: str, problem: str) -> None:
+    def __init__(self, command: str, problem: str, subcommand: str | None = None) -> None:
         super().__init__(problem)
         self.command = command
         self.problem = problem
+        self.subcommand = subcommand  # its usage is shown instead of the whole command's
 
 
 class NotFound(DomainError):

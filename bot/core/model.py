@@ -123,6 +123,17 @@ class Schedule:
     created_at: datetime
     next_run_at: datetime | None
     last_run_at: datetime | None
+    # The zone next_run_at was computed in: CRON_TZ, else the DIENSTPLAN_TIMEZONE of the
+    # process that computed it. None for rows older than this column, until re-computed.
+    zone: str | None = None
+
+    def shown_zone(self, default_tz: str) -> str:
+        """The zone to show the stored next run in, so the display matches the real run."""
+        return self.zone or self.timezone or default_tz
+
+    def follows(self, default_tz: str) -> bool:
+        """Whether the stored next run was computed in the zone it runs in now."""
+        return self.timezone is not None or self.zone == default_tz
 
     @property
     def cron_text(self) -> str:

@@ -88,10 +88,12 @@ class ScheduleRepository(Protocol):
         rotation_key: str | None,
         crontab: str,
         timezone: str | None,
+        zone: str,
         created_by: str,
         now: datetime,
         next_run_at: datetime,
-    ) -> Schedule: ...
+    ) -> Schedule:
+        """`zone` is the zone `next_run_at` was computed in."""
 
     def delete_schedule(self, schedule: Schedule) -> None: ...
 
@@ -103,7 +105,12 @@ class ScheduleRepository(Protocol):
     def all_schedules(self) -> list[Schedule]: ...
 
     def due_schedules(self, now: datetime, limit: int) -> list[Schedule]:
-        """Oldest due first, via the next-run index: never a scan of every crontab."""
+        """Oldest due first (then oldest schedule), via the next-run index: never a scan of
+        every crontab."""
+
+    def stale_zone_schedules(self, default_tz: str, after: datetime) -> list[Schedule]:
+        """Schedules without CRON_TZ due after `after` whose next run was computed in another
+        zone than `default_tz` (or in an unknown one)."""
 
     def next_due_at(self) -> datetime | None: ...
 
@@ -113,8 +120,11 @@ class ScheduleRepository(Protocol):
         expected: datetime,
         next_run_at: datetime | None,
         ran_at: datetime | None,
+        *,
+        zone: str,
     ) -> bool:
-        """Compare-and-set the next run: True only for the one caller that claimed this run."""
+        """Compare-and-set the next run (computed in `zone`): True only for the one caller
+        that claimed this run."""
 
     def undelivered_runs(self, older_than: datetime) -> list[PendingDelivery]: ...
 

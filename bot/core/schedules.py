@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.core import cron
-from bot.core.commands import BOT_HANDLE, Command, Context, find_rotation, rotation_named
+from bot.core.commands import BOT_HANDLE, Command, Context, Effects, Subcommand, rotation_named
 from bot.core.errors import DomainError, UsageError
 from bot.core.model import Reply, Schedule
 from bot.core.parser import clean_name, name_key, split_command
 
-SUBCOMMANDS = ("create", "delete", "list", "explain")
 # Opening and closing quotes people type or their keyboards substitute: straight, English
 # and German curly quotes, guillemets both ways, and the heavy ornament quotes.
 QUOTES = '"\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a\u275d\u275e'
 EXAMPLE = f'{BOT_HANDLE} schedule create "rotate backend-rota" 0 9 * * Mon-Fri'
 NEXT_RUNS_SHOWN = 5
+SUBCOMMANDS = (
+    Subcommand(
+        "create",
+        "runs the command (any command but `schedule`, in double quotes) in this channel on "
+        "the crontab, in the bot's time zone unless the crontab starts with `CRON_TZ=<zone>`.",
+        '"<command>" <crontab>',
+        EXAMPLE,
+    ),
+    Subcommand(
+        "delete",
+        "removes this channel's schedule for the command.",
+        '"<command>"',
+        f'{BOT_HANDLE} schedule delete "rotate backend-rota"',
+    ),
+    Subcommand(
+        "list",
+        "shows this channel's schedules with their zones and next runs.",
+        "",
+        f"{BOT_HANDLE} schedule list",
+    ),
+    Subcommand(
+        "explain",
+        "explains a crontab in plain English and shows its next five runs.",
+        "<crontab>",
+        f"{BOT_HANDLE} schedule explain 0 9 * * Mon-Fri",
+    ),
+)
+_NAMES = ", ".join(s.name for s in SUBCOMMANDS)
 
 
 @dataclass(frozen=True)
@@ -31,62 +58,85 @@ def command_key(command: str) -> str:
     return name_key(clean_name(command))
 
 
-def _usage(problem: str) -> UsageError:
-    return UsageError("schedule", problem)
+def _usage(problem: str, subcommand: str | None = None) -> UsageError:
+    return UsageError("schedule", problem, subcommand)
 
 
-def _split_quoted(text: str) -> tuple[str, str]:
+def _quoted(text: str) -> bool:
+    return bool(text) and text[0] in QUOTES
+
+
+def _split_quoted(text: str, subcommand: str) -> tuple[str, str]:
     """`"rotate x" 0 9 * * *` -> ("rotate x", "0 9 * * *"). The command may itself contain
     quotes, so it ends at the last quote (a crontab never has one)."""
     text = text.strip()
-    if not text or text[0] not in QUOTES:
-        raise _usage(
-            'the command to run must be in double quotes, e.g. `schedule create "rotate '
-            'backend-rota" 0 9 * * Mon-Fri`.'
-        )
+    if not _quoted(text):
+        example = next(s.example for s in SUBCOMMANDS if s.name == subcommand)
+        written = example.removeprefix(f"{BOT_HANDLE} ")
+        raise _usage(f"the command must be in double quotes, e.g. `{written}`.", subcommand)
     end = max(text.rfind(q) for q in QUOTES)
     if end == 0:
-        raise _usage("the command's closing quote is missing.")
+        raise _usage("the command's closing quote is missing.", subcommand)
     command = " ".join(text[1:end].split())
     if not command:
-        raise _usage("the command in quotes is empty.")
+        raise _usage("the command in quotes is empty.", subcommand)
     return command, " ".join(text[end + 1 :].split())
+
+
+def _explain_args(tail: str) -> ScheduleArgs:
+    if not tail:
+        raise _usage(
+            "the crontab to explain is missing, e.g. `schedule explain 0 9 * * 1-5`.", "explain"
+        )
+    if not _quoted(tail):
+        return ScheduleArgs("explain", crontab=" ".join(tail.split()))
+    try:
+        command, crontab = _split_quoted(tail, "explain")
+    except UsageError:
+        command, crontab = "", ""
+    crontab = crontab or "0 9 * * Mon-Fri"
+    raise _usage(
+        "`schedule explain` takes only a crontab, so leave out the command in quotes: "
+        f"`{BOT_HANDLE} schedule explain {crontab}`. To run a command on that crontab, use "
+        f'`{BOT_HANDLE} schedule create "{command or "rotate backend-rota"}" {crontab}`.',
+        "explain",
+    )
 
 
 def parse_schedule(rest: str) -> ScheduleArgs:
     sub, _, tail = rest.strip().partition(" ")
-    sub = sub.strip().casefold()
+    sub, tail = sub.strip().casefold(), tail.strip()
     if not sub:
-        raise _usage(f"say what to do: one of {', '.join(SUBCOMMANDS)}.")
-    if sub not in SUBCOMMANDS:
-        raise _usage(f"`{sub[:30]}` is not one of {', '.join(SUBCOMMANDS)}.")
+        raise _usage(f"say what to do: one of {_NAMES}.")
+    if sub not in {s.name for s in SUBCOMMANDS}:
+        raise _usage(f"`{sub[:30]}` is not one of {_NAMES}.")
     if sub == "list":
         return ScheduleArgs("list")
     if sub == "explain":
-        if not tail.strip():
-            raise _usage("the crontab to explain is missing, e.g. `schedule explain 0 9 * * 1-5`.")
-        return ScheduleArgs("explain", crontab=" ".join(tail.split()))
+        return _explain_args(tail)
     if sub == "delete":
-        tail = tail.strip()
-        command = _split_quoted(tail)[0] if tail[:1] in QUOTES else " ".join(tail.split())
+        command = _split_quoted(tail, sub)[0] if _quoted(tail) else " ".join(tail.split())
         if not command:
-            raise _usage("the command of the schedule to delete is missing, in quotes.")
+            raise _usage("the command of the schedule to delete is missing, in quotes.", sub)
         return ScheduleArgs("delete", command=command)
-    command, crontab = _split_quoted(tail)
+    command, crontab = _split_quoted(tail, sub)
     if not crontab:
-        raise _usage("the crontab is missing after the quoted command, e.g. `0 9 * * Mon-Fri`.")
+        raise _usage(
+            "the crontab is missing after the quoted command, e.g. `0 9 * * Mon-Fri`.", sub
+        )
     return ScheduleArgs("create", command=command, crontab=crontab)
 
 
-def _parse_cron(text: str) -> cron.CronSpec:
+def _parse_cron(text: str, subcommand: str) -> cron.CronSpec:
     try:
         return cron.parse(text)
     except cron.CronError as error:
-        raise _usage(f"the crontab is not valid: {error}.") from error
+        raise _usage(f"the crontab is not valid: {error}.", subcommand) from error
 
 
-def _zone_name(spec: cron.CronSpec, ctx: Context) -> str:
-    return spec.timezone or ctx.timezone.key
+def run_zone(spec: cron.CronSpec, default_tz: str) -> str:
+    """The zone a schedule runs in: its CRON_TZ, else the process's configured zone."""
+    return spec.timezone or default_tz
 
 
 def next_run(spec: cron.CronSpec, after: datetime, default_tz: str) -> datetime:
@@ -97,9 +147,10 @@ def next_run(spec: cron.CronSpec, after: datetime, default_tz: str) -> datetime:
 
 
 def schedule_line(schedule: Schedule, default_tz: str) -> str:
-    """One schedule as `list` and the operators' CLI show it."""
+    """One schedule as `list` shows it: in the zone its stored next run was computed in, so
+    the zone, the meaning and the next run agree with when it really runs."""
     spec = cron.parse(schedule.cron_text)
-    zone = spec.timezone or default_tz
+    zone = schedule.shown_zone(default_tz)
     when = (
         cron.format_run(schedule.next_run_at, zone) if schedule.next_run_at else "never (stopped)"
     )
@@ -109,30 +160,49 @@ def schedule_line(schedule: Schedule, default_tz: str) -> str:
     )
 
 
+class _Rollback(Exception):
+    """Ends a dry run that succeeded, so its savepoint is rolled back."""
+
+
+def _dry_run(ctx: Context, command: Command, args: object, text: str) -> None:
+    """Run the command now in a savepoint that is always rolled back: a command that fails
+    against the current state (no such rotation, not a member, ...) is refused today rather
+    than failing on every run."""
+    trial = replace(ctx, request=replace(ctx.request, text=text), effects=Effects())
+    try:
+        with ctx.repo.transaction():
+            command.run(trial, args)
+            raise _Rollback
+    except _Rollback:
+        return
+    except DomainError as error:
+        raise DomainError(f"Not scheduled: `{text}` fails now. {error}") from error
+
+
 def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
-    """The scheduled command, checked now by the same parser, so a typo fails today."""
+    """The scheduled command, parsed and dry-run now, so a typo or a doomed command fails
+    today."""
     invocation = split_command(text, ctx.request.bot_user_id)
     command = ctx.commands.get(invocation.command)
     if command is None:
-        raise _usage(f"`{invocation.command or text}` is not a command I know.")
+        raise _usage(f"`{invocation.command or text}` is not a command I know.", "create")
     if command.name == "schedule":
-        raise _usage("a schedule cannot run `schedule` itself.")
+        raise _usage("a schedule cannot run `schedule` itself.", "create")
     try:
         args = command.parse(invocation.rest)
     except UsageError as error:
         raise _usage(
-            f"the command `{text}` would fail: {error.problem} Its usage: {command.usage_line()}"
+            f"the command `{text}` would fail: {error.problem} Its usage: {command.usage_line()}",
+            "create",
         ) from error
-    rotation = rotation_named(command, args)
-    if rotation is not None and not command.creates_rotation:
-        find_rotation(ctx, rotation)
     normalised = f"{command.name} {invocation.rest}".strip()
-    return normalised, rotation
+    _dry_run(ctx, command, args, normalised)
+    return normalised, rotation_named(command, args)
 
 
 def _create(ctx: Context, args: ScheduleArgs) -> Reply:
     command, rotation = _validate_command(ctx, args.command)
-    spec = _parse_cron(args.crontab)
+    spec = _parse_cron(args.crontab, "create")
     existing = ctx.schedules.find_schedule(ctx.request.channel, command_key(command))
     if existing is not None:
         raise DomainError(
@@ -140,7 +210,7 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
             f"(`{existing.cron_text}`). Delete it first with "
             f'`{BOT_HANDLE} schedule delete "{existing.command}"`.'
         )
-    zone = _zone_name(spec, ctx)
+    zone = run_zone(spec, ctx.timezone.key)
     first = next_run(spec, ctx.now, zone)
     ctx.schedules.add_schedule(
         channel=ctx.request.channel,
@@ -149,6 +219,7 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
         rotation_key=name_key(rotation) if rotation else None,
         crontab=spec.expression,
         timezone=spec.timezone,
+        zone=zone,
         created_by=ctx.request.user,
         now=ctx.now,
         next_run_at=first,
@@ -186,8 +257,15 @@ def _list(ctx: Context, _: ScheduleArgs) -> Reply:
 
 
 def _explain(ctx: Context, args: ScheduleArgs) -> Reply:
-    spec = _parse_cron(args.crontab)
-    zone = _zone_name(spec, ctx)
+    head = args.crontab.split()[0].casefold()
+    if head in ctx.commands:
+        raise _usage(
+            "`schedule explain` takes only a crontab, and it starts with the command "
+            f"`{head}`. To run a command on a crontab, use `{EXAMPLE}`.",
+            "explain",
+        )
+    spec = _parse_cron(args.crontab, "explain")
+    zone = run_zone(spec, ctx.timezone.key)
     try:
         runs = cron.next_runs(spec, ctx.now, zone, NEXT_RUNS_SHOWN)
     except cron.CronError as error:
@@ -212,9 +290,10 @@ def describe_run(schedule: Schedule) -> str:
 SCHEDULE_COMMAND = Command(
     "schedule",
     "runs a command in this channel on a vixie-cron schedule: create, delete, list, explain.",
-    '<create|delete|list|explain> "<command>" <crontab>',
+    "<create|delete|list|explain> [<arguments>]",
     EXAMPLE,
     parse_schedule,
     run_schedule,
     names_rotation=False,
+    subcommands=SUBCOMMANDS,
 )

@@ -63,6 +63,7 @@ class ScheduleRow(BaseModel):
     rotation_key = CharField(null=True)
     crontab = CharField()
     timezone = CharField(null=True)
+    zone = CharField(null=True)
     created_by = CharField()
     created_at = DateTimeField()
     next_run_at = DateTimeField(null=True)

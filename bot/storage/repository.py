@@ -93,6 +93,7 @@ def _schedule(row: ScheduleRow) -> Schedule:
         created_at=from_db(row.created_at),
         next_run_at=from_db(row.next_run_at) if row.next_run_at else None,
         last_run_at=from_db(row.last_run_at) if row.last_run_at else None,
+        zone=row.zone,
     )
 
 
@@ -236,6 +237,7 @@ class PeeweeRepository:
         rotation_key: str | None,
         crontab: str,
         timezone: str | None,
+        zone: str,
         created_by: str,
         now: datetime,
         next_run_at: datetime,
@@ -247,6 +249,7 @@ class PeeweeRepository:
             rotation_key=rotation_key,
             crontab=crontab,
             timezone=timezone,
+            zone=zone,
             created_by=created_by,
             created_at=to_db(now),
             next_run_at=to_db(next_run_at),
@@ -274,10 +277,18 @@ class PeeweeRepository:
         query = (
             ScheduleRow.select()
             .where(ScheduleRow.next_run_at <= to_db(now))
-            .order_by(ScheduleRow.next_run_at)
+            .order_by(ScheduleRow.next_run_at, ScheduleRow.id)
             .limit(limit)
         )
         return [_schedule(row) for row in query]
+
+    def stale_zone_schedules(self, default_tz: str, after: datetime) -> list[Schedule]:
+        query = ScheduleRow.select().where(
+            ScheduleRow.timezone.is_null()
+            & (ScheduleRow.zone.is_null() | (ScheduleRow.zone != default_tz))
+            & (ScheduleRow.next_run_at > to_db(after))
+        )
+        return [_schedule(row) for row in query.order_by(ScheduleRow.id)]
 
     def next_due_at(self) -> datetime | None:
         value = ScheduleRow.select(fn.MIN(ScheduleRow.next_run_at)).scalar()
@@ -289,9 +300,12 @@ class PeeweeRepository:
         expected: datetime,
         next_run_at: datetime | None,
         ran_at: datetime | None,
+        *,
+        zone: str,
     ) -> bool:
         changes: dict[Any, Any] = {
-            ScheduleRow.next_run_at: to_db(next_run_at) if next_run_at else None
+            ScheduleRow.next_run_at: to_db(next_run_at) if next_run_at else None,
+            ScheduleRow.zone: zone,
         }
         if ran_at is not None:
             changes[ScheduleRow.last_run_at] = to_db(ran_at)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from bot.core.dispatcher import Dispatcher
+from bot.core.model import Member, Request
 from bot.core.schedules import parse_schedule
 from bot.storage.repository import PeeweeRepository
-from tests.conftest import Run
+from tests.conftest import FakeClock, Run
 
 CREATE = "<@UBOT> create backend <@U1> <@U2> <@U3> Watch alerts"
 
@@ -86,7 +89,6 @@ def test_one_schedule_per_command_per_channel(rota: Run) -> None:
         ('schedule create "assign backend" 0 9 * * *', "the person to assign is missing"),
         ("schedule", "say what to do"),
         ("schedule frobnicate", "`frobnicate` is not one of create, delete, list, explain"),
-        ("schedule explain", "the crontab to explain is missing"),
     ],
 )
 def test_bad_schedules_are_refused_now_with_usage(rota: Run, text: str, problem: str) -> None:
@@ -168,3 +170,137 @@ def test_a_scheduled_create_does_not_need_the_rotation_to_exist(rota: Run) -> No
 def test_uneven_steps_are_explained_as_cron_runs_them(rota: Run) -> None:
     assert "at 00:00 and 15:00" in rota("<@UBOT> schedule explain 0 */15 * * *")
     assert "on day 1, 11, 21, and 31 of the month" in rota("<@UBOT> schedule explain 0 9 */10 * *")
+
+
+def test_a_command_that_fails_now_is_not_scheduled(rota: Run) -> None:
+    assert rota('<@UBOT> schedule create "assign backend <@U0ZED>" * * * * *') == (
+        "Not scheduled: `assign backend <@U0ZED>` fails now. <@U0ZED> is not a member of "
+        "*backend*, so they can't be assigned. `@dienstplan about backend` lists the members; "
+        "`@dienstplan update` changes them."
+    )
+    assert "There are no schedules in this channel." in rota("<@UBOT> schedule list")
+
+
+def test_the_dry_run_leaves_no_trace(rota: Run, dispatcher: Dispatcher) -> None:
+    woken: list[bool] = []
+    dispatcher.on_schedules_changed = lambda: woken.append(True)
+    rota('<@UBOT> schedule create "rotate backend" 0 9 * * *')
+    rota('<@UBOT> schedule create "delete backend" 0 9 1 1 *')
+    rota('<@UBOT> schedule create "create weekend <@U1> pager" @weekly')
+    assert rota("<@UBOT> shout backend") == "<@U1> is on duty for *backend*."
+    assert "There is no rotation *weekend*" in rota("<@UBOT> who weekend")
+    assert rota("<@UBOT> schedule list").startswith("Schedules in this channel (3):")
+    assert woken == [True, True, True]
+
+
+def test_a_scheduled_create_of_an_existing_rotation_is_refused(rota: Run) -> None:
+    assert rota('<@UBOT> schedule create "create backend <@U1> x" @weekly').startswith(
+        "Not scheduled: `create backend <@U1> x` fails now. A rotation named *backend* "
+        "already exists in this channel."
+    )
+
+
+def _other_zone(repo: PeeweeRepository, clock: FakeClock, zone: str) -> Run:
+    """The same database seen by a process configured with another DIENSTPLAN_TIMEZONE."""
+    other = Dispatcher(repo=repo, schedules=repo, clock=clock, timezone=ZoneInfo(zone))
+
+    def _run(text: str) -> str:
+        request = Request(text=text, channel="C1", user="U0ME", bot_user_id="UBOT")
+        return other.handle(request).reply.render(Member.plain)
+
+    return _run
+
+
+def test_list_shows_the_zone_the_next_run_was_computed_in(
+    rota: Run, repo: PeeweeRepository, clock: FakeClock
+) -> None:
+    utc = _other_zone(repo, clock, "UTC")
+    assert utc('<@UBOT> schedule create "rotate backend" 0 9 * * *').endswith(
+        "Next run: Mon 23 Nov 2026 09:00 UTC (UTC)."
+    )
+    for listing in (rota("<@UBOT> schedule list"), utc("<@UBOT> schedule list")):
+        # a Berlin process shows it as stored, not as 09:00 Berlin
+        assert "`0 9 * * *` (UTC), at 09:00" in listing
+        assert listing.endswith("Next run: Mon 23 Nov 2026 09:00 UTC")
+
+
+def test_help_schedule_shows_every_subcommand(rota: Run) -> None:
+    assert rota("<@UBOT> help schedule") == (
+        "`@dienstplan schedule <create|delete|list|explain> [<arguments>]`\n"
+        "runs a command in this channel on a vixie-cron schedule: create, delete, list, "
+        "explain.\n"
+        '• `@dienstplan schedule create "<command>" <crontab>` runs the command (any command '
+        "but `schedule`, in double quotes) in this channel on the crontab, in the bot's time "
+        "zone unless the crontab starts with `CRON_TZ=<zone>`.\n"
+        '  Example: `@dienstplan schedule create "rotate backend-rota" 0 9 * * Mon-Fri`\n'
+        '• `@dienstplan schedule delete "<command>"` removes this channel\'s schedule for the '
+        "command.\n"
+        '  Example: `@dienstplan schedule delete "rotate backend-rota"`\n'
+        "• `@dienstplan schedule list` shows this channel's schedules with their zones and next "
+        "runs.\n"
+        "  Example: `@dienstplan schedule list`\n"
+        "• `@dienstplan schedule explain <crontab>` explains a crontab in plain English and "
+        "shows its next five runs.\n"
+        "  Example: `@dienstplan schedule explain 0 9 * * Mon-Fri`"
+    )
+
+
+def test_help_for_one_subcommand(rota: Run) -> None:
+    assert rota("<@UBOT> help schedule create") == (
+        '`@dienstplan schedule create "<command>" <crontab>`\n'
+        "runs the command (any command but `schedule`, in double quotes) in this channel on "
+        "the crontab, in the bot's time zone unless the crontab starts with `CRON_TZ=<zone>`.\n"
+        'Example: `@dienstplan schedule create "rotate backend-rota" 0 9 * * Mon-Fri`'
+    )
+    assert rota("<@UBOT> help schedule frob").startswith(
+        "`schedule` has no subcommand `frob`; it has create, delete, list, explain.\n\n"
+        "`@dienstplan schedule <create|delete|list|explain> [<arguments>]`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "usage", "example"),
+    [
+        (
+            "schedule delete",
+            '`@dienstplan schedule delete "<command>"`',
+            '`@dienstplan schedule delete "rotate backend-rota"`',
+        ),
+        (
+            "schedule explain",
+            "`@dienstplan schedule explain <crontab>`",
+            "`@dienstplan schedule explain 0 9 * * Mon-Fri`",
+        ),
+        (
+            "schedule explain 0 9 * *",
+            "`@dienstplan schedule explain <crontab>`",
+            "`@dienstplan schedule explain 0 9 * * Mon-Fri`",
+        ),
+    ],
+)
+def test_a_subcommand_usage_error_shows_that_subcommand(
+    rota: Run, text: str, usage: str, example: str
+) -> None:
+    reply = rota(f"<@UBOT> {text}")
+    assert reply.startswith("That `schedule` needs fixing:"), reply
+    assert f"\n{usage}\n" in reply and reply.endswith(f"Example: {example}")
+    assert "schedule create" not in reply
+
+
+def test_explain_with_a_quoted_command_points_at_the_quotes(rota: Run) -> None:
+    assert rota('<@UBOT> schedule explain "rotate backend" 0 9 * * *') == (
+        "That `schedule` needs fixing: `schedule explain` takes only a crontab, so leave out "
+        "the command in quotes: `@dienstplan schedule explain 0 9 * * *`. To run a command on "
+        'that crontab, use `@dienstplan schedule create "rotate backend" 0 9 * * *`.\n'
+        "`@dienstplan schedule explain <crontab>`\n"
+        "explains a crontab in plain English and shows its next five runs.\n"
+        "Example: `@dienstplan schedule explain 0 9 * * Mon-Fri`"
+    )
+
+
+def test_explain_with_an_unquoted_command_says_how_to_schedule_it(rota: Run) -> None:
+    assert rota("<@UBOT> schedule explain rotate backend 0 9 * * *").startswith(
+        "That `schedule` needs fixing: `schedule explain` takes only a crontab, and it starts "
+        "with the command `rotate`. To run a command on a crontab, use "
+        '`@dienstplan schedule create "rotate backend-rota" 0 9 * * Mon-Fri`.'
+    )

@@ -137,3 +137,57 @@ def test_operators_list_every_schedule(
     assert "rotate backend" in lines[1] and "Europe/Berlin" in lines[1] and "09:00 CE" in lines[1]
     assert "who backend" in lines[2] and "America/New_York" in lines[2] and "08:30 E" in lines[2]
     assert lines[-1] == "2 schedule(s)."
+
+
+def test_runs_due_in_the_same_minute_post_each_notice_then_its_reply(
+    emu: SlackEmulator, tmp_path: Path
+) -> None:
+    bot = BotProcess(emu, tmp_path).start()
+    chat = Conversation(emu)
+    chat.say(CREATE)
+    commands = ["who backend", "rotate backend", "shout backend", "about backend"]
+    for command in commands:
+        assert chat.say(f'schedule create "{command}" 0 9 * * *').startswith("Scheduled")
+    bot.stop()
+    _set_next_run(bot, datetime.now(UTC) + timedelta(seconds=2))
+    emu.api_latency = 0.05  # slow posts: parallel deliveries would interleave
+    before = len(emu.posts("C0CHAN"))
+    bot.start()
+    emu.wait_for_posts(before + 2 * len(commands), channel="C0CHAN", timeout=30)
+    texts = _texts(emu, before)
+    assert texts[0::2] == [f"Executing `{c}` on schedule `0 9 * * *`." for c in commands]
+    assert texts[1::2] == [
+        "<@U0ALICE> is on duty for *backend*:\nWatch alerts",
+        "*backend*: the duty passes from alice to <@U0BOB>.",
+        "<@U0BOB> is on duty for *backend*.",
+        texts[7],
+    ]
+    assert texts[7].startswith("*backend*, created ")
+    bot.stop()
+
+
+def test_a_changed_default_zone_moves_the_next_run_and_every_display_agrees(
+    emu: SlackEmulator, tmp_path: Path
+) -> None:
+    bot, chat = _scheduled_then_stopped(emu, tmp_path, DIENSTPLAN_TIMEZONE="UTC")
+    bot.env["DIENSTPLAN_TIMEZONE"] = "Europe/Berlin"
+    bot.start()
+    listing = chat.say("schedule list")
+    assert "`0 9 * * *` (Europe/Berlin), at 09:00" in listing
+    assert listing.endswith(" 09:00 CET") or listing.endswith(" 09:00 CEST")
+    bot.stop()
+    assert "1 schedule(s) without CRON_TZ now follow Europe/Berlin" in bot.log()
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "dienstplan.py"), "schedules"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DIENSTPLAN_DATABASE": str(bot.database),
+            "DIENSTPLAN_TIMEZONE": "UTC",  # the operator's shell has another zone
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    row = out.splitlines()[1]
+    assert "Europe/Berlin" in row and " 09:00 CE" in row

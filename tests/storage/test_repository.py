@@ -21,7 +21,7 @@ def _open(path: Path) -> PeeweeRepository:
 
 def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
     db = open_database(tmp_path / "a.db")
-    assert migrate(db) == ["0001_initial", "0002_schedules"]
+    assert migrate(db) == ["0001_initial", "0002_schedules", "0003_schedule_zone"]
     assert migrate(db) == []
     with db.connection_context():
         assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -115,7 +115,66 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
             " duty_position, member_count) VALUES ('C1', 'x', 'x', 'd', '2026-01-01 00:00:00',"
             " 'U1', 0, 1)"
         )
-    assert migrate(db) == ["0002_schedules"]
+    assert migrate(db) == ["0002_schedules", "0003_schedule_zone"]
     with repo.transaction():
         assert repo.find("C1", "x") is not None
         assert repo.all_schedules() == []
+
+
+def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
+    tmp_path: Path,
+) -> None:
+    from playhouse.migrations import Runner
+
+    from bot.storage.db import MIGRATIONS
+
+    db = open_database(tmp_path / "old.db")
+    with db.connection_context():
+        Runner(db, str(MIGRATIONS)).up(target="0002_schedules")
+    repo = PeeweeRepository(db)
+    with repo.transaction():
+        for channel, timezone in (("C1", None), ("C2", "America/New_York")):
+            repo._db.execute_sql(
+                "INSERT INTO schedule (channel, command, command_key, crontab, timezone,"
+                " created_by, created_at, next_run_at) VALUES (?, 'list', 'list', '0 9 * * *',"
+                " ?, 'U1', '2026-01-01 00:00:00', '2026-11-23 08:00:00')",
+                (channel, timezone),
+            )
+    assert migrate(db) == ["0003_schedule_zone"]
+    with repo.transaction():
+        assert [(s.channel, s.zone) for s in repo.all_schedules()] == [
+            ("C1", None),
+            ("C2", "America/New_York"),
+        ]
+        stale = repo.stale_zone_schedules("Europe/Berlin", NOW)
+    assert [s.channel for s in stale] == ["C1"]
+
+
+def _add(repo: PeeweeRepository, command: str, zone: str, timezone: str | None = None) -> int:
+    return repo.add_schedule(
+        channel="C1",
+        command=command,
+        command_key=command,
+        rotation_key=None,
+        crontab="0 9 * * *",
+        timezone=timezone,
+        zone=zone,
+        created_by="U1",
+        now=NOW,
+        next_run_at=NOW + timedelta(hours=1),
+    ).id
+
+
+def test_stale_zones_and_due_order(tmp_path: Path) -> None:
+    repo = _open(tmp_path / "a.db")
+    with repo.transaction():
+        utc = _add(repo, "who a", "UTC")
+        berlin = _add(repo, "who b", "Europe/Berlin")
+        _add(repo, "who c", "UTC", timezone="UTC")  # CRON_TZ: never stale
+        assert [s.id for s in repo.stale_zone_schedules("Europe/Berlin", NOW)] == [utc]
+        assert repo.stale_zone_schedules("Europe/Berlin", NOW + timedelta(hours=1)) == []
+        assert [s.id for s in repo.stale_zone_schedules("UTC", NOW)] == [berlin]
+        due = repo.due_schedules(NOW + timedelta(hours=1), 10)
+        assert [s.command for s in due] == ["who a", "who b", "who c"]  # ties: oldest first
+        assert repo.advance(utc, NOW + timedelta(hours=1), NOW, None, zone="Europe/Berlin")
+        assert repo.stale_zone_schedules("Europe/Berlin", NOW - timedelta(hours=1)) == []
