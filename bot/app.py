@@ -9,13 +9,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from peewee import DatabaseError
 from playhouse.pool import PooledSqliteDatabase
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
 from bot.config import Config, ConfigError
 from bot.core.dispatcher import Dispatcher
@@ -27,7 +28,7 @@ from bot.slack.intake import Intake
 from bot.slack.outbound import Sender, SlackDeliveryError
 from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
 from bot.slack.users import SlackUsers
-from bot.storage.db import migrate, open_database
+from bot.storage.db import DatabaseMissing, migrate, open_database
 from bot.storage.repository import EVENT_RETENTION, PeeweeRepository
 
 log = logging.getLogger("dienstplan")
@@ -35,7 +36,6 @@ T = TypeVar("T")
 
 DRAIN_SECONDS = 30.0
 MAINTENANCE_SECONDS = 3600.0
-STARTUP_ATTEMPTS = 6
 
 
 def utc_now() -> datetime:
@@ -55,10 +55,16 @@ class Services:
         self.db.close_all()
 
 
-def build(config: Config) -> Services:
+def build(config: Config, *, create: bool = False) -> Services:
+    """Only `run` and the console `create` the database; commands that read never do."""
     try:
-        db = open_database(config.database)
+        db = open_database(config.database, create=create)
         migrate(db)
+    except DatabaseMissing as error:
+        raise ConfigError(
+            f"DIENSTPLAN_DATABASE / dienstplan.database: {error}. Check the path; "
+            "`dienstplan run` and `dienstplan console` create the database."
+        ) from error
     except (OSError, DatabaseError) as error:
         raise ConfigError(
             f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use `{config.database}` as the "
@@ -69,10 +75,14 @@ def build(config: Config) -> Services:
     return Services(config=config, db=db, repo=repo, dispatcher=dispatcher)
 
 
-def _with_retries(what: str, call: Callable[[], T], variable: str, stop: threading.Event) -> T:
-    """Retry network failures at start-up (Slack may be briefly unreachable); fail on auth."""
+def _with_retries(
+    what: str, call: Callable[[], T], variable: str, stop: threading.Event, timeout: timedelta
+) -> T:
+    """Retry network failures at start-up (Slack may be briefly unreachable) for `timeout`,
+    with one warning per retry; fail at once when Slack rejects the token."""
+    deadline = time.monotonic() + timeout.total_seconds()
     delay = 1.0
-    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+    while True:
         try:
             return call()
         except (SlackApiError, SocketModeError) as error:
@@ -86,13 +96,18 @@ def _with_retries(what: str, call: Callable[[], T], variable: str, stop: threadi
                     "app and was not revoked; see the README's Slack app setup."
                 ) from error
             failure = f"{what} failed: {code}"
-        except OSError as error:
-            failure = f"{what} failed: {error}"
-        if attempt == STARTUP_ATTEMPTS or stop.wait(delay):
-            raise ConfigError(f"could not reach Slack: {failure}")
-        log.warning("%s; retrying in %.0f s", failure, delay)
+        except OSError as error:  # urllib's URLError wraps the socket error in `reason`
+            failure = f"{what} failed: {getattr(error, 'reason', error)}"
+        wait = min(delay, deadline - time.monotonic())
+        if wait <= 0:
+            raise ConfigError(
+                f"could not reach Slack: {failure}. Gave up after {timeout.total_seconds():g} s "
+                "(DIENSTPLAN_STARTUP_TIMEOUT)."
+            )
+        log.warning("%s; retrying in %g s", failure, round(wait, 1))
+        if stop.wait(wait):
+            raise ConfigError(f"stopped while trying to reach Slack: {failure}")
         delay = min(delay * 2, 30.0)
-    raise AssertionError("unreachable")
 
 
 class SlackBot:
@@ -108,16 +123,22 @@ class SlackBot:
         self._scheduler_stop = threading.Event()
         self._delivery = ThreadPoolExecutor(max_workers=4, thread_name_prefix="delivery")
 
-    def start(self, stop: threading.Event) -> None:
+    def start(self, stop: threading.Event, identity: SlackResponse) -> None:
+        """`identity` is auth.test's answer: `run` checks the bot token before anything else."""
         config = self._services.config
         client: WebClient = make_web_client(self._bot_token, config.api_url)
-        identity = _with_retries("auth.test", client.auth_test, "SLACK_BOT_TOKEN", stop)
         users = SlackUsers(client)
         self._services.dispatcher.directory = users
         self._sender = Sender(client, users)
         app = create_app(client, Intake(self._services.dispatcher, self._sender))
         self._socket = SocketModeClient(app, app_token=self._app_token, api_url=config.api_url)
-        _with_retries("apps.connections.open", self._socket.start, "SLACK_APP_TOKEN", stop)
+        _with_retries(
+            f"{config.api_url}apps.connections.open",
+            self._socket.start,
+            config.label("SLACK_APP_TOKEN"),
+            stop,
+            config.startup_timeout,
+        )
         log.info(
             "connected to Slack as %s (%s) in %s over Socket Mode; database %s",
             identity["user"],
@@ -166,14 +187,24 @@ class SlackBot:
 
 
 def run(config: Config) -> int:
+    """Slack must accept the bot token before the database is created: a service started
+    with a wrong token or SLACK_API_URL leaves nothing behind."""
     bot_token, app_token = config.require_tokens()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    services = build(config)
+    probe = make_web_client(bot_token, config.api_url, retries=False)
+    identity = _with_retries(
+        f"{config.api_url}auth.test",
+        probe.auth_test,
+        config.label("SLACK_BOT_TOKEN"),
+        stop,
+        config.startup_timeout,
+    )
+    services = build(config, create=True)
     bot = SlackBot(services, bot_token, app_token)
     try:
-        bot.start(stop)
+        bot.start(stop, identity)
         while not stop.is_set():
             removed = services.repo.forget_events_before(utc_now() - EVENT_RETENTION)
             if removed:

@@ -6,30 +6,77 @@ import argparse
 import json
 import os
 import sys
+import tomllib
 from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
 
-from bot.config import ConfigError, config_path, load_config, setup_logging
+from bot.config import Config, ConfigError, config_path, load_config, setup_logging
+
+SUBCOMMANDS = {
+    "run": "connect to Slack over Socket Mode and serve commands",
+    "console": "type bot commands in a terminal, without Slack",
+    "schedules": "list every schedule in every channel with its next run",
+    "manifest": "print the Slack app manifest (JSON) to create the app from",
+}
+
+
+def package_version() -> str:
+    """The installed version; from a source tree (`python dienstplan.py`), pyproject's."""
+    try:
+        return metadata.version("dienstplan")
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        with (Path(__file__).resolve().parents[1] / "pyproject.toml").open("rb") as file:
+            return f"{tomllib.load(file)['project']['version']} (source tree)"
+    except (OSError, tomllib.TOMLDecodeError, KeyError):
+        return "unknown (not installed)"
+
+
+def _app_name(text: str) -> str:
+    from bot.slack.manifest import check_name
+
+    try:
+        return check_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dienstplan", description="Slack bot for on-call duty rotations."
-    )
-    parser.add_argument(
+    # --config is accepted before and after the subcommand; SUPPRESS keeps a value given
+    # before it from being reset by the subcommand's default.
+    config_option = argparse.ArgumentParser(add_help=False)
+    config_option.add_argument(
         "--config",
         metavar="PATH",
+        default=argparse.SUPPRESS,
         help="TOML config file (default: $DIENSTPLAN_CONFIG, else ./config.toml if present)",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="<command>")
-    sub.add_parser("run", help="connect to Slack over Socket Mode and serve commands")
-    console = sub.add_parser(
-        "console", help="type bot commands in a terminal, on the same database, without Slack"
+    parser = argparse.ArgumentParser(
+        prog="dienstplan",
+        description="Slack bot for on-call duty rotations.",
+        parents=[config_option],
     )
-    console.add_argument("--channel", default="CONSOLE", help="channel id to act in")
-    console.add_argument("--user", default="UCONSOLE", help="user id to act as")
-    sub.add_parser("schedules", help="list every schedule in every channel with its next run")
-    manifest = sub.add_parser("manifest", help="print the Slack app manifest (JSON)")
-    manifest.add_argument("--name", default="dienstplan", help="the app's display name")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="<command>")
+    commands = {
+        name: sub.add_parser(
+            name,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            parents=[config_option],
+        )
+        for name, summary in SUBCOMMANDS.items()
+    }
+    commands["console"].add_argument("--channel", default="CONSOLE", help="channel id to act in")
+    commands["console"].add_argument("--user", default="UCONSOLE", help="user id to act as")
+    commands["manifest"].add_argument(
+        "--name",
+        default="dienstplan",
+        type=_app_name,
+        help="the app's name and the bot's display name (1 to 35 characters)",
+    )
     return parser
 
 
@@ -41,35 +88,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(manifest(args.name), indent=2))
         return 0
     try:
-        config = load_config(config_path(args.config, os.environ))
-        setup_logging(config.log_level)
+        config = load_config(config_path(getattr(args, "config", None), os.environ))
+        setup_logging(config.log_level, quiet=args.command != "run")
         if args.command == "run":
             from bot.app import run
 
             return run(config)
-        from bot.app import build
-
-        services = build(config)
-        try:
-            if args.command == "schedules":
-                from bot.operators import print_schedules
-
-                return print_schedules(services, sys.stdout)
-            from bot.console import run_console
-
-            return run_console(
-                services.dispatcher,
-                channel=args.channel,
-                user=args.user,
-                stdin=sys.stdin,
-                stdout=sys.stdout,
-                interactive=sys.stdin.isatty(),
-            )
-        finally:
-            services.close()
+        return _local(args, config)
     except ConfigError as error:
-        print(f"dienstplan: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"dienstplan: {line}", file=sys.stderr)
         return 2
+
+
+def _local(args: argparse.Namespace, config: Config) -> int:
+    """The commands that work on the database without Slack."""
+    from bot.app import build
+
+    if args.command == "console" and not config.database.exists():
+        # The console is how a newcomer tries the bot, so it may create the database; a
+        # mistyped path shows here rather than as rotations that seem to have vanished.
+        print(
+            f"dienstplan: creating a new database at {config.database.resolve()}",
+            file=sys.stderr,
+        )
+    services = build(config, create=args.command == "console")
+    try:
+        if args.command == "schedules":
+            from bot.operators import print_schedules
+
+            return print_schedules(services, sys.stdout)
+        from bot.console import run_console
+
+        return run_console(
+            services.dispatcher,
+            channel=args.channel,
+            user=args.user,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            interactive=sys.stdin.isatty(),
+        )
+    finally:
+        services.close()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DEFAULT_API_URL = "https://slack.com/api/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -48,6 +48,7 @@ SETTINGS = {
         Setting("dienstplan", "timezone", "DIENSTPLAN_TIMEZONE", "UTC"),
         Setting("dienstplan", "log_level", "DIENSTPLAN_LOG_LEVEL", "INFO"),
         Setting("dienstplan", "catch_up_window", "DIENSTPLAN_CATCH_UP_WINDOW", "1h"),
+        Setting("dienstplan", "startup_timeout", "DIENSTPLAN_STARTUP_TIMEOUT", "30s"),
     )
 }
 
@@ -75,52 +76,99 @@ class Config:
     timezone: str
     log_level: str
     catch_up_window: timedelta
+    startup_timeout: timedelta
+    file: Path | None
+    from_file: frozenset[str]  # the variables whose value came from `file`
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def label(self, variable: str) -> str:
+        """Where a value came from: a bad token in the file must be fixed in the file."""
+        if variable not in self.from_file:
+            return variable
+        setting = next(s for s in SETTINGS.values() if s.env == variable)
+        return f"`{setting.name}` in {self.file} ({variable})"
+
     def require_tokens(self) -> tuple[str, str]:
-        """Only `run` needs Slack; the console and the manifest work without tokens."""
-        return (
-            _check_token("SLACK_BOT_TOKEN", self.bot_token),
-            _check_token("SLACK_APP_TOKEN", self.app_token),
-        )
+        """Only `run` needs Slack; the console and the manifest work without tokens.
+
+        Every token problem is reported at once, so one edit fixes them all."""
+        bot, app = self.bot_token or "", self.app_token or ""
+        if bot.startswith("xapp-") and app.startswith("xoxb-"):
+            raise ConfigError(
+                f"{self.label('SLACK_BOT_TOKEN')} and {self.label('SLACK_APP_TOKEN')} are "
+                "swapped: the xoxb- token belongs in SLACK_BOT_TOKEN, the xapp- token in "
+                "SLACK_APP_TOKEN."
+            )
+        problems = [
+            problem
+            for problem in (
+                self._token_problem("SLACK_BOT_TOKEN", bot),
+                self._token_problem("SLACK_APP_TOKEN", app),
+            )
+            if problem
+        ]
+        if problems:
+            raise ConfigError("\n".join(problems))
+        return bot, app
+
+    def _token_problem(self, variable: str, value: str) -> str | None:
+        prefix, how = _TOKEN_HELP[variable]
+        other = next(v for v in _TOKEN_HELP if v != variable)
+        other_prefix = _TOKEN_HELP[other][0]
+        if not value:
+            return f"{variable} is not set. It is {how} (it starts with {prefix})."
+        if value.startswith(other_prefix):
+            return (
+                f"{self.label(variable)} holds an {other_prefix} token, which belongs in "
+                f"{other}: are the tokens swapped? {variable} is {how} (it starts with "
+                f"{prefix})."
+            )
+        if not value.startswith(prefix) or not re.fullmatch(r"[A-Za-z0-9-]+", value):
+            return (
+                f"{self.label(variable)} is malformed: it must start with {prefix} and contain "
+                f"only letters, digits and dashes. It is {how}."
+            )
+        return None
 
     def __repr__(self) -> str:  # keep tokens out of tracebacks and debug output
         return (
             f"Config(api_url={self.api_url!r}, database={str(self.database)!r}, "
             f"timezone={self.timezone!r}, log_level={self.log_level!r}, "
-            f"catch_up_window={self.catch_up_window!r})"
+            f"catch_up_window={self.catch_up_window!r}, "
+            f"startup_timeout={self.startup_timeout!r})"
         )
-
-
-def _check_token(variable: str, value: str | None) -> str:
-    prefix, how = _TOKEN_HELP[variable]
-    if not value:
-        raise ConfigError(f"{variable} is not set. It is {how} (it starts with {prefix}).")
-    if not value.startswith(prefix) or not re.fullmatch(r"[A-Za-z0-9-]+", value):
-        raise ConfigError(
-            f"{variable} is malformed: it must start with {prefix} and contain only letters, "
-            f"digits and dashes. It is {how}."
-        )
-    return value
 
 
 _DURATION = re.compile(r"(\d+)\s*([smhd]?)")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNITS = "s, m, h or d (seconds, minutes, hours, days), as in 90s, 30m, 1h or 2d"
 
 
-def parse_duration(text: str) -> timedelta:
-    """`90`, `90s`, `30m`, `1h`, `2d`: the catch-up window for missed scheduled runs."""
+def parse_duration(text: str, setting: str) -> timedelta:
+    """`90s`, `30m`, `1h`, `2d`, or `0`. A bare `1` is refused: an hour or a second?"""
+    where = f"{SETTINGS[setting].env} / {setting}"
     match = _DURATION.fullmatch(text.strip().lower())
-    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else -1
+    if match and not match.group(2) and int(match.group(1)) != 0:
+        raise ConfigError(f"{where}: `{text}` has no unit; add one of {_UNITS}.")
+    seconds = int(match.group(1)) * _UNIT_SECONDS.get(match.group(2), 1) if match else -1
     if not 0 <= seconds <= 366 * 86400:
         raise ConfigError(
-            f"DIENSTPLAN_CATCH_UP_WINDOW / dienstplan.catch_up_window: `{text}` is not a "
-            "duration such as 90s, 30m, 1h or 2d, at most a year (0 disables catching up)."
+            f"{where}: `{text}` is not a duration: write a number and one of {_UNITS}; "
+            "at most a year, 0 for none."
         )
     return timedelta(seconds=seconds)
+
+
+def canonical_zone(name: str) -> str | None:
+    """The IANA key for `name`, ignoring case (`utc`, `europe/berlin`); None if unknown."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return {key.lower(): key for key in available_timezones()}.get(name.lower())
+    return name
 
 
 def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
@@ -134,9 +182,16 @@ def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
 
 def _read_file(path: Path) -> dict[str, str]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: editors on Windows start files with a byte-order mark, which TOML refuses.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as error:
         raise ConfigError(f"config file {path} does not exist.") from error
+    except IsADirectoryError as error:
+        raise ConfigError(f"config file {path} is a directory; name the TOML file.") from error
+    except OSError as error:
+        raise ConfigError(f"config file {path} cannot be read: {error.strerror}.") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"config file {path} is not UTF-8 text: {error.reason}.") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path} is not valid TOML: {error}.") from error
     values: dict[str, str] = {}
@@ -159,14 +214,12 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     merged: dict[str, Any] = {}
     for name, setting in SETTINGS.items():
         merged[setting.key] = env.get(setting.env) or from_file.get(name) or setting.default
-    timezone = merged["timezone"]
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    timezone = canonical_zone(merged["timezone"])
+    if timezone is None:
         raise ConfigError(
-            f"DIENSTPLAN_TIMEZONE / dienstplan.timezone: unknown time zone `{timezone}`; "
-            "use an IANA name such as Europe/Berlin."
-        ) from error
+            f"DIENSTPLAN_TIMEZONE / dienstplan.timezone: unknown time zone "
+            f"`{merged['timezone']}`; use an IANA name such as Europe/Berlin, or UTC."
+        )
     level = merged["log_level"].upper()
     if level not in LOG_LEVELS:
         raise ConfigError(
@@ -180,13 +233,18 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
             f"(the default is {DEFAULT_API_URL})."
         )
     return Config(
-        catch_up_window=parse_duration(merged["catch_up_window"]),
+        catch_up_window=parse_duration(merged["catch_up_window"], "dienstplan.catch_up_window"),
+        startup_timeout=parse_duration(merged["startup_timeout"], "dienstplan.startup_timeout"),
         bot_token=merged["bot_token"],
         app_token=merged["app_token"],
         api_url=api_url if api_url.endswith("/") else api_url + "/",
         database=Path(merged["database"]).expanduser(),
         timezone=timezone,
         log_level=level,
+        file=path,
+        from_file=frozenset(
+            s.env for name, s in SETTINGS.items() if name in from_file and not env.get(s.env)
+        ),
     )
 
 
@@ -204,10 +262,25 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def setup_logging(level: str) -> None:
+# Libraries whose lines only repeat what our own code logs; shown at DEBUG only.
+_REPEATING_LOGGERS = (
+    "peewee.migrations",  # "up: 0001_initial" next to bot.storage.db's "applied migration"
+    # every failed or retried Web API call, as ERROR and INFO; the failure that remains after
+    # the retries is raised to our code, which reports it once (with its own retry count).
+    "slack_sdk.web.base_client",
+)
+
+
+def setup_logging(level: str, *, quiet: bool = False) -> None:
+    """`quiet` (console, operator commands): warnings and errors only, unless DEBUG is set;
+    INFO is the level the long-running service logs at."""
+    if quiet and level == "INFO":
+        level = "WARNING"
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in _REPEATING_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if level == "DEBUG" else logging.CRITICAL)

@@ -47,6 +47,8 @@ def test_example_config_is_valid_and_complete() -> None:
         ("[slack]\napi_url = 'slack.com'\n", "SLACK_API_URL"),
         ("[dienstplan]\ncatch_up_window = 'soon'\n", "DIENSTPLAN_CATCH_UP_WINDOW"),
         ("[dienstplan]\ncatch_up_window = '99999999999999999999d'\n", "at most a year"),
+        ("[dienstplan]\ncatch_up_window = '1'\n", "`1` has no unit; add one of s, m, h or d"),
+        ("[dienstplan]\nstartup_timeout = '1'\n", "DIENSTPLAN_STARTUP_TIMEOUT / dienstplan"),
     ],
 )
 def test_bad_files_name_the_key(tmp_path: Path, content: str, message: str) -> None:
@@ -61,12 +63,52 @@ def test_missing_file() -> None:
         load_config(Path("/nonexistent/c.toml"), {})
 
 
+def test_a_directory_is_not_a_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=f"config file {tmp_path} is a directory"):
+        load_config(tmp_path, {})
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_bytes(b'\xef\xbb\xbf[dienstplan]\ntimezone = "Europe/Berlin"\n')
+    assert load_config(path, {}).timezone == "Europe/Berlin"
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_bytes(b'[dienstplan]\ntimezone = "\xff"\n')
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_config(path, {})
+
+
+@pytest.mark.parametrize(
+    ("name", "zone"),
+    [("utc", "UTC"), ("Utc", "UTC"), ("europe/berlin", "Europe/Berlin"), ("UTC", "UTC")],
+)
+def test_zone_names_ignore_case(name: str, zone: str) -> None:
+    assert load_config(None, {"DIENSTPLAN_TIMEZONE": name}).timezone == zone
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({}, "SLACK_BOT_TOKEN is not set"),
-        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN is not set"),
-        ({**GOOD, "SLACK_BOT_TOKEN": "xapp-secret-1"}, "SLACK_BOT_TOKEN is malformed"),
+        ({}, "SLACK_BOT_TOKEN is not set.*\n.*SLACK_APP_TOKEN is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "^SLACK_APP_TOKEN is not set"),
+        (
+            {**GOOD, "SLACK_BOT_TOKEN": "xapp-secret-1"},
+            "SLACK_BOT_TOKEN holds an xapp- token, which belongs in SLACK_APP_TOKEN: are the "
+            "tokens swapped",
+        ),
+        (
+            {**GOOD, "SLACK_APP_TOKEN": "xoxb-secret-1"},
+            "SLACK_APP_TOKEN holds an xoxb- token, which belongs in SLACK_BOT_TOKEN",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xapp-secret-1", "SLACK_APP_TOKEN": "xoxb-secret-2"},
+            "^SLACK_BOT_TOKEN and SLACK_APP_TOKEN are swapped: the xoxb- token belongs in "
+            "SLACK_BOT_TOKEN, the xapp- token in SLACK_APP_TOKEN.$",
+        ),
+        ({**GOOD, "SLACK_BOT_TOKEN": "xoxb-1/secret"}, "SLACK_BOT_TOKEN is malformed"),
         ({**GOOD, "SLACK_APP_TOKEN": "xapp-1 secret"}, "SLACK_APP_TOKEN is malformed"),
     ],
 )
@@ -76,6 +118,19 @@ def test_token_errors_name_the_variable_and_hide_the_value(
     with pytest.raises(ConfigError, match=message) as error:
         load_config(None, env).require_tokens()
     assert "secret" not in str(error.value)
+
+
+def test_a_bad_token_in_the_file_names_the_key_and_the_variable(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[slack]\nbot_token = "xoxb-1/secret"\napp_token = "xapp-1-A1-def"\n')
+    with pytest.raises(ConfigError) as error:
+        load_config(path, {}).require_tokens()
+    assert str(error.value).startswith(
+        f"`slack.bot_token` in {path} (SLACK_BOT_TOKEN) is malformed: it must start with xoxb-"
+    )
+    # the environment wins, and then it is the variable that needs fixing
+    with pytest.raises(ConfigError, match=r"^SLACK_BOT_TOKEN is malformed"):
+        load_config(path, {"SLACK_BOT_TOKEN": "xoxb-2/secret"}).require_tokens()
 
 
 def test_config_repr_hides_tokens() -> None:
@@ -102,9 +157,15 @@ def test_log_lines_never_carry_tokens() -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("0", 0), ("90", 90), ("90s", 90), ("30m", 1800), ("1h", 3600), ("2d", 172800)],
+    [("0", 0), ("90s", 90), ("30m", 1800), ("1h", 3600), ("2d", 172800), (" 2 H ", 7200)],
 )
 def test_durations(text: str, seconds: int) -> None:
     from bot.config import parse_duration
 
-    assert parse_duration(text).total_seconds() == seconds
+    assert parse_duration(text, "dienstplan.catch_up_window").total_seconds() == seconds
+
+
+def test_startup_timeout() -> None:
+    assert load_config(None, {}).startup_timeout.total_seconds() == 30
+    config = load_config(None, {"DIENSTPLAN_STARTUP_TIMEOUT": "5m"})
+    assert config.startup_timeout.total_seconds() == 300

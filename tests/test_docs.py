@@ -25,7 +25,20 @@ def test_every_setting_is_in_the_readme_table() -> None:
         assert f"| `{setting.env}` | `{setting.name}` |" in README
 
 
-def test_ci_runs_the_readme_test_command() -> None:
-    command = re.search(r"```sh\n(pip install -e .*pytest)\n```", README)
-    assert command is not None
-    assert command.group(1) in (ROOT / ".ci" / "run").read_text()
+SH_BLOCKS = re.findall(r"```sh\n(.*?)\n```", README, re.DOTALL)
+VENV = "python3 -m venv .venv && . .venv/bin/activate && "
+
+
+def test_each_quick_start_command_makes_its_own_virtualenv() -> None:
+    """A reader may run the test command in a new shell: it must not reach the system Python."""
+    commands = [block for block in SH_BLOCKS if "pip install" in block]
+    assert len(commands) == 2
+    for command in commands:
+        assert "\n" not in command and command.startswith(VENV), command
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    (command,) = [block for block in SH_BLOCKS if block.endswith("&& pytest")]
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert any(line == command or line.startswith(command + " ||") for line in ci), command
+    assert ci[-3:] == ["ruff check .", "ruff format --check .", "mypy bot"]

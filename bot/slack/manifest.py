@@ -12,8 +12,25 @@ BOT_SCOPES = [
 ]
 BOT_EVENTS = ["app_mention", "message.im"]
 
+# Slack refuses a manifest whose app name is not 1-35 characters or whose bot display name is
+# not 1-80; one name serves as both, so the app name's limit applies.
+NAME_LIMIT = 35
+
+
+def check_name(name: str) -> str:
+    """The name, or ValueError saying why Slack would refuse the manifest."""
+    if not name.strip():
+        raise ValueError(f"the name must not be empty: give 1 to {NAME_LIMIT} characters")
+    if len(name) > NAME_LIMIT:
+        raise ValueError(
+            f"the name has {len(name)} characters; Slack allows at most {NAME_LIMIT} for an "
+            "app's name"
+        )
+    return name
+
 
 def manifest(name: str = "dienstplan") -> dict[str, Any]:
+    check_name(name)
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {

@@ -26,11 +26,21 @@ PRAGMAS = {
 }
 
 
-def open_database(path: str | Path) -> PooledSqliteDatabase:
+class DatabaseMissing(Exception):
+    """A command that only reads found no database: a mistyped path must not create one."""
+
+
+def open_database(path: str | Path, *, create: bool = True) -> PooledSqliteDatabase:
     """A pool, so a unit of work reuses an open connection instead of paying for a close
     (the last close of a WAL database checkpoints it: about 1 ms). BEGIN IMMEDIATE takes
-    the write lock up front, so concurrent writers wait instead of failing to upgrade."""
-    Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    the write lock up front, so concurrent writers wait instead of failing to upgrade.
+
+    Without `create`, a missing file raises DatabaseMissing (SQLite would create it)."""
+    file = Path(path).expanduser().resolve()
+    if create:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    elif not file.exists():
+        raise DatabaseMissing(f"there is no database at {file}")
     db = PooledSqliteDatabase(
         str(path),
         pragmas=PRAGMAS,

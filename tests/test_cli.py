@@ -1,0 +1,195 @@
+"""The command line as an operator sees it: `python dienstplan.py ...` in a subprocess."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.emulator import SlackEmulator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dienstplan(
+    *args: str, cwd: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "dienstplan.py"), *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **env},
+        timeout=60,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# --- the database: read-only commands never create it ---------------------------------------
+
+
+def test_schedules_on_a_mistyped_path_fails_and_creates_nothing(tmp_path: Path) -> None:
+    result = dienstplan("schedules", cwd=tmp_path, DIENSTPLAN_DATABASE="dienstplna.db")
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"dienstplan: DIENSTPLAN_DATABASE / dienstplan.database: there is no database at "
+        f"{tmp_path.resolve() / 'dienstplna.db'}. Check the path; `dienstplan run` and "
+        "`dienstplan console` create the database.\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_console_says_it_creates_a_database_then_stays_quiet(tmp_path: Path) -> None:
+    env = {"DIENSTPLAN_DATABASE": "new/d.db"}
+    first = dienstplan("console", cwd=tmp_path, stdin="create x <@U1> duty\n", **env)
+    assert first.stderr == f"dienstplan: creating a new database at {tmp_path / 'new/d.db'}\n"
+    assert first.stdout.startswith("Created rotation *x*")
+    again = dienstplan("console", cwd=tmp_path, stdin="who x\n", **env)
+    assert (again.stderr, again.stdout) == ("", "@U1 is on duty for *x*:\nduty\n")
+
+
+def test_migrations_are_not_logged_by_operator_commands(tmp_path: Path) -> None:
+    (tmp_path / "d.db").touch()  # an empty file is an SQLite database without tables
+    result = dienstplan("schedules", cwd=tmp_path, DIENSTPLAN_DATABASE="d.db")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "No schedules.\n", "")
+
+
+def test_migrations_are_logged_once_by_run(tmp_path: Path) -> None:
+    with SlackEmulator() as emu:
+        result = dienstplan(
+            "run",
+            cwd=tmp_path,
+            SLACK_API_URL=emu.api_url,
+            SLACK_BOT_TOKEN=emu.bot_token,
+            SLACK_APP_TOKEN="xapp-wrong-1",
+            DIENSTPLAN_DATABASE="d.db",
+        )
+    assert result.returncode == 2
+    assert result.stderr.count("0001_initial") == 1, result.stderr
+
+
+# --- run: nothing on disk until Slack accepted the token; one line per retry ----------------
+
+
+def test_run_with_a_rejected_token_leaves_no_database(tmp_path: Path) -> None:
+    with SlackEmulator() as emu:
+        result = dienstplan(
+            "run",
+            cwd=tmp_path,
+            SLACK_API_URL=emu.api_url,
+            SLACK_BOT_TOKEN="xoxb-wrong-1",
+            SLACK_APP_TOKEN=emu.app_token,
+        )
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN was rejected by Slack (invalid_auth)" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unreachable_slack_is_one_warning_per_retry_then_the_error(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/api/"
+    result = dienstplan(
+        "run",
+        cwd=tmp_path,
+        SLACK_API_URL=url,
+        SLACK_BOT_TOKEN="xoxb-1-a",
+        SLACK_APP_TOKEN="xapp-1-b",
+        DIENSTPLAN_STARTUP_TIMEOUT="2s",
+    )
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3, result.stderr
+    for line in lines[:2]:
+        assert line.endswith(
+            f"WARNING dienstplan: {url}auth.test failed: [Errno 111] Connection refused; "
+            "retrying in 1 s"
+        )
+    assert lines[2] == (
+        f"dienstplan: could not reach Slack: {url}auth.test failed: [Errno 111] Connection "
+        "refused. Gave up after 2 s (DIENSTPLAN_STARTUP_TIMEOUT)."
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_both_missing_tokens_are_reported_at_once(tmp_path: Path) -> None:
+    result = dienstplan("run", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert [line.split(".")[0] for line in lines] == [
+        "dienstplan: SLACK_BOT_TOKEN is not set",
+        "dienstplan: SLACK_APP_TOKEN is not set",
+    ]
+
+
+# --- the config file and options -------------------------------------------------------------
+
+
+def test_a_directory_as_config_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    result = dienstplan("--config", str(tmp_path), "schedules", cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        result.stderr == f"dienstplan: config file {tmp_path} is a directory; name the TOML file.\n"
+    )
+
+
+def test_config_after_the_subcommand_and_a_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text('\ufeff[dienstplan]\ndatabase = "d.db"\ntimezone = "utc"\n')
+    (tmp_path / "d.db").touch()
+    result = dienstplan("schedules", "--config", "c.toml", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "No schedules.\n", "")
+
+
+def test_version_comes_from_the_package() -> None:
+    result = dienstplan("--version", cwd=ROOT)
+    assert result.stdout.startswith("dienstplan 0.")
+
+
+def test_version_from_a_source_tree_without_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    from bot import cli
+
+    def not_installed(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    assert cli.package_version().endswith(" (source tree)")
+
+
+def test_every_subcommand_has_a_one_line_description(tmp_path: Path) -> None:
+    from bot.cli import SUBCOMMANDS
+
+    overview = dienstplan("--help", cwd=tmp_path, COLUMNS="80").stdout.splitlines()
+    for name, summary in SUBCOMMANDS.items():
+        assert [name, *summary.split()] in [line.split() for line in overview], name
+        usage = dienstplan(name, "--help", cwd=tmp_path, COLUMNS="80").stdout
+        assert f"\n\n{summary[0].upper()}{summary[1:]}.\n\n" in usage
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "the name must not be empty: give 1 to 35 characters"),
+        ("  ", "the name must not be empty"),
+        ("x" * 36, "the name has 36 characters; Slack allows at most 35"),
+    ],
+)
+def test_manifest_refuses_names_slack_refuses(tmp_path: Path, name: str, message: str) -> None:
+    result = dienstplan("manifest", "--name", name, cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"argument --name: {message}" in result.stderr
+    assert result.stdout == ""
+
+
+def test_manifest_takes_a_35_character_name(tmp_path: Path) -> None:
+    result = dienstplan("manifest", "--name", "x" * 35, cwd=tmp_path)
+    assert result.returncode == 0
+    assert f'"display_name": "{"x" * 35}"' in result.stdout
