@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.harness import BotProcess  # noqa: E402
-from tests.emulator import SlackEmulator  # noqa: E402
+from tests.emulator import ApiCall, SlackEmulator  # noqa: E402
 
 CHANNEL = "CBENCH"
 
@@ -36,6 +36,7 @@ class Figures:
     p50_ms: float
     p99_ms: float
     burst_per_s: float
+    cpu_us_per_event: float
     lost: int
     rss_mib: float
     peak_rss_mib: float
@@ -47,6 +48,26 @@ def rss_mib(pid: int) -> tuple[float, float]:
         key, _, value = line.partition(":")
         fields[key] = value.strip()
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of the whole process (every thread), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_burst(emu: SlackEmulator, expected: int, stall: float = 10.0) -> list[ApiCall]:
+    """Posts to CHANNEL until `expected` arrived or none came for `stall` seconds."""
+    count = -1
+    while True:
+        posts = emu.posts(CHANNEL)
+        if len(posts) >= expected or len(posts) == count:
+            return posts
+        count = len(posts)
+        try:
+            return emu.wait_for_posts(expected, channel=CHANNEL, timeout=stall)
+        except TimeoutError:
+            continue
 
 
 def measure(emu: SlackEmulator, pid: int, text: str, samples: int, burst: int) -> Figures:
@@ -61,13 +82,11 @@ def measure(emu: SlackEmulator, pid: int, text: str, samples: int, burst: int) -
             latencies.append((post.at - envelope.sent_at) * 1000)
     latencies.sort()
     before = len(emu.posts(CHANNEL))
+    cpu_before = cpu_seconds(pid)
     started = time.monotonic()
     envelopes = [emu.mention(mention, channel=CHANNEL) for _ in range(burst)]
-    try:
-        posts = emu.wait_for_posts(before + burst, channel=CHANNEL, timeout=120)
-        finished = posts[before + burst - 1].at
-    except TimeoutError:
-        finished = time.monotonic()
+    posts = wait_for_burst(emu, before + burst)[before:]
+    cpu = cpu_seconds(pid) - cpu_before
     time.sleep(0.5)
     answered = len(emu.posts(CHANNEL)) - before
     lost = burst - min(answered, sum(emu.is_acked(e) for e in envelopes))
@@ -75,7 +94,9 @@ def measure(emu: SlackEmulator, pid: int, text: str, samples: int, burst: int) -
     return Figures(
         p50_ms=statistics.median(latencies),
         p99_ms=latencies[int(len(latencies) * 0.99) - 1],
-        burst_per_s=burst / (finished - started),
+        # the rate of the replies that came; the lost ones are counted, not timed
+        burst_per_s=len(posts) / (posts[-1].at - started) if posts else 0.0,
+        cpu_us_per_event=cpu / max(len(posts), 1) * 1e6,
         lost=lost,
         rss_mib=rss,
         peak_rss_mib=peak,
@@ -83,26 +104,36 @@ def measure(emu: SlackEmulator, pid: int, text: str, samples: int, burst: int) -
 
 
 def run_floor(samples: int, burst: int) -> Figures:
-    with SlackEmulator() as emu:
+    with SlackEmulator() as emu, tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": emu.bot_token,
             "SLACK_APP_TOKEN": emu.app_token,
             "SLACK_API_URL": emu.api_url,
         }
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "floor_app.py")],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        log = Path(tmp) / "floor.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "floor_app.py")],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             emu.wait_connected(timeout=30)
-            time.sleep(1.0)  # its first session is replaced once right after start
-            return measure(emu, proc.pid, "who backend", samples, burst)
+            figures = measure(emu, proc.pid, "who backend", samples, burst)
         finally:
             proc.terminate()
             proc.wait(30)
+        if figures.lost:
+            report_errors("floor", log)
+        return figures
+
+
+def report_errors(name: str, log: Path) -> None:
+    """A loss is the app's, not the benchmark's: show what it logged about it."""
+    errors = [line for line in log.read_text(errors="replace").splitlines() if "rror" in line]
+    print(f"{name} logged {len(errors)} error lines, e.g.:", *errors[:3], sep="\n  ")
 
 
 def run_bot(samples: int, burst: int) -> Figures:
@@ -115,9 +146,12 @@ def run_bot(samples: int, burst: int) -> Figures:
             )
             emu.wait_for_posts(1, channel=CHANNEL)
             assert bot.process is not None
-            return measure(emu, bot.process.pid, "who backend", samples, burst)
+            figures = measure(emu, bot.process.pid, "who backend", samples, burst)
         finally:
             bot.stop()
+        if figures.lost:
+            report_errors("bot", bot.log_path)
+        return figures
 
 
 def main() -> int:
