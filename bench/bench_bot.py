@@ -1,9 +1,12 @@
-"""Benchmark: the dienstplan bot against a bare slack-bolt app (the floor), in one run.
+"""Benchmark: the dienstplan bot against the documented slack-bolt app (the floor), in one run.
 
-Both run as real processes against the in-repo Slack emulator on 127.0.0.1. For each:
-latency from envelope sent to reply posted for `who` (p50/p99 over sequential requests),
-replies per second for a burst of 500 `who` mentions sent at once, lost events in the burst,
-and resident memory (RSS after the burst, and the peak). Figures are reported as ratios to
+The floor (`floor_app.py`) is what bolt's documentation shows: `App` plus its built-in Socket
+Mode handler, answering every mention with a fixed `chat.postMessage`. Both run as real
+processes against the in-repo Slack emulator on 127.0.0.1. For each: latency from envelope
+sent to reply posted for `who` (p50/p99 over sequential requests); for a burst of 500 `who`
+mentions sent at once, the rate of the replies that came, the process's CPU time per reply,
+and the events lost (a loss is reported, with what the process logged, not hidden in the
+rate); resident memory (RSS after the burst, and the peak). Figures are reported as ratios to
 the floor, because the machines are shared and noisy.
 
     python bench/bench_bot.py [--samples 300] [--burst 500] [--rounds 3]
@@ -161,23 +164,26 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating floor/bot rounds")
     args = parser.parse_args()
 
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     floors, bots = [], []
     for _ in range(args.rounds):  # interleaved so machine noise hits both alike
         floors.append(run_floor(args.samples, args.burst))
         bots.append(run_bot(args.samples, args.burst))
 
     def med(items: list[Figures], key: str) -> float:
-        return statistics.median(getattr(f, key) for f in items)
+        """The median of the rounds; for losses the sum, so that no round's loss is hidden."""
+        values = [getattr(f, key) for f in items]
+        return sum(values) if key == "lost" else statistics.median(values)
 
-    keys = list(Figures.__dataclass_fields__)
-    print(f"{'':14}{'floor':>10}{'bot':>10}{'ratio':>8}   (median of {args.rounds} rounds)")
-    for key in keys:
+    print("load average at end:   {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print(f"{'':18}{'floor':>10}{'bot':>10}{'ratio':>8}   (median of {args.rounds} rounds)")
+    for key in Figures.__dataclass_fields__:
         f, b = med(floors, key), med(bots, key)
         ratio = f"{b / f:.2f}" if f else "-"
-        print(f"{key:14}{f:10.2f}{b:10.2f}{ratio:>8}")
+        print(f"{key:18}{f:10.2f}{b:10.2f}{ratio:>8}")
     goals = {
-        "p50 within 1.4x floor": med(bots, "p50_ms") <= 1.4 * med(floors, "p50_ms"),
-        "burst >= 0.75x floor": med(bots, "burst_per_s") >= 0.75 * med(floors, "burst_per_s"),
+        "p50 within 1.0x floor": med(bots, "p50_ms") <= med(floors, "p50_ms"),
+        "burst >= 0.8x floor": med(bots, "burst_per_s") >= 0.8 * med(floors, "burst_per_s"),
         "RSS within 1.25x floor": med(bots, "rss_mib") <= 1.25 * med(floors, "rss_mib"),
         "no event lost (bot)": all(b.lost == 0 for b in bots),
     }
