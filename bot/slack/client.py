@@ -51,10 +51,10 @@ class KeepAliveWebClient(WebClient):
     outside 2xx raises `HTTPError` (redirects are not followed; Slack's Web API does not
     redirect), an error while connecting or sending raises `URLError`, and one while reading
     the answer raises as it is. A reused connection that the server closed while it was idle
-    is replaced before sending; if the server closes it while the request is sent, before any
-    answer, the request is sent once more on a new connection, as browsers do (a server that
-    closes a keep-alive connection has not processed a request it sent no answer to). With a
-    proxy configured, calls go through slack_sdk's own urllib path.
+    is replaced before sending. If the server closes it in the moment the request is sent,
+    with no answer at all, the request is sent once more on a new connection, as browsers do:
+    a server closes an idle keep-alive connection between requests, so it did not process
+    that one. With a proxy configured, calls go through slack_sdk's own urllib path.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
