@@ -1,9 +1,12 @@
-"""Benchmark: the dienstplan bot against a bare slack-bolt app (the floor), in one run.
+"""Benchmark: the dienstplan bot against the documented slack-bolt app (the floor), in one run.
 
-Both run as real processes against the in-repo Slack emulator on 127.0.0.1. For each:
-latency from envelope sent to reply posted for `who` (p50/p99 over sequential requests),
-replies per second for a burst of 500 `who` mentions sent at once, lost events in the burst,
-and resident memory (RSS after the burst, and the peak). Figures are reported as ratios to
+The floor (`floor_app.py`) is what bolt's documentation shows: `App` plus its built-in Socket
+Mode handler, answering every mention with a fixed `chat.postMessage`. Both run as real
+processes against the in-repo Slack emulator on 127.0.0.1. For each: latency from envelope
+sent to reply posted for `who` (p50/p99 over sequential requests); for a burst of 500 `who`
+mentions sent at once, the rate of the replies that came, the process's CPU time per reply,
+and the events lost (a loss is reported, with what the process logged, not hidden in the
+rate); resident memory (RSS after the burst, and the peak). Figures are reported as ratios to
 the floor, because the machines are shared and noisy.
 
     python bench/bench_bot.py [--samples 300] [--burst 500] [--rounds 3]
@@ -26,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.harness import BotProcess  # noqa: E402
-from tests.emulator import SlackEmulator  # noqa: E402
+from tests.emulator import ApiCall, SlackEmulator  # noqa: E402
 
 CHANNEL = "CBENCH"
 
@@ -36,6 +39,7 @@ class Figures:
     p50_ms: float
     p99_ms: float
     burst_per_s: float
+    cpu_us_per_event: float
     lost: int
     rss_mib: float
     peak_rss_mib: float
@@ -47,6 +51,26 @@ def rss_mib(pid: int) -> tuple[float, float]:
         key, _, value = line.partition(":")
         fields[key] = value.strip()
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of the whole process (every thread), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_burst(emu: SlackEmulator, expected: int, stall: float = 10.0) -> list[ApiCall]:
+    """Posts to CHANNEL until `expected` arrived or none came for `stall` seconds."""
+    count = -1
+    while True:
+        posts = emu.posts(CHANNEL)
+        if len(posts) >= expected or len(posts) == count:
+            return posts
+        count = len(posts)
+        try:
+            return emu.wait_for_posts(expected, channel=CHANNEL, timeout=stall)
+        except TimeoutError:
+            continue
 
 
 def measure(emu: SlackEmulator, pid: int, text: str, samples: int, burst: int) -> Figures:
@@ -61,13 +85,11 @@ def measure(emu: SlackEmulator, pid: int, text: str, samples: int, burst: int) -
             latencies.append((post.at - envelope.sent_at) * 1000)
     latencies.sort()
     before = len(emu.posts(CHANNEL))
+    cpu_before = cpu_seconds(pid)
     started = time.monotonic()
     envelopes = [emu.mention(mention, channel=CHANNEL) for _ in range(burst)]
-    try:
-        posts = emu.wait_for_posts(before + burst, channel=CHANNEL, timeout=120)
-        finished = posts[before + burst - 1].at
-    except TimeoutError:
-        finished = time.monotonic()
+    posts = wait_for_burst(emu, before + burst)[before:]
+    cpu = cpu_seconds(pid) - cpu_before
     time.sleep(0.5)
     answered = len(emu.posts(CHANNEL)) - before
     lost = burst - min(answered, sum(emu.is_acked(e) for e in envelopes))
@@ -75,7 +97,9 @@ def measure(emu: SlackEmulator, pid: int, text: str, samples: int, burst: int) -
     return Figures(
         p50_ms=statistics.median(latencies),
         p99_ms=latencies[int(len(latencies) * 0.99) - 1],
-        burst_per_s=burst / (finished - started),
+        # the rate of the replies that came; the lost ones are counted, not timed
+        burst_per_s=len(posts) / (posts[-1].at - started) if posts else 0.0,
+        cpu_us_per_event=cpu / max(len(posts), 1) * 1e6,
         lost=lost,
         rss_mib=rss,
         peak_rss_mib=peak,
@@ -83,26 +107,36 @@ def measure(emu: SlackEmulator, pid: int, text: str, samples: int, burst: int) -
 
 
 def run_floor(samples: int, burst: int) -> Figures:
-    with SlackEmulator() as emu:
+    with SlackEmulator() as emu, tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": emu.bot_token,
             "SLACK_APP_TOKEN": emu.app_token,
             "SLACK_API_URL": emu.api_url,
         }
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "floor_app.py")],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        log = Path(tmp) / "floor.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "floor_app.py")],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             emu.wait_connected(timeout=30)
-            time.sleep(1.0)  # its first session is replaced once right after start
-            return measure(emu, proc.pid, "who backend", samples, burst)
+            figures = measure(emu, proc.pid, "who backend", samples, burst)
         finally:
             proc.terminate()
             proc.wait(30)
+        if figures.lost:
+            report_errors("floor", log)
+        return figures
+
+
+def report_errors(name: str, log: Path) -> None:
+    """A loss is the app's, not the benchmark's: show what it logged about it."""
+    errors = [line for line in log.read_text(errors="replace").splitlines() if "rror" in line]
+    print(f"{name} logged {len(errors)} error lines, e.g.:", *errors[:3], sep="\n  ")
 
 
 def run_bot(samples: int, burst: int) -> Figures:
@@ -115,9 +149,12 @@ def run_bot(samples: int, burst: int) -> Figures:
             )
             emu.wait_for_posts(1, channel=CHANNEL)
             assert bot.process is not None
-            return measure(emu, bot.process.pid, "who backend", samples, burst)
+            figures = measure(emu, bot.process.pid, "who backend", samples, burst)
         finally:
             bot.stop()
+        if figures.lost:
+            report_errors("bot", bot.log_path)
+        return figures
 
 
 def main() -> int:
@@ -127,23 +164,26 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating floor/bot rounds")
     args = parser.parse_args()
 
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     floors, bots = [], []
     for _ in range(args.rounds):  # interleaved so machine noise hits both alike
         floors.append(run_floor(args.samples, args.burst))
         bots.append(run_bot(args.samples, args.burst))
 
     def med(items: list[Figures], key: str) -> float:
-        return statistics.median(getattr(f, key) for f in items)
+        """The median of the rounds; for losses the sum, so that no round's loss is hidden."""
+        values = [getattr(f, key) for f in items]
+        return sum(values) if key == "lost" else statistics.median(values)
 
-    keys = list(Figures.__dataclass_fields__)
-    print(f"{'':14}{'floor':>10}{'bot':>10}{'ratio':>8}   (median of {args.rounds} rounds)")
-    for key in keys:
+    print("load average at end:   {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print(f"{'':18}{'floor':>10}{'bot':>10}{'ratio':>8}   (median of {args.rounds} rounds)")
+    for key in Figures.__dataclass_fields__:
         f, b = med(floors, key), med(bots, key)
         ratio = f"{b / f:.2f}" if f else "-"
-        print(f"{key:14}{f:10.2f}{b:10.2f}{ratio:>8}")
+        print(f"{key:18}{f:10.2f}{b:10.2f}{ratio:>8}")
     goals = {
-        "p50 within 1.4x floor": med(bots, "p50_ms") <= 1.4 * med(floors, "p50_ms"),
-        "burst >= 0.75x floor": med(bots, "burst_per_s") >= 0.75 * med(floors, "burst_per_s"),
+        "p50 within 1.0x floor": med(bots, "p50_ms") <= med(floors, "p50_ms"),
+        "burst >= 0.8x floor": med(bots, "burst_per_s") >= 0.8 * med(floors, "burst_per_s"),
         "RSS within 1.25x floor": med(bots, "rss_mib") <= 1.25 * med(floors, "rss_mib"),
         "no event lost (bot)": all(b.lost == 0 for b in bots),
     }

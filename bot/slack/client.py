@@ -1,4 +1,24 @@
-"""The Web API client every Slack call goes through, pointed at SLACK_API_URL."""
+"""The Web API client every Slack call goes through, pointed at SLACK_API_URL.
+
+slack_sdk's `WebClient` sends each call through `urllib.request.urlopen`, which opens a new
+TCP connection (against Slack: a new TLS handshake) per call and closes it after the answer.
+`KeepAliveWebClient` replaces only that innermost step: each thread keeps one HTTP/1.1
+connection per host open and reuses it. Everything around it (request encoding, the retry
+handlers for 429, 5xx and connection errors, response parsing) stays slack_sdk's.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import select
+import socket
+import threading
+from http.client import HTTPConnection, HTTPResponse, HTTPSConnection
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
+from urllib.request import Request
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -6,6 +26,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+
+log = logging.getLogger(__name__)
 
 
 def make_web_client(token: str, api_url: str, *, retries: bool = True) -> WebClient:
@@ -18,6 +40,99 @@ def make_web_client(token: str, api_url: str, *, retries: bool = True) -> WebCli
         RateLimitErrorRetryHandler(max_retry_count=2),
         ServerErrorRetryHandler(max_retry_count=2),
     ]
-    return WebClient(
+    return KeepAliveWebClient(
         token=token, base_url=api_url, timeout=15, retry_handlers=handlers if retries else []
     )
+
+
+class KeepAliveWebClient(WebClient):
+    """A `WebClient` that reuses one connection per thread and host.
+
+    It answers like urllib does, so slack_sdk's retry handlers see the same errors: a status
+    outside 2xx raises `HTTPError` (redirects are not followed; Slack's Web API does not
+    redirect), an error while connecting or sending raises `URLError`, and one while reading
+    the answer raises as it is. A reused connection that the server closed while it was idle
+    is replaced before sending. If the server closes it in the moment the request is sent,
+    with no answer at all, the request is sent once more on a new connection, as browsers do:
+    a server closes an idle keep-alive connection between requests, so it did not process
+    that one. With a proxy configured, calls go through slack_sdk's own urllib path.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._local = threading.local()
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        if self.proxy:
+            return super()._perform_urllib_http_request_internal(url, req)
+        parts = urlsplit(req.full_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return super()._perform_urllib_http_request_internal(url, req)
+        target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
+        conn = self._connection(parts.scheme, parts.netloc)
+        resp, body = self._exchange(conn, target, req)
+        if not 200 <= resp.status < 300:
+            raise HTTPError(req.full_url, resp.status, resp.reason, resp.headers, io.BytesIO(body))
+        if resp.headers.get_content_type() == "application/gzip":
+            return {"status": resp.status, "headers": resp.headers, "body": body}
+        charset = resp.headers.get_content_charset() or "utf-8"
+        return {"status": resp.status, "headers": resp.headers, "body": body.decode(charset)}
+
+    def _connection(self, scheme: str, netloc: str) -> HTTPConnection:
+        """This thread's connection to `netloc`, created on first use."""
+        conns: dict[tuple[str, str], HTTPConnection] = self._local.__dict__.setdefault("conns", {})
+        conn = conns.get((scheme, netloc))
+        if conn is None:
+            if scheme == "https":
+                conn = HTTPSConnection(netloc, timeout=self.timeout, context=self.ssl)
+            else:
+                conn = HTTPConnection(netloc, timeout=self.timeout)
+            conns[(scheme, netloc)] = conn
+        conn.timeout = self.timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(self.timeout)
+            if _closed_by_peer(conn.sock):
+                conn.close()
+        return conn
+
+    def _exchange(
+        self, conn: HTTPConnection, target: str, req: Request
+    ) -> tuple[HTTPResponse, bytes]:
+        """Send `req` and read the whole answer, so that the connection can carry the next.
+
+        Only a reused connection is tried again, and only once: closing it makes the second
+        call open a new one."""
+        reused = conn.sock is not None
+        try:
+            conn.request("POST", target, body=req.data, headers=dict(req.header_items()))
+        except OSError as error:
+            conn.close()
+            if reused:
+                return self._exchange(conn, target, req)
+            raise URLError(error) from error
+        try:
+            resp = conn.getresponse()
+        except ConnectionError:  # includes RemoteDisconnected: closed without an answer
+            conn.close()
+            if reused:
+                log.debug("the server closed a keep-alive connection; sending again")
+                return self._exchange(conn, target, req)
+            raise
+        except BaseException:
+            conn.close()
+            raise
+        try:
+            return resp, resp.read()
+        except BaseException:
+            conn.close()
+            raise
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """An idle keep-alive socket is readable only when the server closed it (or broke the
+    protocol): either way it cannot carry the next request."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])

@@ -118,6 +118,17 @@ def test_reconnects_when_slack_asks(chat: Conversation, emu: SlackEmulator) -> N
     assert chat.say("help").startswith("*dienstplan*")
 
 
+@pytest.mark.parametrize("frame", [b'{"type": "\xff\xfe"}', b"{not json", b"[1, 2]"])
+def test_undecodable_frame_is_dropped_and_the_connection_kept(
+    chat: Conversation, emu: SlackEmulator, bot: BotProcess, frame: bytes
+) -> None:
+    connects = emu.connects_total
+    assert emu.send_raw_frame(frame) == 1
+    assert chat.say("help").startswith("*dienstplan*")
+    assert emu.connects_total == connects
+    assert "dropped a" in bot.log()
+
+
 def test_keeps_retrying_while_slack_refuses_connections(
     chat: Conversation, emu: SlackEmulator
 ) -> None:

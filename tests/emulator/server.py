@@ -1330,6 +1330,20 @@ class SlackEmulator:
 
         return self._run(send())
 
+    def send_raw_frame(self, data: bytes) -> int:
+        """Send ``data`` as a TEXT frame to every open connection, unchecked (e.g. invalid
+        UTF-8 or JSON, which real Slack never sends but a client must survive). Returns the
+        number of connections it went to."""
+
+        async def send() -> int:
+            with self._cond:
+                conns = [c for c in self._conns if c.open]
+            for c in conns:
+                await c.ws.send_frame(data, WSMsgType.TEXT)
+            return len(conns)
+
+        return self._run(send())
+
     async def _close_conn(self, conn: _Conn, mode: DropMode, timeout: float = 2.0) -> None:
         transport = conn.request.transport
         if mode == "close_frame":
