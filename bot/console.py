@@ -7,7 +7,7 @@ from typing import TextIO
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import MESSAGE_BREAK, Member, Reply, Request
 from bot.core.parser import MEMBER_RE, member_from_match
-from bot.core.text import defuse_broadcasts, from_typed, unescape
+from bot.core.text import defuse_broadcasts, escape, from_typed, unescape
 
 BANNER = (
     "dienstplan console: type commands as you would after @dienstplan "
@@ -18,8 +18,8 @@ BANNER = (
 def _readable(markup: str) -> str:
     """mrkdwn in the console's own syntax: pings as plain @names (a terminal has no
     mentions), entities as the characters they stand for; links stay `<url|label>`."""
-    text = MEMBER_RE.sub(lambda match: member_from_match(match).plain(), defuse_broadcasts(markup))
-    return unescape(text)
+    pings = defuse_broadcasts(markup)
+    return unescape(MEMBER_RE.sub(lambda m: escape(member_from_match(m).plain()), pings))
 
 
 def render(reply: Reply) -> str:

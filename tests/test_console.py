@@ -91,8 +91,8 @@ def test_console_text_is_taken_as_typed(tmp_path: Path) -> None:
 
 
 def test_slack_text_reads_naturally_in_the_console() -> None:
-    description = "a &lt; b &amp; c <https://x|link> <@U1> <!subteam^S1|@sre> &amp;lt; <!here>"
+    description = "a &lt; b &amp; c <https://x|link> <@U1> <!subteam^S1|@r&amp;d> &amp;lt; <!here>"
     reply = Reply.of("<@U2> is on duty for ", bold("R&D"), f":\n{description}")
     assert render(reply) == (
-        "@U2 is on duty for *R&D*:\na < b & c <https://x|link> @U1 @sre &lt; @\u200bhere"
+        "@U2 is on duty for *R&D*:\na < b & c <https://x|link> @U1 @r&d &lt; @\u200bhere"
     )

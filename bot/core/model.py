@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.core.text import unescape
+
 
 class MemberKind(StrEnum):
     USER = "user"
@@ -30,9 +32,11 @@ class Member:
         return f"<@{self.ref}>"
 
     def plain(self) -> str:
-        """A non-pinging fallback name when no display name can be looked up."""
+        """A non-pinging fallback name when no display name can be looked up, as plain text
+        (the label comes from inside a Slack token, so in wire syntax)."""
         if self.label:
-            return self.label if self.label.startswith("@") else f"@{self.label}"
+            label = unescape(self.label)
+            return label if label.startswith("@") else f"@{label}"
         return f"@{self.ref}"
 
 

@@ -98,6 +98,12 @@ def test_display_names_are_escaped() -> None:
     )
 
 
+def test_group_labels_are_shown_as_plain_text() -> None:
+    group = Member("S1", MemberKind.USERGROUP, "@r&amp;d")
+    assert _slack(Reply.of("ask ", Quiet(group))) == "ask @r&amp;d"
+    assert group.plain() == "@r&d"
+
+
 def test_markup_keeps_tokens_and_entities_and_escapes_the_rest() -> None:
     slack_description = "see <https://x|link> &amp; <#C1|ops>, ask <!subteam^S1|@sre> <@U1>"
     assert _slack(Reply.of(slack_description)) == slack_description
