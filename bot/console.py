@@ -7,7 +7,7 @@ from typing import TextIO
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import MESSAGE_BREAK, Member, Reply, Request
 from bot.core.parser import MEMBER_RE, member_from_match
-from bot.core.text import defuse_broadcasts
+from bot.core.text import defuse_broadcasts, escape, from_typed, unescape
 
 BANNER = (
     "dienstplan console: type commands as you would after @dienstplan "
@@ -15,10 +15,16 @@ BANNER = (
 )
 
 
+def _readable(markup: str) -> str:
+    """mrkdwn in the console's own syntax: pings as plain @names (a terminal has no
+    mentions), entities as the characters they stand for; links stay `<url|label>`."""
+    pings = defuse_broadcasts(markup)
+    return unescape(MEMBER_RE.sub(lambda m: escape(member_from_match(m).plain()), pings))
+
+
 def render(reply: Reply) -> str:
-    """Pings as plain @names: a terminal has no mentions."""
-    text = defuse_broadcasts(reply.render(Member.plain)).replace(MESSAGE_BREAK, "\n")
-    return MEMBER_RE.sub(lambda match: member_from_match(match).plain(), text)
+    """The reply as the console prints it: names and other user text exactly as typed."""
+    return reply.render(Member.plain, markup=_readable).replace(MESSAGE_BREAK, "\n")
 
 
 def run_console(
@@ -47,7 +53,7 @@ def run_console(
         pending.clear()
         if not text.strip():
             continue
-        request = Request(text=text, channel=channel, user=user, source="console")
+        request = Request(text=from_typed(text), channel=channel, user=user, source="console")
         outcome = dispatcher.handle(request)
         print(render(outcome.reply), file=stdout, flush=True)
     if interactive:

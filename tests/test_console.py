@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.console import render
+from bot.core.model import Reply, bold
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -62,3 +65,34 @@ def test_an_unusable_database_path_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "DIENSTPLAN_DATABASE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_console_text_is_taken_as_typed(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    out = console(
+        db,
+        "create R&D <@U1> a < b & c, see <https://x|docs> &amp; *bold*\n"
+        "who r&d\n"
+        "create * <@U1> x\n"
+        "create evil\u202e <@U1> x\n",
+    )
+    assert out.splitlines() == [
+        "Created rotation *R&D* with 1 member: @U1. @U1 is on duty now.",
+        "@U1 is on duty for *R&D*:",
+        "a < b & c, see <https://x|docs> &amp; *bold*",
+        "Created rotation *** with 1 member: @U1. @U1 is on duty now.",
+        "That `create` needs fixing: the rotation name contains U+202E (right-to-left "
+        "override). Names cannot contain control characters or characters that change the text "
+        "direction.",
+        "`@dienstplan create <rotation name> <list of user mentions> <duties description>`",
+        "creates a rotation; the first member is on duty first.",
+        "Example: `@dienstplan create backend-rota @alice @bob @carol Watch alerts and deploys.`",
+    ]
+
+
+def test_slack_text_reads_naturally_in_the_console() -> None:
+    description = "a &lt; b &amp; c <https://x|link> <@U1> <!subteam^S1|@r&amp;d> &amp;lt; <!here>"
+    reply = Reply.of("<@U2> is on duty for ", bold("R&D"), f":\n{description}")
+    assert render(reply) == (
+        "@U2 is on duty for *R&D*:\na < b & c <https://x|link> @U1 @r&d &lt; @\u200bhere"
+    )

@@ -14,10 +14,21 @@ from zoneinfo import ZoneInfo
 
 from bot.core import parser
 from bot.core.errors import DomainError, NotFound
-from bot.core.model import Member, MemberKind, Quiet, Reply, ReplyPart, Request, Rotation
+from bot.core.model import (
+    Member,
+    MemberKind,
+    Quiet,
+    Reply,
+    ReplyPart,
+    Request,
+    Rotation,
+    bold,
+    code,
+)
 from bot.core.parser import name_key
 from bot.core.ports import Deactivated, RotationRepository, ScheduleRepository, nobody_deactivated
 from bot.core.suggest import closest
+from bot.core.text import unescape
 
 BOT_HANDLE = "@dienstplan"
 LIST_LIMIT = 500
@@ -94,10 +105,13 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
         return rotation
     known = ctx.repo.names(ctx.request.channel)
     hint = closest(name, known)
-    suggestion = f" Did you mean *{hint}*?" if hint else ""
+    suggestion: list[ReplyPart] = [" Did you mean ", bold(hint), "?"] if hint else []
     raise NotFound(
-        f"There is no rotation *{name}* in this channel.{suggestion} "
-        f"`{BOT_HANDLE} list` shows this channel's rotations."
+        "There is no rotation ",
+        bold(name),
+        " in this channel.",
+        *suggestion,
+        f" `{BOT_HANDLE} list` shows this channel's rotations.",
     )
 
 
@@ -129,16 +143,17 @@ def _names(members: Sequence[Member]) -> list[ReplyPart]:
     return parts
 
 
-def _refuse_deactivated(ctx: Context, members: Sequence[Member], name: str) -> Reply | None:
+def _refuse_deactivated(ctx: Context, members: Sequence[Member], name: str) -> None:
     """Nobody Slack has deactivated can join a rotation: they would be put on duty."""
     gone = _deactivated(ctx, members)
     if not gone:
-        return None
+        return
     verb = "is" if len(gone) == 1 else "are"
-    return Reply.of(
+    raise DomainError(
         *_names(gone),
-        f" {verb} deactivated in Slack, so they can't be on *{name}*. "
-        "Leave them out and try again.",
+        f" {verb} deactivated in Slack, so they can't be on ",
+        bold(name),
+        ". Leave them out and try again.",
     )
 
 
@@ -164,12 +179,13 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     existing = ctx.repo.find(ctx.request.channel, name)
     if existing is not None:
         raise DomainError(
-            f"A rotation named *{existing.name}* already exists in this channel. "
-            f"Pick another name, or change it with `{BOT_HANDLE} update {existing.name} "
-            "<members> <description>`."
+            "A rotation named ",
+            bold(existing.name),
+            " already exists in this channel. Pick another name, or change it with ",
+            code(f"{BOT_HANDLE} update {existing.name} <members> <description>"),
+            ".",
         )
-    if refusal := _refuse_deactivated(ctx, members, name):
-        return refusal
+    _refuse_deactivated(ctx, members, name)
     rotation = ctx.repo.create(
         channel=ctx.request.channel,
         name=name,
@@ -179,8 +195,9 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
         now=ctx.now,
     )
     return Reply.of(
-        f"Created rotation *{rotation.name}* with {len(members)} "
-        f"{'member' if len(members) == 1 else 'members'}: ",
+        "Created rotation ",
+        bold(rotation.name),
+        f" with {len(members)} {'member' if len(members) == 1 else 'members'}: ",
         *_chain(members),
         f". {members[0].mention()} is on duty now.",
     )
@@ -189,11 +206,12 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
 def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     name, members, description = args
     rotation = find_rotation(ctx, name)
-    if refusal := _refuse_deactivated(ctx, members, rotation.name):
-        return refusal
+    _refuse_deactivated(ctx, members, rotation.name)
     rotation = ctx.repo.replace(rotation, members=members, description=description)
     return Reply.of(
-        f"Updated rotation *{rotation.name}*: ",
+        "Updated rotation ",
+        bold(rotation.name),
+        ": ",
         *_chain(members),
         f". The duty starts over: {members[0].mention()} is on duty now.",
     )
@@ -204,20 +222,23 @@ def _rotate(ctx: Context, name: str) -> Reply:
     previous = ctx.repo.member_at(rotation, rotation.duty_position)
     if rotation.member_count == 1:
         return Reply.of(
-            f"*{rotation.name}* has a single member, so {previous.mention()} stays on duty."
+            bold(rotation.name), f" has a single member, so {previous.mention()} stays on duty."
         )
     position, skipped = _next_on_duty(ctx, rotation)
     if position is None:
         return Reply.of(
-            f"*{rotation.name}*: every other member is deactivated in Slack (",
+            bold(rotation.name),
+            ": every other member is deactivated in Slack (",
             *_names(skipped),
-            f"), so {previous.mention()} stays on duty. `{BOT_HANDLE} update {rotation.name}` "
-            "can take them off the rotation.",
+            f"), so {previous.mention()} stays on duty. ",
+            code(f"{BOT_HANDLE} update {rotation.name}"),
+            " can take them off the rotation.",
         )
     ctx.repo.set_duty(rotation, position)
     current = ctx.repo.member_at(rotation, position)
     return Reply.of(
-        f"*{rotation.name}*: the duty passes from ",
+        bold(rotation.name),
+        ": the duty passes from ",
         Quiet(previous),
         f" to {current.mention()}.",
         *([" Skipped ", *_names(skipped), " (deactivated in Slack)."] if skipped else []),
@@ -227,13 +248,15 @@ def _rotate(ctx: Context, name: str) -> Reply:
 def _who(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     duty = ctx.repo.member_at(rotation, rotation.duty_position)
-    return Reply.of(f"{duty.mention()} is on duty for *{rotation.name}*:\n{rotation.description}")
+    return Reply.of(
+        f"{duty.mention()} is on duty for ", bold(rotation.name), f":\n{rotation.description}"
+    )
 
 
 def _shout(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     duty = ctx.repo.member_at(rotation, rotation.duty_position)
-    return Reply.of(f"{duty.mention()} is on duty for *{rotation.name}*.")
+    return Reply.of(f"{duty.mention()} is on duty for ", bold(rotation.name), ".")
 
 
 def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
@@ -242,22 +265,26 @@ def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
     position = ctx.repo.position_of(rotation, member.ref)
     if position is None:
         raise DomainError(
-            f"{member.mention()} is not a member of *{rotation.name}*, so they can't be "
-            f"assigned. `{BOT_HANDLE} about {rotation.name}` lists the members; "
-            f"`{BOT_HANDLE} update` changes them."
+            f"{member.mention()} is not a member of ",
+            bold(rotation.name),
+            ", so they can't be assigned. ",
+            code(f"{BOT_HANDLE} about {rotation.name}"),
+            f" lists the members; `{BOT_HANDLE} update` changes them.",
         )
     if _deactivated(ctx, [member]):
-        return Reply.of(
+        raise DomainError(
             Quiet(member),
-            f" is deactivated in Slack, so they can't be put on duty for *{rotation.name}*. "
-            f"Assign someone else, or take them off the rotation with `{BOT_HANDLE} update`.",
+            " is deactivated in Slack, so they can't be put on duty for ",
+            bold(rotation.name),
+            f". Assign someone else, or take them off the rotation with `{BOT_HANDLE} update`.",
         )
     if position == rotation.duty_position:
-        return Reply.of(f"{member.mention()} is already on duty for *{rotation.name}*.")
+        return Reply.of(f"{member.mention()} is already on duty for ", bold(rotation.name), ".")
     previous = ctx.repo.member_at(rotation, rotation.duty_position)
     ctx.repo.set_duty(rotation, position)
     return Reply.of(
-        f"*{rotation.name}*: {member.mention()} is on duty now (instead of ",
+        bold(rotation.name),
+        f": {member.mention()} is on duty now (instead of ",
         Quiet(previous),
         "). The next `rotate` continues from them.",
     )
@@ -266,7 +293,8 @@ def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
 def _about(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     parts: list[ReplyPart] = [
-        f"*{rotation.name}*, created {ctx.local_date(rotation.created_at)} by ",
+        bold(rotation.name),
+        f", created {ctx.local_date(rotation.created_at)} by ",
         Quiet(Member(rotation.created_by)),
         f"\nMembers in duty order ({rotation.member_count}):",
     ]
@@ -282,12 +310,18 @@ def _delete(ctx: Context, name: str) -> Reply:
     ctx.repo.delete(rotation)
     removed = ctx.schedules.delete_rotation_schedules(ctx.request.channel, name_key(name))
     if not removed:
-        return Reply.of(f"Deleted rotation *{rotation.name}*.")
+        return Reply.of("Deleted rotation ", bold(rotation.name), ".")
     ctx.effects.schedules_changed = True
-    listing = ", ".join(f"`{s.command}`" for s in removed)
+    listing: list[ReplyPart] = []
+    for i, schedule in enumerate(removed):
+        listing += [", " if i else "", code(unescape(schedule.command))]
     plural = "schedule" if len(removed) == 1 else "schedules"
     return Reply.of(
-        f"Deleted rotation *{rotation.name}* and its {len(removed)} {plural}: {listing}."
+        "Deleted rotation ",
+        bold(rotation.name),
+        f" and its {len(removed)} {plural}: ",
+        *listing,
+        ".",
     )
 
 
@@ -298,11 +332,12 @@ def _list(ctx: Context, _: None) -> Reply:
             "There are no rotations in this channel yet. Create one with "
             f"{ctx.commands['create'].usage_line()}."
         )
-    lines = [f"Rotations in this channel ({total}), newest first:"]
-    lines += [f"• *{r.name}* (created {ctx.local_date(r.created_at)})" for r in rotations]
+    parts: list[ReplyPart] = [f"Rotations in this channel ({total}), newest first:"]
+    for r in rotations:
+        parts += ["\n• ", bold(r.name), f" (created {ctx.local_date(r.created_at)})"]
     if total > len(rotations):
-        lines.append(f"Showing the newest {len(rotations)} of {total}.")
-    return Reply.of("\n".join(lines))
+        parts.append(f"\nShowing the newest {len(rotations)} of {total}.")
+    return Reply.of(*parts)
 
 
 def help_text(commands: dict[str, Command]) -> str:
@@ -335,14 +370,19 @@ def _help(ctx: Context, topic: str) -> Reply:
     command = ctx.commands.get(name)
     if command is None:
         hint = closest(name, list(ctx.commands))
-        suggestion = f" Did you mean `{hint}`?" if hint else ""
-        return Reply.of(f"There is no command `{name}`.{suggestion}\n\n{help_text(ctx.commands)}")
+        return Reply.of(
+            "There is no command ",
+            code(name),
+            f". Did you mean `{hint}`?" if hint else ".",
+            f"\n\n{help_text(ctx.commands)}",
+        )
     sub = rest.strip()
     if sub and command.subcommands and command.subcommand(sub) is None:
         known = ", ".join(s.name for s in command.subcommands)
         return Reply.of(
-            f"`{command.name}` has no subcommand `{sub[:30]}`; it has {known}.\n\n"
-            + command_help(command)
+            f"`{command.name}` has no subcommand ",
+            code(sub[:30]),
+            f"; it has {known}.\n\n" + command_help(command),
         )
     return Reply.of(command_help(command, sub or None))
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
-from bot.core.model import MESSAGE_BREAK, Reply, Request
+from bot.core.model import MESSAGE_BREAK, Reply, Request, code
 from bot.core.parser import MEMBER_RE, split_command
 from bot.core.ports import (
     EVERYONE_ACTIVE,
@@ -113,21 +113,23 @@ class Dispatcher:
         command = self._commands.get(invocation.command)
         if command is None:
             hint = closest(invocation.command, list(self._commands))
-            suggestion = f" Did you mean `{hint}`?" if hint else ""
             return Reply.of(
-                f"I don't know the command `{invocation.command[:50]}`.{suggestion}\n\n"
-                + help_text(self._commands)
+                "I don't know the command ",
+                code(invocation.command[:50]),
+                f". Did you mean `{hint}`?" if hint else ".",
+                "\n\n" + help_text(self._commands),
             ), True
         try:
             with self._repo.transaction():
                 return command.run(ctx, command.parse(invocation.rest)), False
         except UsageError as error:
             return Reply.of(
-                f"That `{command.name}` needs fixing: {error.problem}\n"
-                + command_help(command, error.subcommand)
+                f"That `{command.name}` needs fixing: ",
+                *error.reply.parts,
+                "\n" + command_help(command, error.subcommand),
             ), True
         except DomainError as error:
-            return Reply.of(str(error)), True
+            return error.reply, True
         except Exception:
             log.exception(
                 "command %r from %s failed in channel %s",

@@ -7,6 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+from bot.core.text import unescape
 
 
 class MemberKind(StrEnum):
@@ -29,9 +32,11 @@ class Member:
         return f"<@{self.ref}>"
 
     def plain(self) -> str:
-        """A non-pinging fallback name when no display name can be looked up."""
+        """A non-pinging fallback name when no display name can be looked up, as plain text
+        (the label comes from inside a Slack token, so in wire syntax)."""
         if self.label:
-            return self.label if self.label.startswith("@") else f"@{self.label}"
+            label = unescape(self.label)
+            return label if label.startswith("@") else f"@{label}"
         return f"@{self.ref}"
 
 
@@ -56,13 +61,51 @@ class Quiet:
     member: Member
 
 
-ReplyPart = str | Quiet
+class Style(StrEnum):
+    """How a reply formats user text around it."""
+
+    PLAIN = "plain"
+    BOLD = "bold"  # a rotation name: *name*
+    CODE = "code"  # a command as typed: `command`
+
+
+@dataclass(frozen=True)
+class Verbatim:
+    """Text a person supplied (a rotation name, a command word), shown exactly as typed.
+
+    Reply strings are mrkdwn; this is not. Each front end renders it: Slack escapes it so a
+    name `*` or `<b>` cannot format or link, the console prints it as it is.
+    """
+
+    text: str
+    style: Style = Style.PLAIN
+
+    def as_typed(self) -> str:
+        """The text with its formatting marks, the way a person would type it."""
+        mark = {Style.PLAIN: "", Style.BOLD: "*", Style.CODE: "`"}[self.style]
+        return f"{mark}{self.text}{mark}"
+
+
+def bold(text: str) -> Verbatim:
+    return Verbatim(text, Style.BOLD)
+
+
+def code(text: str) -> Verbatim:
+    return Verbatim(text, Style.CODE)
+
+
+ReplyPart = str | Quiet | Verbatim
 NameLookup = Callable[[Member], str]
+
+
+def _same(text: str) -> str:
+    return text
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What the bot answers: text with quiet mentions the adapter resolves to display names."""
+    """What the bot answers: mrkdwn text, quiet mentions the adapter resolves to display
+    names, and user text each front end escapes in its own way."""
 
     parts: tuple[ReplyPart, ...] = field(default_factory=tuple)
 
@@ -70,26 +113,51 @@ class Reply:
     def of(cls, *parts: ReplyPart) -> Reply:
         return cls(tuple(p for p in parts if p != ""))
 
-    def render(self, name_of: NameLookup) -> str:
-        return "".join(p if isinstance(p, str) else name_of(p.member) for p in self.parts)
+    def render(
+        self,
+        name_of: NameLookup,
+        *,
+        markup: Callable[[str], str] = _same,
+        literal: Callable[[Verbatim], str] = Verbatim.as_typed,
+    ) -> str:
+        """One front end's text: `markup` converts the mrkdwn parts, `literal` the user text;
+        the defaults show both as written (what tests read)."""
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(markup(part))
+            elif isinstance(part, Verbatim):
+                out.append(literal(part))
+            else:
+                out.append(name_of(part.member))
+        return "".join(out)
 
     def to_json(self) -> str:
-        """Stored with the event id so a redelivered event can be answered without re-running."""
-        return json.dumps(
-            [
-                p if isinstance(p, str) else [p.member.ref, p.member.kind.value, p.member.label]
-                for p in self.parts
-            ]
-        )
+        """Stored with the event id so a redelivered event can be answered without re-running.
+
+        A string is mrkdwn, a list a quiet member, an object user text: replies stored before
+        user text had its own part hold only the first two, and still load."""
+        return json.dumps([_part_to_json(p) for p in self.parts])
 
     @classmethod
     def from_json(cls, data: str) -> Reply:
-        return cls(
-            tuple(
-                p if isinstance(p, str) else Quiet(Member(p[0], MemberKind(p[1]), p[2]))
-                for p in json.loads(data)
-            )
-        )
+        return cls(tuple(_part_from_json(p) for p in json.loads(data)))
+
+
+def _part_to_json(part: ReplyPart) -> object:
+    if isinstance(part, str):
+        return part
+    if isinstance(part, Verbatim):
+        return {"text": part.text, "style": part.style.value}
+    return [part.member.ref, part.member.kind.value, part.member.label]
+
+
+def _part_from_json(data: Any) -> ReplyPart:
+    if isinstance(data, str):
+        return data
+    if isinstance(data, dict):
+        return Verbatim(data["text"], Style(data["style"]))
+    return Quiet(Member(data[0], MemberKind(data[1]), data[2]))
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def command_key(command: str) -> str:
 
 
 def _usage(problem: str, subcommand: str | None = None) -> UsageError:
-    return UsageError("schedule", problem, subcommand)
+    return UsageError("schedule", problem, subcommand=subcommand)
 
 
 def _quoted(text: str) -> bool:

@@ -1,12 +1,82 @@
-"""Text rules that hold on every front end."""
+"""Text rules that hold on every front end.
+
+Commands travel through the core in Slack's wire syntax, whichever front end they came from:
+`&`, `<` and `>` typed by a person are the entities `&amp;`, `&lt;`, `&gt;`, and a bare `<…>`
+is a token (a mention, a channel, a link). Slack already sends text that way; the console
+turns what was typed into it with `from_typed`. Keeping the one lossless form means a literal
+`&lt;@U1&gt;` typed in Slack never turns into a mention, and links stay links. The parser
+unescapes the parts that are plain values (rotation names) once, so names are stored as
+people see them; descriptions stay mrkdwn, and each front end renders them: Slack posts them
+through `to_wire`, the console unescapes them.
+"""
 
 import re
+import unicodedata
 
 # <!here>, <!channel>, <!everyone> and the legacy <!group> (optionally with a |label) notify
 # a whole channel when posted. User text echoed back (descriptions, names) must never do that.
 _BROADCAST = re.compile(r"<!(here|channel|everyone|group)(?:\|[^>]*)?>")
+# A Slack token: <@U…>, <#C…>, <!here>, <!subteam^…>, <!date^…> or a link <scheme:…>, each
+# optionally with a |label.
+TOKEN = re.compile(r"<(?:[@#!][^<>|\s]*|[a-zA-Z][a-zA-Z0-9+.\-]*:[^<>|\s]+)(?:\|[^<>]*)?>")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+_STRAY = re.compile(r"&(?!(?:amp|lt|gt);)|[<>]")
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Characters that reorder or hide text: C0/C1 controls, and the bidi embeddings, overrides
+# and isolates that can make a name display as something else (U+202E reverses it).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def defuse_broadcasts(text: str) -> str:
     """Shown as @here/@channel/@everyone, but as plain text that notifies nobody."""
     return _BROADCAST.sub(lambda m: f"@\u200b{m.group(1)}", text)
+
+
+def escape(text: str) -> str:
+    """Plain text in wire syntax: every `&`, `<` and `>` becomes its entity."""
+    return "".join(_ESCAPES.get(c, c) for c in text)
+
+
+def unescape(text: str) -> str:
+    """Wire syntax back to plain text, in one pass: Slack sends only these three entities,
+    and `&amp;lt;` is the literal text `&lt;`."""
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text)
+
+
+def _outside_tokens(text: str, convert: re.Pattern[str]) -> str:
+    """Escape what `convert` matches, except inside Slack tokens."""
+    out: list[str] = []
+    position = 0
+    for token in TOKEN.finditer(text):
+        out.append(convert.sub(lambda m: _ESCAPES[m.group()], text[position : token.start()]))
+        out.append(token.group())
+        position = token.end()
+    out.append(convert.sub(lambda m: _ESCAPES[m.group()], text[position:]))
+    return "".join(out)
+
+
+def from_typed(text: str) -> str:
+    """What a person typed in a terminal, in wire syntax: tokens such as `<@U1>` stay tokens,
+    every other `&`, `<` and `>` is literal."""
+    return _outside_tokens(text, re.compile("[&<>]"))
+
+
+def to_wire(text: str) -> str:
+    """Markup made safe to post: entities and tokens are kept, stray `&`, `<`, `>` (a usage
+    line's `<rotation name>`, a description stored raw by an older console) are escaped."""
+    return _outside_tokens(text, _STRAY)
+
+
+def normalise_name(text: str) -> str:
+    """Composed and decomposed `Café` are the same name (Unicode NFC)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def forbidden_character(text: str) -> str | None:
+    """The first control or text-direction character in a name, as `U+XXXX (NAME)`."""
+    for char in text:
+        if char in _BIDI_CONTROLS or unicodedata.category(char) == "Cc":
+            label = unicodedata.name(char, "").lower()
+            return f"U+{ord(char):04X}" + (f" ({label})" if label else "")
+    return None

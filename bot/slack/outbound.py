@@ -1,4 +1,5 @@
-"""Posting replies: quiet mentions become display names, broadcasts are defused, errors sorted.
+"""Posting replies: quiet mentions become display names (escaped, so a display name such as
+`*bold*` shows as typed), broadcasts are defused, errors sorted.
 
 A transient failure (rate limit or server error after the client's retries, network down)
 raises SlackDeliveryError so the envelope is not acknowledged and Slack redelivers it; a
@@ -14,8 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.model import MESSAGE_BREAK, Member, MemberKind, NameLookup, Reply
-from bot.core.text import defuse_broadcasts
-from bot.slack.render import split_message
+from bot.slack.render import split_message, to_slack
 from bot.slack.users import SlackUsers
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class Sender:
         self.names = DisplayNames(users)
 
     def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
-        text = defuse_broadcasts(reply.render(self.names.for_reply()))
+        text = to_slack(reply, self.names.for_reply())
         for message in text.split(MESSAGE_BREAK):
             for chunk in split_message(message):
                 self._post_chunk(channel, chunk, thread_ts)

@@ -10,6 +10,7 @@ from bot.core.commands import LIST_LIMIT
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import Member, Request
 from bot.core.registry import COMMANDS
+from bot.core.text import from_typed
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
 
@@ -227,3 +228,114 @@ def test_rotate_and_assign_touch_one_row_whatever_the_size(
         s for s in rotate_writes if s.startswith('UPDATE "rotation"')
     ]
     assert len(rotate_writes) == 1 and len(assign_writes) == 1
+
+
+PLAIN_BOB = (
+    "`@bob` is plain text, not a Slack mention: pick each person from Slack's @-autocomplete "
+    "so it turns into a mention."
+)
+
+
+def test_a_plain_at_name_beside_mentions_is_refused_not_dropped(run: Run) -> None:
+    reply = run("<@UBOT> create backend-rota <@U1> @bob Watch alerts")
+    assert reply.startswith(f"That `create` needs fixing: {PLAIN_BOB}\n`@dienstplan create")
+    assert "There is no rotation" in run("<@UBOT> who backend-rota")
+    run("<@UBOT> create backend-rota <@U1> Watch alerts")
+    assert run("<@UBOT> update backend-rota <@U1> @bob <@U2> new").startswith(
+        f"That `update` needs fixing: {PLAIN_BOB}"
+    )
+    assert run("<@UBOT> update backend-rota @bob <@U1> new").startswith(
+        f"That `update` needs fixing: {PLAIN_BOB}"
+    )
+    assert run(
+        "<@UBOT> update backend-rota <@U1> Watch alerts. Page @oncall-lead if down"
+    ).startswith("Updated rotation *backend-rota*")
+    assert run("<@UBOT> who backend-rota").endswith("Watch alerts. Page @oncall-lead if down")
+
+
+def test_repeated_bot_mentions_are_skipped(run: Run) -> None:
+    run(CREATE)
+    assert run("<@UBOT> <@UBOT> who backend") == "<@U1> is on duty for *backend*:\nWatch alerts"
+
+
+def test_names_are_one_rotation_however_slack_or_the_console_wrote_them(run: Run) -> None:
+    """Slack sends `R&amp;D`; the console's `R&D` reaches the core as the same wire text."""
+    assert run("<@UBOT> create R&amp;D <@U1> a &lt; b &amp; c").startswith(
+        "Created rotation *R&D* with 1 member"
+    )
+    assert run(from_typed("who R&D")) == "<@U1> is on duty for *R&D*:\na &lt; b &amp; c"
+    assert "already exists" in run(from_typed("create r&d <@U2> other"))
+    assert run(from_typed("create Caf\u00e9 & Co <@U2> x")).startswith("Created rotation *Caf")
+    assert run("<@UBOT> shout CAFE\u0301 &amp; co") == "<@U2> is on duty for *Caf\u00e9 & Co*."
+    assert "• *Caf\u00e9 & Co* (created" in run("<@UBOT> list")
+
+
+def test_control_and_direction_characters_are_refused_in_names(run: Run) -> None:
+    reply = run("<@UBOT> create evil\u202eetor <@U1> duty")
+    assert reply.startswith(
+        "That `create` needs fixing: the rotation name contains U+202E (right-to-left "
+        "override). Names cannot contain control characters or characters that change the "
+        "text direction."
+    )
+    assert "contains U+001B." in run("<@UBOT> create a\x1b[31mred <@U1> duty")
+
+
+def test_names_that_look_like_formatting_are_shown_as_typed(run: Run) -> None:
+    assert run("<@UBOT> create * <@U1> duty").startswith("Created rotation *** with 1 member")
+    assert run("<@UBOT> who *") == "<@U1> is on duty for ***:\nduty"
+
+
+@pytest.mark.parametrize(
+    ("typed", "command"),
+    [
+        ("rotat", "rotate"),
+        ("roate", "rotate"),
+        ("rotaet", "rotate"),
+        ("hlep", "help"),
+        ("crate", "create"),
+        ("creat", "create"),
+        ("lsit", "list"),
+        ("abuot", "about"),
+        ("delte", "delete"),
+        ("updaet", "update"),
+        ("asign", "assign"),
+        ("shuot", "shout"),
+        ("whoo", "who"),
+    ],
+)
+def test_typos_suggest_the_command(run: Run, typed: str, command: str) -> None:
+    assert run(f"<@UBOT> {typed} backend").startswith(
+        f"I don't know the command `{typed}`. Did you mean `{command}`?\n\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["frobnicate", "hello", "status", "deploy", "ping", "thanks", "remove", "x", "hi", "rota"],
+)
+def test_unrelated_words_get_no_suggestion(run: Run, typed: str) -> None:
+    reply = run(f"<@UBOT> {typed} backend")
+    assert reply.startswith(f"I don't know the command `{typed}`.\n\n*dienstplan* keeps")
+    assert "Did you mean" not in run(f"<@UBOT> help {typed}")
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("backnd-rota", "backend-rota"),
+        ("bakcend-rota", "backend-rota"),
+        ("Backend-rot", "backend-rota"),
+        ("frontent", "frontend"),
+        ("platform on-call", "platform on call"),
+        ("backend", None),
+        ("database", None),
+        ("ops", None),
+        ("front", None),
+    ],
+)
+def test_rotation_names_suggest_only_close_matches(run: Run, typed: str, hint: str | None) -> None:
+    for name in ("backend-rota", "frontend", "platform on call"):
+        run(f"<@UBOT> create {name} <@U1> duty")
+    reply = run(f"<@UBOT> who {typed}")
+    assert reply.startswith(f"There is no rotation *{typed}* in this channel.")
+    assert (f"Did you mean *{hint}*?" in reply) if hint else ("Did you mean" not in reply)

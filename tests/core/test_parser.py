@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.core.errors import UsageError
@@ -37,6 +39,10 @@ U1, U2, U3 = Member("U1"), Member("U2"), Member("U3")
         ("<@UBOT> create\nbackend <@U1> x", "create", "backend <@U1> x"),
         ("who backend", "who", "backend"),  # a DM: no mention needed
         ("<@UOTHER> <@UBOT> list", "list", ""),
+        ("<@UBOT> <@UBOT> who backend", "who", "backend"),
+        ("<@UBOT|dienstplan><@UBOT>\u00a0 <@UBOT> who backend", "who", "backend"),
+        ("<@UBOT> who <@UBOT>", "who", "<@UBOT>"),
+        ("<@UBOT> R&amp;D", "r&d", ""),
     ],
 )
 def test_split_command(text: str, command: str, rest: str) -> None:
@@ -66,6 +72,52 @@ def test_clean_name(raw: str, name: str) -> None:
 
 def test_names_match_case_and_space_insensitively() -> None:
     assert name_key("Backend  Rota") == name_key("backend rota")
+
+
+@pytest.mark.parametrize(
+    ("wire", "name"),
+    [
+        ("R&amp;D", "R&D"),
+        ("a &lt;b&gt;", "a <b>"),
+        ("R&D", "R&D"),  # a bare & (an older console) is the same character
+        ("&amp;lt;x", "&lt;x"),  # the literal text &lt; typed in Slack
+        ("a&gt;.", "a>"),
+        ("Cafe\u0301", "Caf\u00e9"),  # decomposed é is stored composed (NFC)
+        ("*", "*"),
+    ],
+)
+def test_names_are_plain_text_in_nfc(wire: str, name: str) -> None:
+    assert parse_name("who", wire) == name
+
+
+def test_name_keys_ignore_unicode_composition() -> None:
+    assert name_key("Caf\u00e9") == name_key("CAFE\u0301")
+
+
+@pytest.mark.parametrize(
+    ("char", "shown"),
+    [
+        ("\x1b", "U+001B"),
+        ("\x07", "U+0007"),
+        ("\x00", "U+0000"),
+        ("\x7f", "U+007F"),
+        ("\x9b", "U+009B"),
+        ("\u202e", "U+202E (right-to-left override)"),
+        ("\u202a", "U+202A (left-to-right embedding)"),
+        ("\u202b", "U+202B"),
+        ("\u202c", "U+202C"),
+        ("\u202d", "U+202D"),
+        ("\u2066", "U+2066 (left-to-right isolate)"),
+        ("\u2067", "U+2067"),
+        ("\u2068", "U+2068"),
+        ("\u2069", "U+2069 (pop directional isolate)"),
+    ],
+)
+def test_control_and_bidi_characters_are_refused_in_names(char: str, shown: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(f"contains {shown}")):
+        parse_name("who", f"back{char}end")
+    with pytest.raises(UsageError, match=re.escape(shown)):
+        parse_name_members_description("create", f"x{char} <@U1> duty")
 
 
 def test_name_errors() -> None:
@@ -118,11 +170,34 @@ def test_name_members_description(
         ("backend <@U1> .", "description is missing"),
         ("backend <@U1> <@U1> duty", "listed twice"),
         ("backend <@U1> " + "x" * 5000, "at most 4000"),
+        ("backend-rota <@U1> @bob Watch alerts", "^`@bob` is plain text, not a Slack mention"),
+        ("x <@U1> @bob <@U2> duty", "^`@bob` is plain text"),
+        ("x <@U1>, @bob and @carol.smith duty", "^`@bob` and `@carol.smith` are plain text"),
+        ("x <@U1> @bob, @carol, @dave duty", "^`@bob`, `@carol` and `@dave` are plain"),
+        ("x <@U1>@bob duty", "^`@bob` is plain text"),
+        ("backend-rota @bob <@U1> new", "^`@bob` is plain text, not a Slack mention"),
+        ("@ops <@U1> new", "^`@ops` is plain text"),
     ],
 )
 def test_name_members_description_errors(rest: str, problem: str) -> None:
     with pytest.raises(UsageError, match=problem):
         parse_name_members_description("create", rest)
+
+
+@pytest.mark.parametrize(
+    ("rest", "description"),
+    [
+        (
+            "x <@U1> Watch alerts. Page @oncall-lead if down",
+            "Watch alerts. Page @oncall-lead if down",
+        ),
+        ("x <@U1> mail bob@example.com", "mail bob@example.com"),
+        ("x <@U1> @ 9am daily", "@ 9am daily"),
+        ("team@home <@U1> duty", "duty"),
+    ],
+)
+def test_plain_at_inside_the_description_is_fine(rest: str, description: str) -> None:
+    assert parse_name_members_description("create", rest)[2] == description
 
 
 def test_name_member() -> None:
@@ -133,6 +208,8 @@ def test_name_member() -> None:
         parse_name_member("assign", "backend <@U1> <@U2>")
     with pytest.raises(UsageError, match="unexpected text"):
         parse_name_member("assign", "backend <@U1> tomorrow")
+    with pytest.raises(UsageError, match=r"^`@bob` is plain text"):
+        parse_name_member("assign", "backend @bob <@U1>")
 
 
 def test_huge_input_is_parsed_quickly_and_refused_clearly() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tests.e2e.harness import Conversation
+from tests.e2e.harness import BotProcess, Conversation
 from tests.emulator import SlackEmulator
+from tests.test_console import console
 
 CREATE = "create backend <@U0ALICE> <@U0BOB> <@U0CAROL> Watch alerts\n• <https://runbook|runbook>"
 
@@ -83,3 +84,33 @@ def test_every_envelope_is_acknowledged_once_answered(
     chat.say(CREATE)
     for envelope in emu.envelopes:
         assert emu.is_acked(envelope)
+
+
+STAR = "<!date^00000000^{_}|*>"
+UNDERSCORE = "<!date^00000000^{_}|_>"
+
+
+def test_names_and_text_round_trip_between_slack_and_the_console(
+    chat: Conversation, emu: SlackEmulator, bot: BotProcess
+) -> None:
+    """Slack escapes `&`, `<`, `>` as entities and the console takes them raw: a rotation
+    made in one is found from the other, and text shows as typed on both."""
+    emu.set_user("U0BOB", profile={"display_name": "*bold* _it_"})
+    assert chat.say("create R&amp;D <@U0ALICE> <@U0BOB> a &lt; b &amp; c <https://x|link>") == (
+        f"Created rotation *R&amp;D* with 2 members: alice, {STAR}bold{STAR} {UNDERSCORE}it"
+        f"{UNDERSCORE}. <@U0ALICE> is on duty now."
+    )
+    assert console(bot.database, "who R&D\n", "--channel", "C0CHAN").splitlines() == [
+        "@U0ALICE is on duty for *R&D*:",
+        "a < b & c <https://x|link>",
+    ]
+    chat.say("rotate R&amp;D")
+    assert chat.say("rotate r&amp;d") == (
+        f"*R&amp;D*: the duty passes from {STAR}bold{STAR} {UNDERSCORE}it{UNDERSCORE} "
+        "to <@U0ALICE>."
+    )
+    console(bot.database, "create * & Co <@U0BOB> x < y\n", "--channel", "C0CHAN")
+    assert chat.say("who * &amp; co") == (f"<@U0BOB> is on duty for *{STAR} &amp; Co*:\nx &lt; y")
+    assert chat.say("create back`end <@U0ALICE> @bob x").startswith(
+        "That `create` needs fixing: `@bob` is plain text, not a Slack mention"
+    )

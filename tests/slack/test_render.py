@@ -1,7 +1,7 @@
-from bot.core.model import Member, Quiet, Reply
-from bot.core.text import defuse_broadcasts
+from bot.core.model import Member, MemberKind, Quiet, Reply, Verbatim, bold, code
+from bot.core.text import defuse_broadcasts, from_typed
 from bot.slack.manifest import BOT_EVENTS, manifest
-from bot.slack.render import split_message
+from bot.slack.render import split_message, to_slack
 
 
 def test_broadcasts_are_defused() -> None:
@@ -69,3 +69,63 @@ def test_a_failed_name_lookup_falls_back_to_the_id() -> None:
 
     names = DisplayNames(SlackUsers(CountingClient(fail=True)))  # type: ignore[arg-type]
     assert names.for_reply()(Member("U1")) == "@U1"
+
+
+def _slack(reply: Reply, names: dict[str, str] | None = None) -> str:
+    return to_slack(reply, lambda member: (names or {}).get(member.ref, member.plain()))
+
+
+STAR = "<!date^00000000^{_}|*>"
+UNDERSCORE = "<!date^00000000^{_}|_>"
+BACKTICK = "<!date^00000000^{_}|`>"
+
+
+def test_user_text_cannot_format_or_link_in_slack() -> None:
+    assert _slack(Reply.of("Created rotation ", bold("*"), ".")) == f"Created rotation *{STAR}*."
+    assert _slack(Reply.of(bold("R&D <b>"))) == "*R&amp;D &lt;b&gt;*"
+    assert _slack(Reply.of(bold("on_call ~x~"))) == (
+        f"*on{UNDERSCORE}call <!date^00000000^{{_}}|~>x<!date^00000000^{{_}}|~>*"
+    )
+    assert _slack(Reply.of(bold("on-call :fire: :white_check_mark:"))) == (
+        "*on-call :fire: :white_check_mark:*"
+    )
+    assert _slack(Reply.of(code("a`b & <c>"))) == f"`a`{BACKTICK}`b &amp; &lt;c&gt;`"
+    assert _slack(Reply.of(code("`"))) == BACKTICK
+    assert _slack(Reply.of(Verbatim("<!here> *x*"))) == f"&lt;!here&gt; {STAR}x{STAR}"
+
+
+def test_display_names_are_escaped() -> None:
+    reply = Reply.of("from ", Quiet(Member("U1")), " to <@U2>.")
+    assert _slack(reply, {"U1": "*bold* _it_ <@U3>"}) == (
+        f"from {STAR}bold{STAR} {UNDERSCORE}it{UNDERSCORE} &lt;@U3&gt; to <@U2>."
+    )
+
+
+def test_group_labels_are_shown_as_plain_text() -> None:
+    group = Member("S1", MemberKind.USERGROUP, "@r&amp;d")
+    assert _slack(Reply.of("ask ", Quiet(group))) == "ask @r&amp;d"
+    assert group.plain() == "@r&d"
+
+
+def test_markup_keeps_tokens_and_entities_and_escapes_the_rest() -> None:
+    slack_description = "see <https://x|link> &amp; <#C1|ops>, ask <!subteam^S1|@sre> <@U1>"
+    assert _slack(Reply.of(slack_description)) == slack_description
+    console_description = from_typed("a < b & c <https://x|docs>")
+    assert _slack(Reply.of(console_description)) == "a &lt; b &amp; c <https://x|docs>"
+    assert _slack(Reply.of("older console row: a < b & c")) == "older console row: a &lt; b &amp; c"
+    assert _slack(Reply.of("`@dienstplan who <rotation name>`")) == (
+        "`@dienstplan who &lt;rotation name&gt;`"
+    )
+    assert _slack(Reply.of("ping <!here>")) == "ping @\u200bhere"
+
+
+def test_replies_stored_before_user_text_parts_still_load() -> None:
+    stored = '["from ", ["U1", "user", null], " to <@U2>", ["S1", "usergroup", "@sre"]]'
+    assert Reply.from_json(stored) == Reply.of(
+        "from ",
+        Quiet(Member("U1")),
+        " to <@U2>",
+        Quiet(Member("S1", MemberKind.USERGROUP, "@sre")),
+    )
+    reply = Reply.of("There is no rotation ", bold("R&D *"), ". ", code("x`"), Verbatim("p"))
+    assert Reply.from_json(reply.to_json()) == reply

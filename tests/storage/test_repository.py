@@ -21,7 +21,12 @@ def _open(path: Path) -> PeeweeRepository:
 
 def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
     db = open_database(tmp_path / "a.db")
-    assert migrate(db) == ["0001_initial", "0002_schedules", "0003_schedule_zone"]
+    assert migrate(db) == [
+        "0001_initial",
+        "0002_schedules",
+        "0003_schedule_zone",
+        "0004_plain_names",
+    ]
     assert migrate(db) == []
     with db.connection_context():
         assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -115,7 +120,7 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
             " duty_position, member_count) VALUES ('C1', 'x', 'x', 'd', '2026-01-01 00:00:00',"
             " 'U1', 0, 1)"
         )
-    assert migrate(db) == ["0002_schedules", "0003_schedule_zone"]
+    assert migrate(db) == ["0002_schedules", "0003_schedule_zone", "0004_plain_names"]
     with repo.transaction():
         assert repo.find("C1", "x") is not None
         assert repo.all_schedules() == []
@@ -140,7 +145,7 @@ def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
                 " ?, 'U1', '2026-01-01 00:00:00', '2026-11-23 08:00:00')",
                 (channel, timezone),
             )
-    assert migrate(db) == ["0003_schedule_zone"]
+    assert migrate(db) == ["0003_schedule_zone", "0004_plain_names"]
     with repo.transaction():
         assert [(s.channel, s.zone) for s in repo.all_schedules()] == [
             ("C1", None),
@@ -178,3 +183,44 @@ def test_stale_zones_and_due_order(tmp_path: Path) -> None:
         assert [s.command for s in due] == ["who a", "who b", "who c"]  # ties: oldest first
         assert repo.advance(utc, NOW + timedelta(hours=1), NOW, None, zone="Europe/Berlin")
         assert repo.stale_zone_schedules("Europe/Berlin", NOW - timedelta(hours=1)) == []
+
+
+def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None:
+    """Slack's `R&amp;D` and the console's `R&D` become one name; the older keeps it."""
+    from playhouse.migrations import Runner
+
+    from bot.storage.db import MIGRATIONS
+
+    db = open_database(tmp_path / "old.db")
+    with db.connection_context():
+        Runner(db, str(MIGRATIONS)).up(target="0002_schedules")
+    rows = [
+        ("C1", "R&D", "r&d"),  # from the console: already plain, keeps its name
+        ("C1", "R&amp;D", "r&amp;d"),  # from Slack: the same name once unescaped
+        ("C1", "Cafe\u0301 &lt;3", "cafe\u0301 &lt;3"),
+        ("C2", "R&amp;D", "r&amp;d"),
+        ("C2", "evil\u202eetor\x1b", "evil\u202eetor\x1b"),
+        ("C2", "\u202e", "\u202e"),
+    ]
+    with db.connection_context():
+        for channel, name, key in rows:
+            db.execute_sql(
+                "INSERT INTO rotation (channel, name, name_key, description, created_at,"
+                " created_by, duty_position, member_count)"
+                " VALUES (?, ?, ?, 'd', '2026-01-01 00:00:00', 'U1', 0, 1)",
+                (channel, name, key),
+            )
+        db.execute_sql(
+            "INSERT INTO schedule (channel, command, command_key, rotation_key, crontab,"
+            " created_by, created_at) VALUES ('C2', 'rotate R&amp;D', 'rotate r&amp;d',"
+            " 'r&amp;d', '0 9 * * *', 'U1', '2026-01-01 00:00:00')"
+        )
+    assert migrate(db) == ["0003_schedule_zone", "0004_plain_names"]
+    repo = PeeweeRepository(db)
+    with repo.transaction():
+        assert sorted(repo.names("C1")) == ["Caf\u00e9 <3", "R&D", "R&D (2)"]
+        assert sorted(repo.names("C2")) == ["R&D", "eviletor", "rotation 6"]
+        assert repo.find("C1", "CAF\u00c9 <3") is not None
+        assert [s.command for s in repo.delete_rotation_schedules("C2", "r&d")] == [
+            "rotate R&amp;D"
+        ]
