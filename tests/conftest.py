@@ -1,7 +1,10 @@
-"""Shared fixtures: a real SQLite file per test, and a transcript-style `run` helper."""
+"""Shared fixtures: a real SQLite file per test, a transcript-style `run` helper, and a check
+that no test leaves a process running."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +16,7 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.model import Member, Request
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import PeeweeRepository
+from tests import leaks
 
 
 class FakeClock:
@@ -58,3 +62,19 @@ def run(dispatcher: Dispatcher) -> Run:
         return dispatcher.handle(request).reply.render(Member.plain)
 
     return _run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """Fail the run if a process a test started is still alive at the end, and kill it.
+
+    Finds the run's descendants, and by an environment marker the ones init adopted."""
+    token = f"{os.getpid()}-{uuid.uuid4().hex}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(leaks.MARKER, token)
+        yield
+    left = leaks.leftovers(os.getpid(), token)
+    leaks.kill(left)
+    if left:
+        listed = "\n".join(f"  {process}" for process in left)
+        pytest.fail(f"processes started by the tests were still running:\n{listed}", pytrace=False)

@@ -1,27 +1,46 @@
-"""`dienstplan console` driven through stdin, on the same database file `run` uses."""
+"""`dienstplan console` driven through stdin and through a pseudo-terminal, on the same
+database file `run` uses."""
 
 from __future__ import annotations
 
+import os
+import pty
+import re
+import select
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from bot.console import render
 from bot.core.model import Reply, bold
 
 ROOT = Path(__file__).resolve().parents[1]
+CONSOLE = [sys.executable, str(ROOT / "dienstplan.py"), "console"]
+UP, CTRL_C, CTRL_D = "\x1b[A", "\x03", "\x04"
+PROMPT = "dienstplan> "
+
+
+def piped(db: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Runs the console on `stdin`, its line ends sent exactly as written."""
+    result = subprocess.run(
+        [*CONSOLE, *args],
+        input=stdin.encode(),
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin", "DIENSTPLAN_DATABASE": str(db)},
+        timeout=60,
+    )
+    out, err = result.stdout.decode(), result.stderr.decode()
+    return subprocess.CompletedProcess(result.args, result.returncode, out, err)
 
 
 def console(db: Path, stdin: str, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "dienstplan.py"), "console", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "DIENSTPLAN_DATABASE": str(db)},
-        timeout=60,
-        check=True,
-    )
+    result = piped(db, stdin, *args)
+    assert result.returncode == 0, result.stderr
     return result.stdout
 
 
@@ -96,3 +115,174 @@ def test_slack_text_reads_naturally_in_the_console() -> None:
     assert render(reply) == (
         "@U2 is on duty for *R&D*:\na < b & c <https://x|link> @U1 @r&d &lt; @\u200bhere"
     )
+
+
+def test_crlf_input_continues_lines_like_lf(tmp_path: Path) -> None:
+    out = console(tmp_path / "d.db", "create x <@U1> Watch \\\r\nand more\r\nwho x\r\n")
+    assert out.splitlines()[1:] == ["@U1 is on duty for *x*:", "Watch ", "and more"]
+
+
+def test_an_unfinished_continuation_is_reported_not_dropped(tmp_path: Path) -> None:
+    result = piped(tmp_path / "d.db", "create x <@U1> duty\nrotate x \\\n")
+    assert result.returncode == 1
+    assert result.stdout.startswith("Created rotation *x*") and "rotate" not in result.stdout
+    assert "the last command was not run: it ended with \\" in result.stderr
+
+
+def test_ctrl_c_stops_piped_input_without_a_traceback(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        CONSOLE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin", "DIENSTPLAN_DATABASE": str(tmp_path / "d.db")},
+    ) as process:
+        try:
+            assert process.stdin and process.stdout and process.stderr
+            process.stdin.write(b"create x <@U1> duty\n")
+            process.stdin.flush()
+            assert process.stdout.readline().startswith(b"Created rotation *x*")
+            process.send_signal(signal.SIGINT)
+            assert process.wait(20) == 130
+            stderr = process.stderr.read().decode()
+            assert "dienstplan: interrupted." in stderr and "Traceback" not in stderr
+        finally:
+            process.kill()
+
+
+class Terminal:
+    """`dienstplan console` in a pseudo-terminal: keys go in, the screen is what came out."""
+
+    # Make the terminal the console's controlling terminal, so Ctrl-C sends it SIGINT.
+    TAKE_TERMINAL = (
+        "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+        "os.execv(sys.argv[1], sys.argv[1:])"
+    )
+
+    # A person's pause between keys. CPython's readline misses a SIGINT that lands between
+    # echoing a key and waiting for the next one, which a script typing at once can hit.
+    SETTLE = 0.3
+
+    def __init__(self, db: Path, home: Path, **env: str) -> None:
+        self.master, slave = pty.openpty()
+        self.output = b""
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", self.TAKE_TERMINAL, *CONSOLE],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(home),
+                "TERM": "xterm",
+                "INPUTRC": "/dev/null",
+                "DIENSTPLAN_DATABASE": str(db),
+                **env,
+            },
+        )
+        os.close(slave)
+
+    @property
+    def screen(self) -> str:
+        """The output as text, without terminal control sequences and carriage returns."""
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.output.decode(errors="replace"))
+        return text.replace("\r", "")
+
+    def type(self, keys: str, *, until: str) -> None:
+        """Press `keys`, then wait until what the screen shows after them includes `until`."""
+        start = len(self.screen)
+        self.press(keys)
+        deadline = time.monotonic() + 20
+        while until not in self.screen[start:]:
+            assert time.monotonic() < deadline, f"no {until!r} on the screen:\n{self.screen}"
+            self._read(timeout=deadline - time.monotonic())
+
+    def press(self, keys: str) -> None:
+        time.sleep(self.SETTLE)
+        os.write(self.master, keys.encode())
+
+    def exit_status(self) -> int:
+        """Wait for the console to exit, collecting the rest of its output."""
+        status = self.process.wait(20)
+        while self._read(timeout=0.1):
+            pass
+        return status
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        os.close(self.master)
+
+    def _read(self, timeout: float) -> bool:
+        if not select.select([self.master], [], [], max(timeout, 0))[0]:
+            return False
+        try:
+            chunk = os.read(self.master, 4096)
+        except OSError:  # EIO: the console has exited and closed the terminal
+            return False
+        self.output += chunk
+        return bool(chunk)
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    term = Terminal(tmp_path / "d.db", tmp_path / "home")
+    yield term
+    term.close()
+
+
+def test_up_recalls_a_command_and_ctrl_c_cancels_then_quits(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    terminal.type("", until=PROMPT)
+    terminal.type("create x <@U1> <@U2> duty\r", until="@U1 is on duty now.\n" + PROMPT)
+    terminal.type("rotate x\r", until="passes from @U1 to @U2.\n" + PROMPT)
+    terminal.type(UP + "\r", until="passes from @U2 to @U1.\n" + PROMPT)
+    assert terminal.screen.count(PROMPT + "rotate x\n") == 2
+    terminal.type("who x", until="who x")
+    terminal.type(CTRL_C, until="(line cancelled; Ctrl-C again or Ctrl-D quits)\n" + PROMPT)
+    terminal.press(CTRL_C)
+    assert terminal.exit_status() == 0
+    assert "Traceback" not in terminal.screen and "KeyboardInterrupt" not in terminal.screen
+    assert "on duty for" not in terminal.screen  # the cancelled `who x` did not run
+    history = tmp_path / "home" / ".local" / "state" / "dienstplan" / "console_history"
+    assert history.read_text().splitlines() == ["create x <@U1> <@U2> duty", "rotate x"]
+
+
+def test_history_survives_a_restart(tmp_path: Path) -> None:
+    sessions = [
+        ("create x <@U1> duty\r", "@U1 is on duty now.\n"),
+        (UP + "\r", "create x <@U1> duty\nA rotation named *x* already exists"),
+    ]
+    for keys, shown in sessions:
+        term = Terminal(tmp_path / "d.db", tmp_path / "home")
+        try:
+            term.type("", until=PROMPT)
+            term.type(keys, until=shown)
+            term.press(CTRL_D)
+            assert term.exit_status() == 0
+        finally:
+            term.close()
+
+
+def test_an_unusable_history_file_does_not_stop_the_console(tmp_path: Path) -> None:
+    (tmp_path / "state").write_text("a file where the state directory should be")
+    term = Terminal(tmp_path / "d.db", tmp_path / "home", XDG_STATE_HOME=str(tmp_path / "state"))
+    try:
+        term.type("", until=PROMPT)
+        term.type("create x <@U1> duty\r", until="@U1 is on duty now.\n" + PROMPT)
+        term.press(CTRL_D)
+        assert term.exit_status() == 0
+        assert "Traceback" not in term.screen
+    finally:
+        term.close()
+
+
+def test_ctrl_d_inside_a_continuation_says_it_was_not_run(terminal: Terminal) -> None:
+    terminal.type("", until=PROMPT)
+    terminal.type("create x <@U1> duty \\\r", until="... ")
+    terminal.type(CTRL_D, until="was not run")
+    assert terminal.exit_status() == 1
+    assert "Created" not in terminal.screen

@@ -5,8 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import BotProcess, Conversation
+from tests.e2e.harness import PROCESSES, BotProcess, Conversation
 from tests.emulator import SlackEmulator
+
+
+@pytest.fixture(autouse=True)
+def _end_processes() -> Iterator[None]:
+    """Set up first, so torn down last: no process a test started outlives the test."""
+    yield
+    PROCESSES.end_all()
 
 
 @pytest.fixture

@@ -8,11 +8,35 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.emulator import SlackEmulator
 from tests.emulator.server import ApiCall, Envelope
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class Processes:
+    """Every process the harness starts, so a fixture can end them after each test, pass or fail."""
+
+    def __init__(self) -> None:
+        self._started: list[subprocess.Popen[bytes]] = []
+
+    def popen(self, args: list[str], **options: Any) -> subprocess.Popen[bytes]:
+        process: subprocess.Popen[bytes] = subprocess.Popen(args, **options)
+        self._started.append(process)
+        return process
+
+    def end_all(self) -> None:
+        """Kill what is still running: a test that wanted a clean stop has stopped it."""
+        for process in self._started:
+            if process.poll() is None:
+                process.kill()
+            process.wait(10)
+        self._started.clear()
+
+
+PROCESSES = Processes()
 
 
 class BotProcess:
@@ -39,7 +63,7 @@ class BotProcess:
     def start(self, timeout: float = 20.0) -> BotProcess:
         connects = self.emu.connects_total
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
+        self.process = PROCESSES.popen(
             [sys.executable, str(ROOT / "dienstplan.py"), "run"],
             cwd=self.workdir,
             env=self.env,

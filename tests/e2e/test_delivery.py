@@ -99,6 +99,7 @@ def test_crash_before_ack_is_recovered_by_redelivery(emu: SlackEmulator, tmp_pat
     texts = [p.params["text"] for p in emu.posts("C0CHAN")[before:]]
     assert texts[-1] == "*backend*: the duty passes from alice to <@U0BOB>."
     assert chat.say("shout backend") == "<@U0BOB> is on duty for *backend*."
+    assert bot.stop() == 0
 
 
 @pytest.mark.parametrize("mode", ["close_frame", "eof", "reset"])
