@@ -99,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(error).splitlines():
             print(f"dienstplan: {line}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handling is in place
+        print("dienstplan: interrupted.", file=sys.stderr)
+        return 130
 
 
 def _local(args: argparse.Namespace, config: Config) -> int:
