@@ -193,3 +193,16 @@ def test_manifest_takes_a_35_character_name(tmp_path: Path) -> None:
     result = dienstplan("manifest", "--name", "x" * 35, cwd=tmp_path)
     assert result.returncode == 0
     assert f'"display_name": "{"x" * 35}"' in result.stdout
+
+
+def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot import cli
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "load_config", interrupted)
+    assert cli.main(["schedules"]) == 130
+    assert capsys.readouterr().err == "dienstplan: interrupted.\n"
