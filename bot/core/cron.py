@@ -403,18 +403,21 @@ def zone_of(spec: CronSpec, default_tz: str) -> ZoneInfo:
 # --------------------------------------------------------------------------- next run
 
 
+def _readings(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The naive local time ``wall`` as instants, read with the offset before and after a
+    change (fold 0 and 1): equal for an ordinary time, ascending for a repeated one,
+    descending for one skipped by a spring-forward change."""
+    return (
+        wall.replace(tzinfo=zone, fold=0).astimezone(UTC),
+        wall.replace(tzinfo=zone, fold=1).astimezone(UTC),
+    )
+
+
 def _after_gap(wall: datetime, zone: ZoneInfo) -> datetime:
     """The first valid minute after the spring-forward gap that skipped ``wall``."""
-    while _skipped(wall, zone):
+    while (readings := _readings(wall, zone))[0] > readings[1]:
         wall += _MINUTE
-    return wall.replace(tzinfo=zone).astimezone(UTC)
-
-
-def _skipped(wall: datetime, zone: ZoneInfo) -> bool:
-    # In a gap fold=0 reads the offset before the change, which makes it the later instant.
-    return wall.replace(tzinfo=zone).astimezone(UTC) > wall.replace(tzinfo=zone, fold=1).astimezone(
-        UTC
-    )
+    return readings[0]
 
 
 def _instants(spec: CronSpec, wall: datetime, zone: ZoneInfo) -> tuple[datetime, ...]:
@@ -423,8 +426,7 @@ def _instants(spec: CronSpec, wall: datetime, zone: ZoneInfo) -> tuple[datetime,
     A repeated time runs in both passes for wildcard jobs, in the first for fixed-time jobs;
     a skipped time does not run for wildcard jobs, and at the end of the gap for fixed ones.
     """
-    first = wall.replace(tzinfo=zone).astimezone(UTC)
-    second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    first, second = _readings(wall, zone)
     if first == second:
         return (first,)
     if first < second:
@@ -453,14 +455,17 @@ def _walls(spec: CronSpec, start: datetime, limit: int) -> Iterator[datetime]:
 def _second_pass(spec: CronSpec, zone: ZoneInfo, local: datetime, limit: int) -> datetime | None:
     """A wildcard job's first run in the second pass of the repeated hour that ``local`` is
     in the first pass of: it comes after every first-pass time still to come."""
-    if spec.fixed_time or local.fold or local.utcoffset() == local.replace(fold=1).utcoffset():
+    if spec.fixed_time or local.fold:
         return None
-    end = local.replace(tzinfo=None, second=0, microsecond=0)
-    while end.replace(tzinfo=zone, fold=1).utcoffset() != end.replace(tzinfo=zone).utcoffset():
+    wall = local.replace(tzinfo=None)
+    first, second = _readings(wall, zone)
+    if first == second:
+        return None
+    end = wall.replace(second=0, microsecond=0)
+    while (readings := _readings(end, zone))[0] != readings[1]:
         end += _MINUTE  # to the first wall time after the repeated span
-    repeat = local.utcoffset() - local.replace(fold=1).utcoffset()  # type: ignore[operator]
-    wall = next(_walls(spec, end - repeat - _MINUTE, limit))
-    return wall.replace(tzinfo=zone, fold=1).astimezone(UTC) if wall < end else None
+    wall = next(_walls(spec, end - (second - first) - _MINUTE, limit))
+    return _readings(wall, zone)[1] if wall < end else None
 
 
 def _search(spec: CronSpec, zone: ZoneInfo, after: datetime) -> datetime:
@@ -472,11 +477,11 @@ def _search(spec: CronSpec, zone: ZoneInfo, after: datetime) -> datetime:
     local = after.astimezone(zone)
     limit = local.year + HORIZON_YEARS
     second_pass = _second_pass(spec, zone, local, limit)
-    for wall in _walls(spec, local.replace(tzinfo=None, fold=0), limit):
-        for instant in _instants(spec, wall, zone):
+    walls = _walls(spec, local.replace(tzinfo=None, fold=0), limit)  # raises at the horizon
+    while True:
+        for instant in _instants(spec, next(walls), zone):
             if instant > after:
                 return instant if second_pass is None else min(instant, second_pass)
-    raise AssertionError("unreachable: _walls raises at the horizon")
 
 
 def _next_instant(spec: CronSpec, zone: ZoneInfo, after: datetime) -> datetime:
