@@ -174,16 +174,14 @@ class CronSpec:
         A full set is written ``*``: croniter expands every listed value one by one. ORed
         day fields of which one covers every day are every day.
         """
+        sets = (self.minutes, self.hours, self.days, self.months, self.weekdays)
         minute, hour, days, month, weekdays = (
             "*" if len(values) == size else _compress(values)
-            for values, size in zip(self._value_sets(), (60, 24, 31, 12, 7), strict=True)
+            for values, size in zip(sets, (60, 24, 31, 12, 7), strict=True)
         )
         if self.days_ored and "*" in (days, weekdays):
             days = weekdays = "*"
         return f"{minute} {hour} {days} {month} {weekdays}"
-
-    def _value_sets(self) -> tuple[tuple[int, ...], ...]:
-        return (self.minutes, self.hours, self.days, self.months, self.weekdays)
 
     def matches(self, local_naive: datetime) -> bool:
         """Whether cron would fire at this wall-clock minute (in the schedule's zone)."""
@@ -203,6 +201,7 @@ class CronSpec:
 
 @cache
 def _zone_keys() -> dict[str, str]:
+    """IANA keys by case-folded name; built once, as listing them scans the zone database."""
     return {key.casefold(): key for key in available_timezones()}
 
 
