@@ -1,24 +1,26 @@
-"""Crontab parsing, explanation and next-run computation with vixie-cron/cronie semantics.
+"""Crontab parsing, explanation and next runs with vixie-cron/cronie semantics, on croniter.
 
-The reference is crontab(5) and cron(8) as cronie implements them, not any Python library.
-The field parser and matcher are written here (they are short) because the libraries disagree
-with cron in exactly the corners users hit:
+The reference is crontab(5) and cron(8) as cronie implements them. croniter iterates; this
+module owns what croniter does not check or reads differently from cron:
 
-* the day-of-month/day-of-week rule: cron ORs the two day fields unless one of them *starts
-  with* ``*`` (``entry.c`` sets ``DOM_STAR``/``DOW_STAR`` from the first character), so
-  ``0 0 */2 * Mon`` means "odd days that are Mondays" while ``0 0 1 * Mon`` means "the 1st and
-  every Monday"; croniter treats ``*/2`` as restricted and ORs;
-* cronie's ``N/step`` (= ``N-max/step``) and 7 = Sunday in ranges (``*/2`` in day-of-week is
-  0,2,4,6 because the field runs 0-7);
-* DST: cron(8) runs fixed-time jobs (neither minute nor hour starts with ``*``) that fall into
-  a spring-forward gap at the first instant after the gap, and only once in a repeated hour,
-  while wildcard jobs simply follow real time.
+* syntax: the fields are parsed here, so an error names the wrong field, and what vixie-cron
+  refuses (seconds fields, Quartz's ``L``/``W``/``#``/``?``, ``@reboot``) is refused;
+* ranges: croniter mis-reads ``N-N`` and ``N-N/step``, so it never sees the user's text: it
+  gets each field's value set, written canonically (``0-4,9``), with Sunday as 0;
+* the day rule: cron ORs day-of-month and day-of-week only when neither field *starts with*
+  ``*`` (``entry.c`` keys ``DOM_STAR``/``DOW_STAR`` on the first character), so
+  ``0 0 */2 * Mon`` means "odd days that are Mondays"; croniter alone treats ``*/2`` as
+  restricted, so ``day_or`` is passed accordingly;
+* daylight saving: croniter's own handling departs from cron(8) (it runs a fixed-time job
+  twice in a repeated hour, moves a wildcard job's skipped ``* 2 * * *`` to 03:00, and
+  loses runs around 30-minute changes), so croniter only walks the naive wall clock and each
+  matching wall time becomes cron(8)'s instants here. A fixed-time job (neither minute nor
+  hour starts with ``*``) runs once in a repeated hour, and a time skipped by a
+  spring-forward change runs at the first valid time after it; a wildcard job follows real
+  time: both passes of a repeated hour, nothing in a skipped one.
 
-Next runs are computed by walking the calendar year -> month -> day -> hour -> minute over the
-sorted value sets with ``bisect`` (never minute by minute), so one computation costs a handful
-of steps and a scheduler can afford it for 100,000 schedules. The search is bounded
-(``HORIZON_YEARS``, enough for "Feb 29 that is a Monday", which can be 40 years apart across a
-non-leap century year) and specs that can never fire are refused by :func:`parse`.
+Specs that can never fire are refused by :func:`parse`; the search for a run that never comes
+in a particular zone stops after ``HORIZON_YEARS``.
 
 English explanations come from cron-descriptor, with the two things it gets wrong for cron
 patched here: the OR/AND day rule and the ``@`` macros (expanded first).
@@ -26,13 +28,15 @@ patched here: the OR/AND day rule and the ``@`` macros (expanded first).
 
 from __future__ import annotations
 
-import calendar
+import copy
 import re
-from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from croniter import CroniterBadDateError, croniter
 
 __all__ = [
     "HORIZON_YEARS",
@@ -51,12 +55,7 @@ __all__ = [
 #: (Feb 29 on a given weekday across 2100); the rest covers zone-specific dead specs.
 HORIZON_YEARS = 50
 
-#: cron(8) treats clock changes of up to three hours as DST (special handling); larger ones
-#: are "clock corrections" where the new time is used immediately.
-MAX_DST_SHIFT = timedelta(hours=3)
-
 _MINUTE = timedelta(minutes=1)
-_SECOND = timedelta(seconds=1)
 _FIELD_LIST = "minute hour day-of-month month day-of-week"
 
 _MONTH_NAMES = {
@@ -82,28 +81,15 @@ _MACROS = {
 }
 
 # Quartz-only tokens (`?`, `L`, `LW`, `L-3`, `15W`, `5L`, `MON#2`), worth a hint when refused.
+_DEGENERATE = re.compile(r"\b(\d+)-\1(/\d+)?\b")  # `N-N` and `N-N/step`, which are N
 _QUARTZ = re.compile(r"^(\?|L(W|-\d+)?|\d+[LW]|\w+#\d+)$", re.IGNORECASE)
+# En dash, em dash and minus sign: Slack clients turn the `-` of `Mon-Fri` into an en dash.
+_DASHES = str.maketrans(dict.fromkeys("\u2013\u2014\u2212", "-"))
+# Straight and typographic quotes: a crontab never has one, a quoted command often does.
+_QUOTES = re.compile("[\"'\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb]")
 
 _WEEKDAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MONTH_FULL = (
-    tuple(calendar.month_name[1:])
-    if calendar.month_name[1] == "January"
-    else (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    )
-)
 # Longest possible month length (leap February), used to detect "never runs" at parse time.
 _MAX_MONTH_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -130,19 +116,29 @@ _FIELDS = (
 )
 
 
-def _mask(values: Iterable[int]) -> int:
-    bits = 0
-    for value in values:
-        bits |= 1 << value
-    return bits
+def _compress(values: Iterable[int]) -> str:
+    """``[1, 2, 3, 5]`` -> ``1-3,5``: canonical text (no ``N-N``) for croniter and descriptor."""
+    ordered = sorted(values)
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{ordered[i]}-{ordered[j]}")
+        else:
+            parts.extend(str(v) for v in ordered[i : j + 1])
+        i = j + 1
+    return ",".join(parts)
 
 
 @dataclass(frozen=True)
 class CronSpec:
     """A parsed crontab schedule (the five time fields, plus an optional CRON_TZ).
 
-    Value sets are sorted tuples so the next-run search can ``bisect`` them; the ``*_star``
-    flags record whether the field *text* starts with ``*``, which is what cron keys on.
+    The ``*_star`` flags record whether the field *text* starts with ``*``, which is what cron
+    keys the day rule and the daylight-saving rule on; the value sets are what croniter gets.
     """
 
     expression: str
@@ -157,19 +153,10 @@ class CronSpec:
     hour_star: bool
     dom_star: bool
     dow_star: bool
-    _minute_mask: int = field(init=False, repr=False, compare=False)
-    _hour_mask: int = field(init=False, repr=False, compare=False)
-    _dom_mask: int = field(init=False, repr=False, compare=False)
-    _month_mask: int = field(init=False, repr=False, compare=False)
-    _dow_mask: int = field(init=False, repr=False, compare=False)
+    croniter_text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Bit masks make the per-day checks in the search a shift and an AND.
-        object.__setattr__(self, "_minute_mask", _mask(self.minutes))
-        object.__setattr__(self, "_hour_mask", _mask(self.hours))
-        object.__setattr__(self, "_dom_mask", _mask(self.days))
-        object.__setattr__(self, "_month_mask", _mask(self.months))
-        object.__setattr__(self, "_dow_mask", _mask(self.weekdays))
+        object.__setattr__(self, "croniter_text", self._croniter_text())
 
     @property
     def fixed_time(self) -> bool:
@@ -181,24 +168,41 @@ class CronSpec:
         """True when both day fields are restricted, so a day matches if EITHER matches."""
         return not (self.dom_star or self.dow_star)
 
-    def _day_matches(self, day: int, cron_weekday: int) -> bool:
-        dom_ok = self._dom_mask >> day & 1
-        dow_ok = self._dow_mask >> cron_weekday & 1
-        if self.days_ored:
-            return bool(dom_ok or dow_ok)
-        return bool(dom_ok and dow_ok)
+    def _croniter_text(self) -> str:
+        """The value sets as croniter should read them (it gets ``day_or=days_ored``).
+
+        A full set is written ``*``: croniter expands every listed value one by one. ORed
+        day fields of which one covers every day are every day.
+        """
+        sets = (self.minutes, self.hours, self.days, self.months, self.weekdays)
+        minute, hour, days, month, weekdays = (
+            "*" if len(values) == size else _compress(values)
+            for values, size in zip(sets, (60, 24, 31, 12, 7), strict=True)
+        )
+        if self.days_ored and "*" in (days, weekdays):
+            days = weekdays = "*"
+        return f"{minute} {hour} {days} {month} {weekdays}"
 
     def matches(self, local_naive: datetime) -> bool:
         """Whether cron would fire at this wall-clock minute (in the schedule's zone)."""
-        return bool(
-            self._minute_mask >> local_naive.minute & 1
-            and self._hour_mask >> local_naive.hour & 1
-            and self._month_mask >> local_naive.month & 1
-            and self._day_matches(local_naive.day, local_naive.isoweekday() % 7)
-        )
+        if not (
+            local_naive.minute in self.minutes
+            and local_naive.hour in self.hours
+            and local_naive.month in self.months
+        ):
+            return False
+        dom_ok = local_naive.day in self.days
+        dow_ok = local_naive.isoweekday() % 7 in self.weekdays
+        return dom_ok or dow_ok if self.days_ored else dom_ok and dow_ok
 
 
 # --------------------------------------------------------------------------- parsing
+
+
+@cache
+def _zone_keys() -> dict[str, str]:
+    """IANA keys by case-folded name; built once, as listing them scans the zone database."""
+    return {key.casefold(): key for key in available_timezones()}
 
 
 def _load_zone(key: str, where: str = "") -> ZoneInfo:
@@ -275,40 +279,68 @@ def _parse_field(spec_field: _Field, text: str) -> tuple[int, ...]:
     return tuple(sorted(values))
 
 
+def _check_text(text: str) -> None:
+    """Refuse quotes and trailing comments before counting fields, which would mislead."""
+    quotes = [match.start() for match in _QUOTES.finditer(text)]
+    if quotes:
+        quoted = text[quotes[0] : quotes[-1] + 1]
+        raise CronError(
+            f"a crontab has no quotes, but it contains `{quoted}`; "
+            "write only the five fields, e.g. `0 9 * * Mon-Fri`"
+        )
+    comment = re.search(r"(?:^|\s)(#.*)$", text)
+    if comment:
+        raise CronError(
+            f"`#` is not allowed (in crontab(5) a comment is a line of its own): "
+            f"remove the comment `{comment.group(1).strip()}`"
+        )
+
+
+def _zone(value: str) -> str:
+    """The CRON_TZ value as its IANA key, matched case-insensitively (`utc` is `UTC`)."""
+    if not value:
+        raise CronError("CRON_TZ needs a time zone, e.g. `CRON_TZ=Europe/Berlin`")
+    key = _zone_keys().get(value.casefold(), value)
+    _load_zone(key, " in CRON_TZ")
+    return key
+
+
+def _macro_fields(tokens: list[str]) -> tuple[str, list[str]]:
+    macro = tokens[0].lower()
+    if macro == "@reboot":
+        raise CronError(
+            "`@reboot` is not supported: the bot has no boot to run at; "
+            "use a time-based schedule such as `@daily`"
+        )
+    if macro not in _MACROS:
+        raise CronError(
+            f"unknown macro `{tokens[0]}`; use one of "
+            "@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly"
+        )
+    if len(tokens) > 1:
+        raise CronError(f"`{tokens[0]}` takes no fields, got `{' '.join(tokens[1:])}`")
+    return macro, _MACROS[macro].split()
+
+
 def parse(text: str) -> CronSpec:
     """Parse ``[CRON_TZ=Area/City] <5 fields>`` or a macro, as cronie would.
 
     Raises :class:`CronError` naming the offending field, and for specs that can never fire
     (e.g. ``0 0 30 2 *``) so that ``schedule create`` refuses them up front.
     """
+    text = text.translate(_DASHES)
+    _check_text(text)
     tokens = text.split()
     timezone: str | None = None
     if tokens and "=" in tokens[0]:
         key, _, value = tokens[0].partition("=")
         if key.upper() != "CRON_TZ":
             raise CronError(f"only `CRON_TZ=<zone>` may precede the schedule, got `{tokens[0]}`")
-        if not value:
-            raise CronError("CRON_TZ needs a time zone, e.g. `CRON_TZ=Europe/Berlin`")
-        _load_zone(value, " in CRON_TZ")
-        timezone = value
+        timezone = _zone(value)
         tokens = tokens[1:]
 
     if tokens and tokens[0].startswith("@"):
-        macro = tokens[0].lower()
-        if macro == "@reboot":
-            raise CronError(
-                "`@reboot` is not supported: the bot has no boot to run at; "
-                "use a time-based schedule such as `@daily`"
-            )
-        if macro not in _MACROS:
-            raise CronError(
-                f"unknown macro `{tokens[0]}`; use one of "
-                "@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly"
-            )
-        if len(tokens) > 1:
-            raise CronError(f"`{tokens[0]}` takes no fields, got `{' '.join(tokens[1:])}`")
-        expression = macro
-        fields_text = _MACROS[macro].split()
+        expression, fields_text = _macro_fields(tokens)
     else:
         if len(tokens) != 5:
             hint = " (cron has no seconds or year field)" if len(tokens) in (6, 7) else ""
@@ -370,166 +402,118 @@ def zone_of(spec: CronSpec, default_tz: str) -> ZoneInfo:
 # --------------------------------------------------------------------------- next run
 
 
-def _first_day(spec: CronSpec, year: int, month: int, day: int) -> int:
-    """First matching day >= ``day`` in the month, or 0. Walks the day-of-month set when ANDed."""
-    first_weekday, length = calendar.monthrange(year, month)
-    if day > length:
-        return 0
-    weekday_of_first = (first_weekday + 1) % 7  # cron numbering, Sunday = 0
-    dow_mask = spec._dow_mask
-    if not spec.days_ored:
-        days = spec.days
-        for candidate in days[bisect_left(days, day) :]:
-            if candidate > length:
-                return 0
-            if dow_mask >> ((weekday_of_first + candidate - 1) % 7) & 1:
-                return candidate
-        return 0
-    dom_mask = spec._dom_mask
-    for candidate in range(day, length + 1):
-        if dom_mask >> candidate & 1 or dow_mask >> ((weekday_of_first + candidate - 1) % 7) & 1:
-            return candidate
-    return 0
+def _readings(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The naive local time ``wall`` as instants, read with the offset before and after a
+    change (fold 0 and 1): equal for an ordinary time, ascending for a repeated one,
+    descending for one skipped by a spring-forward change."""
+    return (
+        wall.replace(tzinfo=zone, fold=0).astimezone(UTC),
+        wall.replace(tzinfo=zone, fold=1).astimezone(UTC),
+    )
 
 
-def _next_naive(spec: CronSpec, start: datetime, end_year: int) -> datetime | None:
-    """First matching wall-clock minute >= ``start`` (naive), year by year up to ``end_year``."""
-    year, month, day, hour, minute = start.year, start.month, start.day, start.hour, start.minute
-    months, hours, minutes = spec.months, spec.hours, spec.minutes
-    while year <= end_year:
-        i = bisect_left(months, month)
-        if i == len(months):
-            year, month, day, hour, minute = year + 1, 1, 1, 0, 0
-            continue
-        if months[i] != month:
-            month, day, hour, minute = months[i], 1, 0, 0
-        found = _first_day(spec, year, month, day)
-        if not found:
-            month, day, hour, minute = month + 1, 1, 0, 0
-            continue
-        if found != day:
-            day, hour, minute = found, 0, 0
-        j = bisect_left(hours, hour)
-        if j == len(hours):
-            day, hour, minute = day + 1, 0, 0
-            continue
-        if hours[j] != hour:
-            hour, minute = hours[j], 0
-        k = bisect_left(minutes, minute)
-        if k == len(minutes):
-            hour, minute = hour + 1, 0
-            continue
-        return datetime(year, month, day, hour, minutes[k])
-    return None
+def _after_gap(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The first valid minute after the spring-forward gap that skipped ``wall``."""
+    while (readings := _readings(wall, zone))[0] > readings[1]:
+        wall += _MINUTE
+    return readings[0]
 
 
-def _offset_at(zone: ZoneInfo, instant: datetime) -> timedelta:
-    offset = instant.replace(tzinfo=UTC).astimezone(zone).utcoffset()
-    assert offset is not None  # a ZoneInfo always has an offset
-    return offset
+def _instants(spec: CronSpec, wall: datetime, zone: ZoneInfo) -> tuple[datetime, ...]:
+    """When cron(8) runs for the matching naive local time ``wall``, in time order.
 
-
-def _transition(zone: ZoneInfo, low: datetime, high: datetime, new: timedelta) -> datetime:
-    """First (naive UTC) instant in (low, high] whose offset is ``new``; bisected to seconds."""
-    lo, hi = 0, int((high - low) / _SECOND)
-    while lo + 1 < hi:
-        mid = (lo + hi) // 2
-        if _offset_at(zone, low + mid * _SECOND) == new:
-            hi = mid
-        else:
-            lo = mid
-    return low + hi * _SECOND
-
-
-def _offsets(zone: ZoneInfo, naive: datetime) -> tuple[timedelta, timedelta]:
-    first = naive.replace(tzinfo=zone, fold=0).utcoffset()
-    second = naive.replace(tzinfo=zone, fold=1).utcoffset()
-    assert first is not None and second is not None
-    return first, second
-
-
-def _instants(spec: CronSpec, zone: ZoneInfo, naive: datetime) -> tuple[datetime, ...]:
-    """Naive UTC instants at which cron fires for the matching wall-clock minute ``naive``.
-
-    fold=0/fold=1 offsets equal: an ordinary time. fold=0 larger: the time is repeated
-    (fall back); fixed-time jobs run only in the first pass. fold=0 smaller: the time is
-    skipped (spring forward); fixed-time jobs run at the first instant after the gap,
-    wildcard jobs do not run.
+    A repeated time runs in both passes for wildcard jobs, in the first for fixed-time jobs;
+    a skipped time does not run for wildcard jobs, and at the end of the gap for fixed ones.
     """
-    before, after = _offsets(zone, naive)
-    if before == after:
-        return (naive - before,)
-    special = spec.fixed_time and abs(before - after) <= MAX_DST_SHIFT
-    if before > after:
-        return (naive - before,) if special else (naive - before, naive - after)
-    if special:
-        return (_transition(zone, naive - after, naive - before, after),)
-    return ()
+    first, second = _readings(wall, zone)
+    if first == second:
+        return (first,)
+    if first < second:
+        return (first,) if spec.fixed_time else (first, second)
+    return (_after_gap(wall, zone),) if spec.fixed_time else ()
 
 
-def _aware_utc(after: datetime) -> datetime:
-    if after.tzinfo is None or after.utcoffset() is None:
-        raise ValueError("`after` must be a timezone-aware datetime")
-    return after.astimezone(UTC).replace(tzinfo=None)
+@lru_cache(maxsize=1024)
+def _parsed(text: str, day_or: bool) -> croniter:
+    """croniter's parse of a canonical text, done once: it costs ten times a step.
+
+    Only copies are iterated; croniter reads the parsed fields and never changes them.
+    """
+    return croniter(text, datetime(2000, 1, 1), day_or=day_or)
 
 
-def _next_instant(spec: CronSpec, zone: ZoneInfo, after: datetime) -> datetime:
-    """First run strictly after the naive UTC instant ``after``, as naive UTC."""
-    try:
-        return _search(spec, zone, after)
-    except OverflowError as exc:  # only near datetime.max/min
-        raise CronError(f"`{spec.expression}` has no run before the year 9999") from exc
+def _walls(spec: CronSpec, start: datetime, limit: int) -> Iterator[datetime]:
+    """Matching naive local times after ``start``, from croniter, up to the year ``limit``."""
+    times = copy.copy(_parsed(spec.croniter_text, spec.days_ored))
+    times.set_current(start, force=True)
+    while (wall := times.get_next(datetime)).year <= limit:
+        yield wall
+    raise CroniterBadDateError(f"no run until {limit}")
+
+
+def _second_pass(spec: CronSpec, zone: ZoneInfo, local: datetime, limit: int) -> datetime | None:
+    """A wildcard job's first run in the second pass of the repeated hour that ``local`` is
+    in the first pass of: it comes after every first-pass time still to come."""
+    if spec.fixed_time or local.fold:
+        return None
+    wall = local.replace(tzinfo=None)
+    first, second = _readings(wall, zone)
+    if first == second:
+        return None
+    end = wall.replace(second=0, microsecond=0)
+    while (readings := _readings(end, zone))[0] != readings[1]:
+        end += _MINUTE  # to the first wall time after the repeated span
+    wall = next(_walls(spec, end - (second - first) - _MINUTE, limit))
+    return _readings(wall, zone)[1] if wall < end else None
 
 
 def _search(spec: CronSpec, zone: ZoneInfo, after: datetime) -> datetime:
-    local = after.replace(tzinfo=UTC).astimezone(zone)
-    wall = local.replace(tzinfo=None, fold=0)
-    start = wall.replace(second=0, microsecond=0) + _MINUTE
-    end_year = min(start.year + HORIZON_YEARS, 9998)
-    best: datetime | None = None
+    """croniter walks the wall clock; each matching time becomes cron(8)'s instants.
 
-    if local.fold == 0:
-        first_offset, second_offset = _offsets(zone, wall)
-        shift = first_offset - second_offset
-        if shift > timedelta(0) and not (spec.fixed_time and shift <= MAX_DST_SHIFT):
-            # `after` is in the first pass of a repeated hour: second-pass runs of earlier
-            # wall times are still ahead of it, and come before anything after the window.
-            change = _transition(zone, wall - first_offset, wall - second_offset, second_offset)
-            window_start, window_end = change + second_offset, change + first_offset
-            candidate = _next_naive(spec, window_start, end_year)
-            if candidate is not None and candidate < window_end:
-                best = candidate - second_offset
-
-    candidate = _next_naive(spec, start, end_year)
-    while candidate is not None:
-        # Within one candidate instants ascend; the first candidate with a future instant
-        # beats every later one (only second-pass runs can go "backwards", handled above).
-        for instant in _instants(spec, zone, candidate):
+    If ``after`` is in the first pass of a repeated hour, a wildcard job's first-pass runs
+    still to come precede its second-pass runs, which precede everything later.
+    """
+    local = after.astimezone(zone)
+    limit = local.year + HORIZON_YEARS
+    second_pass = _second_pass(spec, zone, local, limit)
+    walls = _walls(spec, local.replace(tzinfo=None, fold=0), limit)  # raises at the horizon
+    while True:
+        for instant in _instants(spec, next(walls), zone):
             if instant > after:
-                return instant if best is None or instant < best else best
-        candidate = _next_naive(spec, candidate + _MINUTE, end_year)
-    if best is not None:
-        return best
-    raise CronError(
-        f"`{spec.expression}` never runs in time zone {zone.key} "
-        f"within {HORIZON_YEARS} years after {local:%Y-%m-%d %H:%M %Z}"
-    )
+                return instant if second_pass is None else min(instant, second_pass)
+
+
+def _next_instant(spec: CronSpec, zone: ZoneInfo, after: datetime) -> datetime:
+    """First run strictly after the aware ``after``, as an aware UTC datetime."""
+    try:
+        return _search(spec, zone, after)
+    except (CroniterBadDateError, OverflowError) as exc:
+        local = after.astimezone(zone)
+        raise CronError(
+            f"`{spec.expression}` never runs in time zone {zone.key} "
+            f"within {HORIZON_YEARS} years after {local:%Y-%m-%d %H:%M %Z}"
+        ) from exc
+
+
+def _aware(after: datetime) -> datetime:
+    if after.tzinfo is None or after.utcoffset() is None:
+        raise ValueError("`after` must be a timezone-aware datetime")
+    return after.astimezone(UTC)
 
 
 def next_run(spec: CronSpec, after: datetime, default_tz: str) -> datetime:
     """First run strictly after the aware datetime ``after``, as an aware UTC datetime."""
-    zone = zone_of(spec, default_tz)
-    return _next_instant(spec, zone, _aware_utc(after)).replace(tzinfo=UTC)
+    return _next_instant(spec, zone_of(spec, default_tz), _aware(after))
 
 
 def next_runs(spec: CronSpec, after: datetime, default_tz: str, count: int = 5) -> list[datetime]:
     """The next ``count`` runs after ``after``: strictly increasing aware UTC datetimes."""
     zone = zone_of(spec, default_tz)
-    current = _aware_utc(after)
+    current = _aware(after)
     runs: list[datetime] = []
     for _ in range(count):
         current = _next_instant(spec, zone, current)
-        runs.append(current.replace(tzinfo=UTC))
+        runs.append(current)
     return runs
 
 
@@ -544,22 +528,6 @@ def format_run(dt_utc: datetime, zone: ZoneInfo | str) -> str:
 
 
 # --------------------------------------------------------------------------- explain
-
-
-def _compress(values: list[int]) -> str:
-    """``[1, 2, 3, 5]`` -> ``1-3,5``: the canonical text cron-descriptor describes well."""
-    parts: list[str] = []
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and values[j + 1] == values[j] + 1:
-            j += 1
-        if j - i >= 2:
-            parts.append(f"{values[i]}-{values[j]}")
-        else:
-            parts.extend(str(v) for v in values[i : j + 1])
-        i = j + 1
-    return ",".join(parts)
 
 
 def _even_step(text: str, span: int, values: tuple[int, ...]) -> str:
@@ -579,13 +547,15 @@ def _descriptor_fields(spec: CronSpec) -> str:
     Sunday as 7: cron-descriptor misreads cronie's 0-7 range (``0-7`` is "Sunday through
     Sunday") and its steps (``1-5/7`` is Monday only in cron, "every 7 weeks" to it).
     """
-    minute, hour, dom, month, dow = spec.fields
+    month = re.sub(r"[A-Za-z]+", lambda m: str(_MONTH_NAMES[m.group().lower()]), spec.fields[3])
+    # `40-40` and `5-5/2` are one value in cron, "between 40 and 40" to cron-descriptor.
+    minute, hour, dom, month = (_DEGENERATE.sub(r"\1", text) for text in (*spec.fields[:3], month))
+    dow = spec.fields[4]
     # cron-descriptor reads `0 */15` as "every 15 hours" and `*/10` days as "every 10 days";
     # cron restarts steps every hour/day/month, so uneven steps are spelled out as lists.
     minute = _even_step(minute, 60, spec.minutes)
     hour = _even_step(hour, 24, spec.hours)
     dom = _even_step(dom, 0, spec.days)
-    month = re.sub(r"[A-Za-z]+", lambda m: str(_MONTH_NAMES[m.group().lower()]), month)
     if dow != "*":
         dow = _compress(sorted(d or 7 for d in spec.weekdays))
     return f"{minute} {hour} {dom} {month} {dow}"

@@ -11,7 +11,6 @@ import pytest
 from bot.core import cron
 from bot.core.cron import (
     CronError,
-    CronSpec,
     explain,
     format_run,
     next_run,
@@ -19,6 +18,8 @@ from bot.core.cron import (
     parse,
     zone_of,
 )
+from tests.conftest import Run
+from tests.core.cronie_model import cronie_runs
 
 MIN = timedelta(minutes=1)
 
@@ -93,6 +94,20 @@ PARSE_VALID = [
     ("0 0 * * *", {"timezone": None}),
     ("0 0 29 2 *", {"days": (29,), "months": (2,)}),
     ("0 0 31 2 1", {"days": (31,)}),  # ORed with Mondays, so it does run
+    # dashes that Slack clients and keyboards insert read as `-`
+    ("0 9 * * Mon\u2013Fri", {"weekdays": (1, 2, 3, 4, 5), "expression": "0 9 * * Mon-Fri"}),
+    ("0 9 * * Mon\u2014Fri", {"weekdays": (1, 2, 3, 4, 5)}),
+    ("0 9\u221211 * * *", {"hours": (9, 10, 11), "expression": "0 9-11 * * *"}),
+    # zone names in any case become the IANA key
+    ("CRON_TZ=utc 0 9 * * *", {"timezone": "UTC"}),
+    ("cron_tz=Utc 0 9 * * *", {"timezone": "UTC"}),
+    ("CRON_TZ=europe/berlin 0 9 * * *", {"timezone": "Europe/Berlin"}),
+    # degenerate ranges, as crontab(5) reads them (croniter alone does not)
+    ("40-40 22 * * *", {"minutes": (40,)}),
+    ("0 9 * * 1-1", {"weekdays": (1,)}),
+    ("45 22 * * 4-4/5", {"weekdays": (4,)}),
+    ("0 0 1 jan-jan/3 *", {"months": (1,)}),
+    ("59/15 * * * *", {"minutes": (59,)}),
 ]
 
 
@@ -142,6 +157,13 @@ PARSE_INVALID = [
     ("CRON_TZ= 0 0 * * *", ["CRON_TZ needs a time zone"]),
     ("CRON_TZ=UTC", ["expected 5 fields", "got 0"]),
     ("TZ=UTC 0 0 * * *", ["only `CRON_TZ=<zone>`", "`TZ=UTC`"]),
+    # a trailing comment or a quoted command is named, not counted as fields
+    ("0 9 * * * # weekdays", ["`#` is not allowed", "remove the comment `# weekdays`"]),
+    ("0 9 * * * #", ["`#` is not allowed", "remove the comment `#`"]),
+    ('"rotate backend" 0 9 * * *', ["no quotes", 'contains `"rotate backend"`', "five fields"]),
+    ("\u201crotate backend\u201d 0 9 * * *", ["contains `\u201crotate backend\u201d`"]),
+    ("0 9 * * 'Mon'", ["contains `'Mon'`"]),
+    ("CRON_TZ=Utc/Nowhere 0 0 * * *", ["unknown time zone `Utc/Nowhere`"]),
     # never runs: detected at parse time
     ("0 0 30 2 *", ["`0 0 30 2 *` never runs", "day-of-month `30`", "month `2`"]),
     ("0 0 31 4,6,9,11 *", ["never runs"]),
@@ -156,6 +178,12 @@ def test_parse_invalid(text: str, fragments: list[str]) -> None:
         parse(text)
     for fragment in fragments:
         assert fragment in str(info.value)
+
+
+def test_comment_is_not_counted_as_fields() -> None:
+    with pytest.raises(CronError) as info:
+        parse("0 9 * * * # comment")
+    assert "fields" not in str(info.value)
 
 
 def test_cron_error_is_value_error() -> None:
@@ -248,7 +276,30 @@ NEXT_RUN = [
     ),  # CRON_TZ overrides the default zone
     ("CRON_TZ=UTC 0 9 * * *", utc(2026, 7, 1, 12), "Asia/Tokyo", "2026-07-02T09:00Z"),
     ("0 9 * * *", utc(2026, 7, 1, 12), "Asia/Kolkata", "2026-07-02T03:30Z"),
+    # the day rule: `*/10` starts with `*`, so the day fields are ANDed (croniter ORs them)
+    ("0 0 */10 * Mon", utc(2026, 6, 1, 1), "UTC", "2026-08-31T00:00Z"),
+    ("0 0 1-31 * Mon", utc(2026, 7, 1, 1), "UTC", "2026-07-02T00:00Z"),  # ORed: every day
+    ("0 0 13 * 0-7", utc(2026, 7, 1, 1), "UTC", "2026-07-02T00:00Z"),  # ORed: every day
 ]
+
+
+DEGENERATE = [
+    # crontab(5): `N-N` is N, `N-N/step` is N (croniter alone reads every day, every minute
+    # from 22:00, and Fridays and Sundays)
+    ("0 9 * * 1-1", utc(2026, 7, 1), ["2026-07-06T09:00Z", "2026-07-13T09:00Z"]),
+    ("40-40 22 * * *", utc(2026, 7, 1), ["2026-07-01T22:40Z", "2026-07-02T22:40Z"]),
+    ("45 22 * * 4-4/5", utc(2026, 7, 1), ["2026-07-02T22:45Z", "2026-07-09T22:45Z"]),
+    ("0 0-0/5 1 * *", utc(2026, 7, 1, 1), ["2026-08-01T00:00Z", "2026-09-01T00:00Z"]),
+    ("0 0 5-5/2 * *", utc(2026, 7, 1), ["2026-07-05T00:00Z", "2026-08-05T00:00Z"]),
+    ("0 0 1 Mar-Mar/4 *", utc(2026, 7, 1), ["2027-03-01T00:00Z", "2028-03-01T00:00Z"]),
+    ("30 23 * * 4/5", utc(2026, 7, 1), ["2026-07-02T23:30Z", "2026-07-09T23:30Z"]),  # 4-7/5
+]
+
+
+@pytest.mark.parametrize(("text", "after", "expected"), DEGENERATE)
+def test_degenerate_ranges(text: str, after: datetime, expected: list[str]) -> None:
+    runs = next_runs(parse(text), after, "UTC", count=len(expected))
+    assert [iso(r) for r in runs] == expected
 
 
 @pytest.mark.parametrize(("text", "after", "zone", "expected"), NEXT_RUN)
@@ -414,6 +465,19 @@ DST = [
             "2026-11-01T07:00Z",
         ],
     ),
+    # Lord Howe falls back 30 minutes 2027-04-04 02:00 +11 -> 01:30 +10:30 (15:00Z)
+    (
+        "45 1 4 4 *",
+        "Australia/Lord_Howe",
+        utc(2027, 4, 1),
+        ["2027-04-03T14:45Z", "2028-04-03T15:15Z"],
+    ),  # repeated: first pass only (croniter alone runs it at 15:15Z too)
+    (
+        "*/20 1 * * *",
+        "Australia/Lord_Howe",
+        utc(2027, 4, 3, 14, 30),
+        ["2027-04-03T14:40Z", "2027-04-03T15:10Z", "2027-04-04T14:30Z"],
+    ),  # wildcard: 01:40 in both passes (croniter alone skips the second)
     # CRON_TZ decides which transitions apply, not the default zone
     (
         "CRON_TZ=Europe/Berlin 30 2 * * *",
@@ -429,58 +493,6 @@ DST = [
 def test_dst(text: str, zone: str, after: datetime, expected: list[str]) -> None:
     runs = next_runs(parse(text), after, zone, count=len(expected))
     assert [iso(r) for r in runs] == expected
-
-
-def _simulate_cron(spec: CronSpec, zone: ZoneInfo, start: datetime, end: datetime) -> list[str]:
-    """Model of cronie's main loop (cron.c) waking every real minute, for one job.
-
-    Wall-clock minutes of the zone play cron's `clockTime`; the four wake-up kinds follow
-    cron.c: normal, small jump (catch up everything), medium jump forward (wildcard now,
-    fixed-time for each skipped minute) and backward (wildcard only until caught up).
-    """
-
-    def wall(instant: datetime) -> datetime:
-        return instant.astimezone(zone).replace(tzinfo=None, fold=0)
-
-    def minutes(naive: datetime) -> int:
-        return int((naive - datetime(1970, 1, 1)) / MIN)
-
-    runs: list[str] = []
-    now = start
-    virtual = minutes(wall(now))
-    while now < end:
-        now += MIN
-        running = minutes(wall(now))
-        diff = running - virtual
-        fired = False
-
-        def find(vtime: int, wild: bool, fixed: bool) -> None:
-            nonlocal fired
-            if spec.matches(datetime(1970, 1, 1) + vtime * MIN) and (
-                (fixed and spec.fixed_time) or (wild and not spec.fixed_time)
-            ):
-                fired = True  # job_add() dedups within one wake-up
-
-        if diff == 1:
-            virtual = running
-            find(virtual, True, True)
-        elif abs(diff) > 180:
-            virtual = running
-            find(running, True, True)
-        elif diff > 5:
-            find(running, True, False)
-            while virtual < running:
-                virtual += 1
-                find(virtual, False, True)
-        elif diff > 0:
-            while virtual < running:
-                virtual += 1
-                find(virtual, True, True)
-        else:
-            find(running, True, False)
-        if fired:
-            runs.append(iso(now))
-    return runs
 
 
 SIMULATED = [
@@ -512,7 +524,7 @@ TRANSITIONS = [
 def test_agrees_with_cron_main_loop_model(text: str, zone: str, start: datetime) -> None:
     spec = parse(text)
     end = start + timedelta(hours=36)
-    expected = _simulate_cron(spec, ZoneInfo(zone), start, end)
+    expected = [iso(run) for run in cronie_runs(spec, ZoneInfo(zone), start, end)]
     runs: list[str] = []
     current = start
     while True:
@@ -571,21 +583,22 @@ def test_next_run_agrees_with_minute_scan(text: str) -> None:
         assert next_run(spec, after, "UTC") == probe.replace(tzinfo=UTC)
 
 
-def test_search_walks_days_not_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The leap-day search touches a few months, never ~1M minutes."""
-    calls: list[tuple[int, int, int]] = []
-    original = cron._first_day
+def test_one_croniter_step_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """croniter jumps to the next match (the leap day 2 years on), the adapter takes it."""
+    steps: list[datetime] = []
+    original = cron.croniter.get_next
 
-    def counting(spec: CronSpec, year: int, month: int, day: int) -> int:
-        calls.append((year, month, day))
-        return original(spec, year, month, day)
+    def counting(self: cron.croniter, *args: object, **kwargs: object) -> datetime:
+        result: datetime = original(self, *args, **kwargs)
+        steps.append(result)
+        return result
 
-    monkeypatch.setattr(cron, "_first_day", counting)
+    monkeypatch.setattr(cron.croniter, "get_next", counting)
     assert iso(next_run(parse("0 0 29 2 *"), utc(2026, 3, 1), "UTC")) == "2028-02-29T00:00Z"
-    assert [(y, m) for y, m, _ in calls] == [(2027, 2), (2028, 2)]
-    calls.clear()
-    next_run(parse("*/5 * * * *"), utc(2026, 3, 1, 12, 1), "UTC")
-    assert len(calls) == 1
+    assert len(steps) == 1
+    steps.clear()
+    next_run(parse("*/5 * * * *"), utc(2026, 3, 1, 12, 1), "Europe/Berlin")
+    assert len(steps) == 1
 
 
 def test_spec_never_running_in_its_zone_terminates() -> None:
@@ -659,6 +672,16 @@ EXPLAIN = [
         "Crontab `0 9 * jan,jul *` means the executable will be run at 09:00, every day, "
         "only in January and July",
     ),
+    # degenerate ranges are one value, as cron reads them
+    (
+        "40-40 22 * * *",
+        "Crontab `40-40 22 * * *` means the executable will be run at 22:40, every day",
+    ),
+    (
+        "0 0 1 jan-jan/3 *",
+        "Crontab `0 0 1 jan-jan/3 *` means the executable will be run at 00:00, "
+        "on day 1 of the month, only in January",
+    ),
 ]
 
 
@@ -697,3 +720,35 @@ FORMAT_RUN = [
 def test_format_run(when: datetime, zone: str, expected: str) -> None:
     assert format_run(when, zone) == expected
     assert format_run(when, ZoneInfo(zone)) == expected
+
+
+# --------------------------------------------------------------------------- in the bot
+
+
+def test_slack_dashes_are_dashes(run: Run) -> None:
+    assert run("<@UBOT> schedule explain 0 9 * * Mon\u2013Fri").startswith(
+        "Crontab `0 9 * * Mon-Fri` means the executable will be run at 09:00, "
+        "Monday through Friday\nThe next 5 runs (Europe/Berlin):\n• Mon 23 Nov 2026 09:00 CET\n"
+    )
+
+
+def test_a_trailing_comment_is_pointed_at(run: Run) -> None:
+    assert run("<@UBOT> schedule explain 0 9 * * * # weekdays").startswith(
+        "That `schedule` needs fixing: the crontab is not valid: `#` is not allowed "
+        "(in crontab(5) a comment is a line of its own): remove the comment `# weekdays`.\n"
+    )
+
+
+def test_quotes_in_a_crontab_are_pointed_at(run: Run) -> None:
+    assert run('<@UBOT> schedule explain "rotate backend" 0 9 * * *').startswith(
+        "That `schedule` needs fixing: the crontab is not valid: a crontab has no quotes, "
+        'but it contains `"rotate backend"`; write only the five fields, e.g. '
+        "`0 9 * * Mon-Fri`.\n"
+    )
+
+
+def test_cron_tz_in_any_case(run: Run) -> None:
+    assert run("<@UBOT> schedule explain CRON_TZ=utc 0 9 * * *").startswith(
+        "Crontab `0 9 * * *` means the executable will be run at 09:00, every day "
+        "(time zone UTC)\nThe next 5 runs (UTC):\n• Mon 23 Nov 2026 09:00 UTC\n"
+    )
