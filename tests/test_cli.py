@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,32 +67,53 @@ def test_migrations_are_not_logged_by_operator_commands(tmp_path: Path) -> None:
 
 def test_migrations_are_logged_once_by_run(tmp_path: Path) -> None:
     with SlackEmulator() as emu:
-        result = dienstplan(
-            "run",
+        bot = subprocess.Popen(
+            [sys.executable, str(ROOT / "dienstplan.py"), "run"],
             cwd=tmp_path,
-            SLACK_API_URL=emu.api_url,
-            SLACK_BOT_TOKEN=emu.bot_token,
-            SLACK_APP_TOKEN="xapp-wrong-1",
-            DIENSTPLAN_DATABASE="d.db",
+            env={
+                "PATH": "/usr/bin:/bin",
+                "SLACK_API_URL": emu.api_url,
+                "SLACK_BOT_TOKEN": emu.bot_token,
+                "SLACK_APP_TOKEN": emu.app_token,
+                "DIENSTPLAN_DATABASE": "d.db",
+            },
+            stderr=subprocess.PIPE,
+            text=True,
         )
-    assert result.returncode == 2
-    assert result.stderr.count("0001_initial") == 1, result.stderr
+        try:
+            deadline = time.monotonic() + 20
+            while emu.connects_total == 0 and bot.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            bot.send_signal(signal.SIGTERM)
+            _, stderr = bot.communicate(timeout=30)
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+                bot.wait(10)
+    assert bot.returncode == 0, stderr
+    assert stderr.count("0001_initial") == 1, stderr
 
 
-# --- run: nothing on disk until Slack accepted the token; one line per retry ----------------
+# --- run: nothing on disk until Slack accepted both tokens; one line per retry --------------
 
 
-def test_run_with_a_rejected_token_leaves_no_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize("variable", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
+def test_run_with_a_rejected_token_leaves_no_database(tmp_path: Path, variable: str) -> None:
     with SlackEmulator() as emu:
+        tokens = {"SLACK_BOT_TOKEN": emu.bot_token, "SLACK_APP_TOKEN": emu.app_token}
+        tokens[variable] = "xoxb-wrong-1" if variable == "SLACK_BOT_TOKEN" else "xapp-1-bad"
         result = dienstplan(
             "run",
             cwd=tmp_path,
             SLACK_API_URL=emu.api_url,
-            SLACK_BOT_TOKEN="xoxb-wrong-1",
-            SLACK_APP_TOKEN=emu.app_token,
+            DIENSTPLAN_DATABASE=str(tmp_path / "nd2" / "r.db"),
+            **tokens,
         )
     assert result.returncode == 2
-    assert "SLACK_BOT_TOKEN was rejected by Slack (invalid_auth)" in result.stderr
+    assert result.stderr == (
+        f"dienstplan: {variable} was rejected by Slack (invalid_auth). Check that it belongs "
+        "to this app and was not revoked; see the README's Slack app setup.\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
