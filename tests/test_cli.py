@@ -163,6 +163,21 @@ def test_a_directory_as_config_file_is_an_error_not_a_traceback(tmp_path: Path) 
     )
 
 
+def test_run_reports_every_config_and_token_problem_at_once(tmp_path: Path) -> None:
+    (tmp_path / "unk.toml").write_text(
+        '[slack]\nbot_tokn = "x"\n[dienstplan]\nlog_level = "verbose"\n'
+    )
+    result = dienstplan("run", "--config", "unk.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert [line.split(":")[1] for line in result.stderr.splitlines()] == [
+        " unk.toml",
+        " DIENSTPLAN_LOG_LEVEL / dienstplan.log_level",
+        " SLACK_BOT_TOKEN is not set. It is the Bot User OAuth Token",
+        " SLACK_APP_TOKEN is not set. It is an app-level token with the connections",
+    ]
+    assert list(tmp_path.iterdir()) == [tmp_path / "unk.toml"]
+
+
 def test_config_after_the_subcommand_and_a_byte_order_mark(tmp_path: Path) -> None:
     (tmp_path / "c.toml").write_text('\ufeff[dienstplan]\ndatabase = "d.db"\ntimezone = "utc"\n')
     (tmp_path / "d.db").touch()
@@ -223,7 +238,7 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(
 ) -> None:
     from bot import cli
 
-    def interrupted(*_: object) -> None:
+    def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "load_config", interrupted)
