@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         "--name",
         default="dienstplan",
         type=_app_name,
-        help="the app's name and the bot's display name (1 to 35 characters)",
+        help="the app's name and the bot's display name: 1 to 35 of a-z, 0-9, -, _ and .",
     )
     return parser
 

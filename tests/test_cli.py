@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -218,6 +219,23 @@ def test_every_subcommand_has_a_one_line_description(tmp_path: Path) -> None:
         ("", "the name must not be empty: give 1 to 35 characters"),
         ("  ", "the name must not be empty"),
         ("x" * 36, "the name has 36 characters; Slack allows at most 35"),
+        (
+            "a\nb",
+            "the name contains a line break; Slack allows only a-z, 0-9, `-`, `_` and `.` in "
+            "a bot's display name: try a-b",
+        ),
+        ("on\tcall", "the name contains a tab; Slack allows only a-z, 0-9, `-`, `_` and `.`"),
+        ("bot\x07", "the name contains U+0007; Slack allows only"),
+        (
+            "On Call!",
+            "the name contains `O`, a space, `C`, `!`; Slack allows only a-z, 0-9, `-`, `_` "
+            "and `.` in a bot's display name: try on-call\n",
+        ),
+        (
+            "\u00fc",
+            "the name contains `\u00fc`; Slack allows only a-z, 0-9, `-`, `_` and `.` "
+            "in a bot's display name\n",
+        ),
     ],
 )
 def test_manifest_refuses_names_slack_refuses(tmp_path: Path, name: str, message: str) -> None:
@@ -225,6 +243,14 @@ def test_manifest_refuses_names_slack_refuses(tmp_path: Path, name: str, message
     assert result.returncode == 2
     assert f"argument --name: {message}" in result.stderr
     assert result.stdout == ""
+
+
+def test_manifest_drops_whitespace_around_the_name(tmp_path: Path) -> None:
+    result = dienstplan("manifest", "--name", "  padded\n", cwd=tmp_path)
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data["display_information"]["name"] == "padded"
+    assert data["features"]["bot_user"]["display_name"] == "padded"
 
 
 def test_manifest_takes_a_35_character_name(tmp_path: Path) -> None:
