@@ -186,21 +186,39 @@ class SlackBot:
         self._delivery.shutdown(wait=True)
 
 
+def _check_tokens(
+    config: Config, bot_token: str, app_token: str, stop: threading.Event
+) -> SlackResponse:
+    """auth.test for the bot token, then apps.connections.open for the app token: the URL it
+    returns is left unused (it expires), the socket connects only once the database is ready,
+    so that a connected bot is one that serves."""
+    bot = make_web_client(bot_token, config.api_url, retries=False)
+    identity = _with_retries(
+        f"{config.api_url}auth.test",
+        bot.auth_test,
+        config.label("SLACK_BOT_TOKEN"),
+        stop,
+        config.startup_timeout,
+    )
+    app = make_web_client(app_token, config.api_url, retries=False)
+    _with_retries(
+        f"{config.api_url}apps.connections.open",
+        lambda: app.apps_connections_open(app_token=app_token),
+        config.label("SLACK_APP_TOKEN"),
+        stop,
+        config.startup_timeout,
+    )
+    return identity
+
+
 def run(config: Config) -> int:
-    """Slack must accept the bot token before the database is created: a service started
+    """Slack must accept both tokens before the database is created: a service started
     with a wrong token or SLACK_API_URL leaves nothing behind."""
     bot_token, app_token = config.require_tokens()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    probe = make_web_client(bot_token, config.api_url, retries=False)
-    identity = _with_retries(
-        f"{config.api_url}auth.test",
-        probe.auth_test,
-        config.label("SLACK_BOT_TOKEN"),
-        stop,
-        config.startup_timeout,
-    )
+    identity = _check_tokens(config, bot_token, app_token, stop)
     services = build(config, create=True)
     bot = SlackBot(services, bot_token, app_token)
     try:

@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         "--name",
         default="dienstplan",
         type=_app_name,
-        help="the app's name and the bot's display name (1 to 35 characters)",
+        help="the app's name and the bot's display name: 1 to 35 of a-z, 0-9, -, _ and .",
     )
     return parser
 
@@ -88,7 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(manifest(args.name), indent=2))
         return 0
     try:
-        config = load_config(config_path(getattr(args, "config", None), os.environ))
+        config = load_config(
+            config_path(getattr(args, "config", None), os.environ),
+            tokens=args.command == "run",
+        )
         setup_logging(config.log_level, quiet=args.command != "run")
         if args.command == "run":
             from bot.app import run

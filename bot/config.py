@@ -1,11 +1,13 @@
 """Configuration: a TOML file, each key overridable by an environment variable, checked once.
 
-Every problem is reported as one ConfigError that names the key or variable to fix. Token
+All problems are reported together as one ConfigError, one line each, that names the key or
+variable to fix. Token
 values never appear in messages.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import re
@@ -92,27 +94,26 @@ class Config:
         return f"`{setting.name}` in {self.file} ({variable})"
 
     def require_tokens(self) -> tuple[str, str]:
-        """Only `run` needs Slack; the console and the manifest work without tokens.
+        """Only `run` needs Slack; the console and the manifest work without tokens."""
+        problems = self.token_problems()
+        if problems:
+            raise ConfigError("\n".join(problems))
+        return self.bot_token or "", self.app_token or ""
 
-        Every token problem is reported at once, so one edit fixes them all."""
+    def token_problems(self) -> list[str]:
+        """Every token problem at once, so one edit fixes them all."""
         bot, app = self.bot_token or "", self.app_token or ""
         if bot.startswith("xapp-") and app.startswith("xoxb-"):
-            raise ConfigError(
+            return [
                 f"{self.label('SLACK_BOT_TOKEN')} and {self.label('SLACK_APP_TOKEN')} are "
                 "swapped: the xoxb- token belongs in SLACK_BOT_TOKEN, the xapp- token in "
                 "SLACK_APP_TOKEN."
-            )
-        problems = [
-            problem
-            for problem in (
-                self._token_problem("SLACK_BOT_TOKEN", bot),
-                self._token_problem("SLACK_APP_TOKEN", app),
-            )
-            if problem
-        ]
-        if problems:
-            raise ConfigError("\n".join(problems))
-        return bot, app
+            ]
+        problems = (
+            self._token_problem("SLACK_BOT_TOKEN", bot),
+            self._token_problem("SLACK_APP_TOKEN", app),
+        )
+        return [problem for problem in problems if problem]
 
     def _token_problem(self, variable: str, value: str) -> str | None:
         prefix, how = _TOKEN_HELP[variable]
@@ -180,7 +181,9 @@ def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
     return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
 
 
-def _read_file(path: Path) -> dict[str, str]:
+def _read_file(path: Path) -> tuple[dict[str, str], list[str]]:
+    """The file's settings and its problems; a file that cannot be read or parsed at all is
+    its only problem, raised at once."""
     try:
         # utf-8-sig: editors on Windows start files with a byte-order mark, which TOML refuses.
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
@@ -195,57 +198,88 @@ def _read_file(path: Path) -> dict[str, str]:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path} is not valid TOML: {error}.") from error
     values: dict[str, str] = {}
+    problems: list[str] = []
     for section, table in data.items():
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: `{section}` must be a [section], see config.example.toml.")
+            problems.append(f"{path}: `{section}` must be a [section], see config.example.toml.")
+            continue
         for key, value in table.items():
             name = f"{section}.{key}"
             if name not in SETTINGS:
-                raise ConfigError(f"{path}: unknown setting `{name}`; see config.example.toml.")
-            if not isinstance(value, str):
-                raise ConfigError(f"{path}: `{name}` must be a string.")
-            values[name] = value
-    return values
+                problems.append(
+                    f"{path}: unknown setting `{name}`{_did_you_mean(name)}; "
+                    "see config.example.toml."
+                )
+            elif not isinstance(value, str):
+                problems.append(f'{path}: `{name}` must be a string, in quotes: {key} = "...".')
+            else:
+                values[name] = value
+    return values, problems
 
 
-def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+def _did_you_mean(name: str) -> str:
+    """A typo (`slack.bot_tokn`) or a key in the wrong section (`dienstplan.api_url`)."""
+    key = name.partition(".")[2]
+    close = [n for n, s in SETTINGS.items() if s.key == key] or difflib.get_close_matches(
+        name, SETTINGS, n=1
+    )
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def load_config(
+    path: Path | None = None, env: Mapping[str, str] | None = None, *, tokens: bool = False
+) -> Config:
+    """Every problem in the file and the environment is reported at once, one line each;
+    `tokens` adds the token checks, for `run`."""
     env = os.environ if env is None else env
-    from_file = _read_file(path) if path else {}
+    from_file, problems = _read_file(path) if path else ({}, [])
     merged: dict[str, Any] = {}
     for name, setting in SETTINGS.items():
         merged[setting.key] = env.get(setting.env) or from_file.get(name) or setting.default
     timezone = canonical_zone(merged["timezone"])
     if timezone is None:
-        raise ConfigError(
+        problems.append(
             f"DIENSTPLAN_TIMEZONE / dienstplan.timezone: unknown time zone "
             f"`{merged['timezone']}`; use an IANA name such as Europe/Berlin, or UTC."
         )
     level = merged["log_level"].upper()
     if level not in LOG_LEVELS:
-        raise ConfigError(
+        problems.append(
             f"DIENSTPLAN_LOG_LEVEL / dienstplan.log_level: `{merged['log_level']}` is not one "
             f"of {', '.join(LOG_LEVELS)}."
         )
     api_url = merged["api_url"]
     if not re.match(r"https?://[^/\s]+", api_url):
-        raise ConfigError(
+        problems.append(
             f"SLACK_API_URL / slack.api_url: `{api_url}` is not an http(s) URL "
             f"(the default is {DEFAULT_API_URL})."
         )
-    return Config(
-        catch_up_window=parse_duration(merged["catch_up_window"], "dienstplan.catch_up_window"),
-        startup_timeout=parse_duration(merged["startup_timeout"], "dienstplan.startup_timeout"),
+    durations: dict[str, timedelta] = {}
+    for key in ("catch_up_window", "startup_timeout"):
+        try:
+            durations[key] = parse_duration(merged[key], f"dienstplan.{key}")
+        except ConfigError as error:
+            problems.append(str(error))
+            durations[key] = timedelta(0)
+    config = Config(
+        catch_up_window=durations["catch_up_window"],
+        startup_timeout=durations["startup_timeout"],
         bot_token=merged["bot_token"],
         app_token=merged["app_token"],
         api_url=api_url if api_url.endswith("/") else api_url + "/",
         database=Path(merged["database"]).expanduser(),
-        timezone=timezone,
-        log_level=level,
+        timezone=timezone or "UTC",
+        log_level=level if level in LOG_LEVELS else "INFO",
         file=path,
         from_file=frozenset(
             s.env for name, s in SETTINGS.items() if name in from_file and not env.get(s.env)
         ),
     )
+    if tokens:
+        problems += config.token_problems()
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return config
 
 
 _SECRET = re.compile(r"\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+")

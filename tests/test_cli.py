@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,32 +68,53 @@ def test_migrations_are_not_logged_by_operator_commands(tmp_path: Path) -> None:
 
 def test_migrations_are_logged_once_by_run(tmp_path: Path) -> None:
     with SlackEmulator() as emu:
-        result = dienstplan(
-            "run",
+        bot = subprocess.Popen(
+            [sys.executable, str(ROOT / "dienstplan.py"), "run"],
             cwd=tmp_path,
-            SLACK_API_URL=emu.api_url,
-            SLACK_BOT_TOKEN=emu.bot_token,
-            SLACK_APP_TOKEN="xapp-wrong-1",
-            DIENSTPLAN_DATABASE="d.db",
+            env={
+                "PATH": "/usr/bin:/bin",
+                "SLACK_API_URL": emu.api_url,
+                "SLACK_BOT_TOKEN": emu.bot_token,
+                "SLACK_APP_TOKEN": emu.app_token,
+                "DIENSTPLAN_DATABASE": "d.db",
+            },
+            stderr=subprocess.PIPE,
+            text=True,
         )
-    assert result.returncode == 2
-    assert result.stderr.count("0001_initial") == 1, result.stderr
+        try:
+            deadline = time.monotonic() + 20
+            while emu.connects_total == 0 and bot.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            bot.send_signal(signal.SIGTERM)
+            _, stderr = bot.communicate(timeout=30)
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+                bot.wait(10)
+    assert bot.returncode == 0, stderr
+    assert stderr.count("0001_initial") == 1, stderr
 
 
-# --- run: nothing on disk until Slack accepted the token; one line per retry ----------------
+# --- run: nothing on disk until Slack accepted both tokens; one line per retry --------------
 
 
-def test_run_with_a_rejected_token_leaves_no_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize("variable", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"])
+def test_run_with_a_rejected_token_leaves_no_database(tmp_path: Path, variable: str) -> None:
     with SlackEmulator() as emu:
+        tokens = {"SLACK_BOT_TOKEN": emu.bot_token, "SLACK_APP_TOKEN": emu.app_token}
+        tokens[variable] = "xoxb-wrong-1" if variable == "SLACK_BOT_TOKEN" else "xapp-1-bad"
         result = dienstplan(
             "run",
             cwd=tmp_path,
             SLACK_API_URL=emu.api_url,
-            SLACK_BOT_TOKEN="xoxb-wrong-1",
-            SLACK_APP_TOKEN=emu.app_token,
+            DIENSTPLAN_DATABASE=str(tmp_path / "nd2" / "r.db"),
+            **tokens,
         )
     assert result.returncode == 2
-    assert "SLACK_BOT_TOKEN was rejected by Slack (invalid_auth)" in result.stderr
+    assert result.stderr == (
+        f"dienstplan: {variable} was rejected by Slack (invalid_auth). Check that it belongs "
+        "to this app and was not revoked; see the README's Slack app setup.\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -140,6 +164,21 @@ def test_a_directory_as_config_file_is_an_error_not_a_traceback(tmp_path: Path) 
     )
 
 
+def test_run_reports_every_config_and_token_problem_at_once(tmp_path: Path) -> None:
+    (tmp_path / "unk.toml").write_text(
+        '[slack]\nbot_tokn = "x"\n[dienstplan]\nlog_level = "verbose"\n'
+    )
+    result = dienstplan("run", "--config", "unk.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert [line.split(":")[1] for line in result.stderr.splitlines()] == [
+        " unk.toml",
+        " DIENSTPLAN_LOG_LEVEL / dienstplan.log_level",
+        " SLACK_BOT_TOKEN is not set. It is the Bot User OAuth Token",
+        " SLACK_APP_TOKEN is not set. It is an app-level token with the connections",
+    ]
+    assert list(tmp_path.iterdir()) == [tmp_path / "unk.toml"]
+
+
 def test_config_after_the_subcommand_and_a_byte_order_mark(tmp_path: Path) -> None:
     (tmp_path / "c.toml").write_text('\ufeff[dienstplan]\ndatabase = "d.db"\ntimezone = "utc"\n')
     (tmp_path / "d.db").touch()
@@ -180,6 +219,23 @@ def test_every_subcommand_has_a_one_line_description(tmp_path: Path) -> None:
         ("", "the name must not be empty: give 1 to 35 characters"),
         ("  ", "the name must not be empty"),
         ("x" * 36, "the name has 36 characters; Slack allows at most 35"),
+        (
+            "a\nb",
+            "the name contains a line break; Slack allows only a-z, 0-9, `-`, `_` and `.` in "
+            "a bot's display name: try a-b",
+        ),
+        ("on\tcall", "the name contains a tab; Slack allows only a-z, 0-9, `-`, `_` and `.`"),
+        ("bot\x07", "the name contains U+0007; Slack allows only"),
+        (
+            "On Call!",
+            "the name contains `O`, a space, `C`, `!`; Slack allows only a-z, 0-9, `-`, `_` "
+            "and `.` in a bot's display name: try on-call\n",
+        ),
+        (
+            "\u00fc",
+            "the name contains `\u00fc`; Slack allows only a-z, 0-9, `-`, `_` and `.` "
+            "in a bot's display name\n",
+        ),
     ],
 )
 def test_manifest_refuses_names_slack_refuses(tmp_path: Path, name: str, message: str) -> None:
@@ -187,6 +243,14 @@ def test_manifest_refuses_names_slack_refuses(tmp_path: Path, name: str, message
     assert result.returncode == 2
     assert f"argument --name: {message}" in result.stderr
     assert result.stdout == ""
+
+
+def test_manifest_drops_whitespace_around_the_name(tmp_path: Path) -> None:
+    result = dienstplan("manifest", "--name", "  padded\n", cwd=tmp_path)
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data["display_information"]["name"] == "padded"
+    assert data["features"]["bot_user"]["display_name"] == "padded"
 
 
 def test_manifest_takes_a_35_character_name(tmp_path: Path) -> None:
@@ -200,7 +264,7 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(
 ) -> None:
     from bot import cli
 
-    def interrupted(*_: object) -> None:
+    def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "load_config", interrupted)

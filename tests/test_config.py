@@ -58,6 +58,48 @@ def test_bad_files_name_the_key(tmp_path: Path, content: str, message: str) -> N
         load_config(path, {})
 
 
+def test_every_problem_in_the_file_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "unk.toml"
+    path.write_text(
+        '[slack]\nbot_tokn = "x"\n[dienstplan]\nlog_level = "verbose"\napi_url = "x"\n'
+        'startup_timeout = 30\ntimezone = "Mars/Base"\n'
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path, {"DIENSTPLAN_CATCH_UP_WINDOW": "soon"})
+    assert str(error.value).splitlines() == [
+        f"{path}: unknown setting `slack.bot_tokn` (did you mean `slack.bot_token`?); "
+        "see config.example.toml.",
+        f"{path}: unknown setting `dienstplan.api_url` (did you mean `slack.api_url`?); "
+        "see config.example.toml.",
+        f"{path}: `dienstplan.startup_timeout` must be a string, in quotes: "
+        'startup_timeout = "...".',
+        "DIENSTPLAN_TIMEZONE / dienstplan.timezone: unknown time zone `Mars/Base`; use an IANA "
+        "name such as Europe/Berlin, or UTC.",
+        "DIENSTPLAN_LOG_LEVEL / dienstplan.log_level: `verbose` is not one of DEBUG, INFO, "
+        "WARNING, ERROR, CRITICAL.",
+        "DIENSTPLAN_CATCH_UP_WINDOW / dienstplan.catch_up_window: `soon` is not a duration: "
+        "write a number and one of s, m, h or d (seconds, minutes, hours, days), as in 90s, "
+        "30m, 1h or 2d; at most a year, 0 for none.",
+    ]
+
+
+def test_token_problems_come_with_the_other_problems_when_run_needs_them(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[slack]\nbot_token = "xoxb-1/secret"\nap_token = "xapp-1-a"\n')
+    with pytest.raises(ConfigError) as error:
+        load_config(path, {"DIENSTPLAN_LOG_LEVEL": "loud"}, tokens=True)
+    assert [line.split(":")[0] for line in str(error.value).splitlines()] == [
+        str(path),
+        "DIENSTPLAN_LOG_LEVEL / dienstplan.log_level",
+        f"`slack.bot_token` in {path} (SLACK_BOT_TOKEN) is malformed",
+        "SLACK_APP_TOKEN is not set. It is an app-level token with the connections",
+    ]
+    assert "secret" not in str(error.value)
+    with pytest.raises(ConfigError) as error:  # the console and `schedules` need no tokens
+        load_config(path, {"DIENSTPLAN_LOG_LEVEL": "loud"})
+    assert len(str(error.value).splitlines()) == 2
+
+
 def test_missing_file() -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(Path("/nonexistent/c.toml"), {})

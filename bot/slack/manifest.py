@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 BOT_SCOPES = [
@@ -12,25 +13,40 @@ BOT_SCOPES = [
 ]
 BOT_EVENTS = ["app_mention", "message.im"]
 
-# Slack refuses a manifest whose app name is not 1-35 characters or whose bot display name is
-# not 1-80; one name serves as both, so the app name's limit applies.
+# Slack documents the app name as at most 35 characters and the bot's display name as at most
+# 80 of a-z, 0-9, `-`, `_` and `.`; one name serves as both, so both rules apply.
 NAME_LIMIT = 35
+_NAME_CHARACTER = re.compile(r"[a-z0-9._-]")
+_UNPRINTABLE = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
 
 
 def check_name(name: str) -> str:
-    """The name, or ValueError saying why Slack would refuse the manifest."""
-    if not name.strip():
+    """The name without surrounding whitespace (a quoting slip in the shell), or ValueError
+    saying why Slack would refuse the manifest."""
+    name = name.strip()
+    if not name:
         raise ValueError(f"the name must not be empty: give 1 to {NAME_LIMIT} characters")
     if len(name) > NAME_LIMIT:
         raise ValueError(
             f"the name has {len(name)} characters; Slack allows at most {NAME_LIMIT} for an "
             "app's name"
         )
+    wrong = [c for c in dict.fromkeys(name) if not _NAME_CHARACTER.fullmatch(c)]
+    if wrong:
+        shown = ", ".join(
+            _UNPRINTABLE.get(c) or (f"`{c}`" if c.isprintable() else f"U+{ord(c):04X}")
+            for c in wrong
+        )
+        suggestion = re.sub(r"[^a-z0-9._-]", "", re.sub(r"\s+", "-", name.lower()))
+        raise ValueError(
+            f"the name contains {shown}; Slack allows only a-z, 0-9, `-`, `_` and `.` in a "
+            "bot's display name" + (f": try {suggestion}" if suggestion else "")
+        )
     return name
 
 
 def manifest(name: str = "dienstplan") -> dict[str, Any]:
-    check_name(name)
+    name = check_name(name)
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
