@@ -10,7 +10,8 @@ BOT_SCOPES = [
     "im:history",  # commands typed in the bot's Messages tab
     "users:read",  # display names, so the person going off duty is not pinged
 ]
-BOT_EVENTS = ["app_mention", "message.im"]
+# user_change and team_join keep the users.info cache current (bot/slack/listeners/users.py).
+BOT_EVENTS = ["app_mention", "message.im", "user_change", "team_join"]
 
 # Slack refuses a manifest whose app name is not 1-35 characters or whose bot display name is
 # not 1-80; one name serves as both, so the app name's limit applies.
