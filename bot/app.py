@@ -130,7 +130,8 @@ class SlackBot:
         users = SlackUsers(client)
         self._services.dispatcher.directory = users
         self._sender = Sender(client, users)
-        app = create_app(client, Intake(self._services.dispatcher, self._sender))
+        self._users = users
+        app = create_app(client, Intake(self._services.dispatcher, self._sender, users), users)
         self._socket = SocketModeClient(app, app_token=self._app_token, api_url=config.api_url)
         _with_retries(
             f"{config.api_url}apps.connections.open",
@@ -159,6 +160,7 @@ class SlackBot:
             clock=utc_now,
             default_tz=services.config.timezone,
             catch_up=services.config.catch_up_window,
+            command_scope=self._users.one_command,
         )
         services.dispatcher.on_schedules_changed = scheduler.wake
         self._scheduler = scheduler

@@ -14,16 +14,20 @@ scheduler re-computes, from now, every such run not yet due whose zone differs f
 and a due one runs as stored, its following run computed in the configured zone.
 
 Replies are posted in commit order per channel (a notice is followed by its own reply
-before the next run's notice), channels in parallel.
+before the next run's notice), channels in parallel. A run and the posting of its reply share
+one command scope (the Slack front end's budget of user lookups), though the reply is posted
+from the delivery pool.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Executor
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 
 from bot.core import cron
@@ -42,6 +46,7 @@ ON_TIME = timedelta(seconds=60)
 REDELIVERY_AFTER = timedelta(seconds=60)
 
 Deliver = Callable[[str, str, Reply], None]
+CommandScope = Callable[[], AbstractContextManager[object]]
 
 
 def run_id(schedule: Schedule, run_at: datetime) -> str:
@@ -60,19 +65,21 @@ class ChannelOrder:
         self._deliver = deliver
         self._pool = pool
         self._lock = threading.Lock()
-        self._queues: dict[str, deque[tuple[str, Reply]]] = {}
+        self._queues: dict[str, deque[tuple[str, Reply, contextvars.Context]]] = {}
         self._pending: set[str] = set()
 
     def submit(self, event_id: str, channel: str, reply: Reply) -> None:
+        """The reply is posted in the submitter's context (its command scope)."""
+        item = (event_id, reply, contextvars.copy_context())
         with self._lock:
             if event_id in self._pending:
                 return
             self._pending.add(event_id)
             queue = self._queues.get(channel)
             if queue is not None:  # its drainer is running and will get to it
-                queue.append((event_id, reply))
+                queue.append(item)
                 return
-            self._queues[channel] = deque([(event_id, reply)])
+            self._queues[channel] = deque([item])
         self._pool.submit(self._drain, channel)
 
     def _drain(self, channel: str) -> None:
@@ -82,9 +89,9 @@ class ChannelOrder:
                 if not queue:
                     del self._queues[channel]
                     return
-                event_id, reply = queue.popleft()
+                event_id, reply, context = queue.popleft()
             try:
-                self._deliver(event_id, channel, reply)
+                context.run(self._deliver, event_id, channel, reply)
             except Exception:  # one bad reply must not stall the channel's queue
                 log.exception("posting the reply of %s failed", event_id)
             finally:
@@ -104,8 +111,10 @@ class Scheduler:
         clock: Clock,
         default_tz: str,
         catch_up: timedelta,
+        command_scope: CommandScope = nullcontext,
     ) -> None:
         self._repo = repo
+        self._command_scope = command_scope
         self._schedules = schedules
         self._dispatcher = dispatcher
         self._delivery = ChannelOrder(deliver, delivery)
@@ -233,14 +242,17 @@ class Scheduler:
                 source="schedule",
             )
             event_id = run_id(schedule, run_at)
-            with self._repo.transaction():
-                if not self._schedules.advance(schedule.id, run_at, following, run_at, zone=zone):
-                    return  # another process claimed this run
-                outcome = self._dispatcher.handle(
-                    request, event_id=event_id, notice=describe_run(schedule)
-                )
-            _log_run(schedule, run_at, outcome)
-            self._delivery.submit(event_id, schedule.channel, outcome.reply)
+            with self._command_scope():
+                with self._repo.transaction():
+                    if not self._schedules.advance(
+                        schedule.id, run_at, following, run_at, zone=zone
+                    ):
+                        return  # another process claimed this run
+                    outcome = self._dispatcher.handle(
+                        request, event_id=event_id, notice=describe_run(schedule)
+                    )
+                _log_run(schedule, run_at, outcome)
+                self._delivery.submit(event_id, schedule.channel, outcome.reply)
         except Exception:
             log.exception(
                 "schedule %s (`%s`) failed; skipping this run", schedule.id, schedule.command

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.config import SETTINGS
 from bot.core.registry import COMMANDS
+from bot.slack.manifest import BOT_EVENTS, BOT_SCOPES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -42,3 +43,10 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert any(line == command or line.startswith(command + " ||") for line in ci), command
     assert ci[-3:] == ["ruff check .", "ruff format --check .", "mypy bot"]
+
+
+def test_every_scope_and_event_of_the_manifest_is_in_the_readme_tables() -> None:
+    for scope in BOT_SCOPES:
+        assert f"| `{scope}` |" in README, scope
+    for event in BOT_EVENTS:
+        assert f"| `{event}` |" in README, event

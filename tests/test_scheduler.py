@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +17,7 @@ import pytest
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import Member, Reply, Request
+from bot.core.ports import Deactivated, nobody_deactivated
 from bot.scheduler import MAX_SLEEP, ChannelOrder, Scheduler
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
@@ -398,3 +402,53 @@ def test_a_reply_waiting_in_its_channel_queue_is_not_queued_twice() -> None:
     order.submit("e1", "C1", Reply.of("x"))  # once it is done, a later pass may retry it
     pool.shutdown(wait=True)
     assert posted == ["e1", "e2", "e1"]
+
+
+SCOPE: ContextVar[str | None] = ContextVar("scope", default=None)
+
+
+def test_a_run_and_the_posting_of_its_reply_share_one_command_scope(
+    repo: PeeweeRepository, dispatcher: Dispatcher, clock: FakeClock, run: Run
+) -> None:
+    """The Slack front end's scope is its budget of user lookups: the run's deactivation check
+    and its reply's names, posted from the delivery pool, must count against the same one."""
+    run("<@UBOT> create a <@U1> <@U2> x")
+    run('<@UBOT> schedule create "rotate a" 0 9 * * *')
+    scopes = iter(["first run", "second run"])
+    checked: list[str | None] = []
+    posted: list[str | None] = []
+
+    @contextmanager
+    def command_scope() -> Iterator[None]:
+        token = SCOPE.set(next(scopes))
+        try:
+            yield
+        finally:
+            SCOPE.reset(token)
+
+    class Directory:
+        def for_request(self) -> Deactivated:
+            checked.append(SCOPE.get())
+            return nobody_deactivated
+
+    def deliver(event_id: str, channel: str, reply: Reply) -> None:
+        posted.append(SCOPE.get())
+        dispatcher.mark_delivered(event_id)
+
+    dispatcher.directory = Directory()
+    pool = ThreadPoolExecutor(max_workers=1)
+    scheduler = Scheduler(
+        repo=repo,
+        schedules=repo,
+        dispatcher=dispatcher,
+        deliver=deliver,
+        delivery=pool,
+        clock=clock,
+        default_tz="Europe/Berlin",
+        catch_up=timedelta(hours=1),
+        command_scope=command_scope,
+    )
+    clock.now = MONDAY_9_BERLIN
+    scheduler.tick(clock())
+    pool.shutdown(wait=True)
+    assert checked == posted == ["first run"]

@@ -245,9 +245,23 @@ def _rotate(ctx: Context, name: str) -> Reply:
     )
 
 
+def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
+    """Nobody can answer for a deactivated account: say so, named rather than pinged."""
+    return [
+        Quiet(duty),
+        " is on duty for ",
+        bold(rotation.name),
+        ", but is deactivated in Slack. ",
+        code(f"{BOT_HANDLE} rotate {rotation.name}"),
+        " passes the duty to the next active member.",
+    ]
+
+
 def _who(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    if _deactivated(ctx, [duty]):
+        return Reply.of(*_deactivated_on_duty(rotation, duty), f"\nDuties:\n{rotation.description}")
     return Reply.of(
         f"{duty.mention()} is on duty for ", bold(rotation.name), f":\n{rotation.description}"
     )
@@ -256,6 +270,8 @@ def _who(ctx: Context, name: str) -> Reply:
 def _shout(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    if _deactivated(ctx, [duty]):
+        return Reply.of(*_deactivated_on_duty(rotation, duty))
     return Reply.of(f"{duty.mention()} is on duty for ", bold(rotation.name), ".")
 
 
@@ -298,8 +314,11 @@ def _about(ctx: Context, name: str) -> Reply:
         Quiet(Member(rotation.created_by)),
         f"\nMembers in duty order ({rotation.member_count}):",
     ]
-    for i, member in enumerate(ctx.repo.members(rotation)):
-        marker = "  ← on duty" if i == rotation.duty_position else ""
+    members = list(ctx.repo.members(rotation))
+    gone = _deactivated(ctx, members)
+    for i, member in enumerate(members):
+        marker = " (deactivated in Slack)" if member in gone else ""
+        marker += "  ← on duty" if i == rotation.duty_position else ""
         parts += [f"\n{i + 1}. ", Quiet(member), marker]
     parts.append(f"\nDuties:\n{rotation.description}")
     return Reply.of(*parts)

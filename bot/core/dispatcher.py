@@ -140,12 +140,15 @@ class Dispatcher:
             return Reply.of(APOLOGY), True
 
 
-def _mentioned_users(request: Request) -> set[str]:
-    return {
-        match["user"]
-        for match in MEMBER_RE.finditer(request.text)
-        if match["user"] and match["user"] != request.bot_user_id
-    }
+def _mentioned_users(request: Request) -> list[str]:
+    """In the order written, so when the lookups run out it is the last ones left unknown."""
+    return list(
+        dict.fromkeys(
+            match["user"]
+            for match in MEMBER_RE.finditer(request.text)
+            if match["user"] and match["user"] != request.bot_user_id
+        )
+    )
 
 
 def _never_failing(deactivated: Deactivated) -> Deactivated:

@@ -8,7 +8,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack.intake import Intake
-from bot.slack.listeners import events
+from bot.slack.listeners import events, users
+from bot.slack.users import SlackUsers
 
 
 class _TokenFromClient(logging.Filter):
@@ -18,10 +19,11 @@ class _TokenFromClient(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
-def create_app(client: WebClient, intake: Intake) -> App:
+def create_app(client: WebClient, intake: Intake, directory: SlackUsers) -> App:
     """process_before_response: the listener (commit, then post) runs before the ack is sent."""
     logger = logging.getLogger("bolt")
     logger.addFilter(_TokenFromClient())
     app = App(client=client, process_before_response=True, logger=logger)
     events.register(app, intake)
+    users.register(app, directory)
     return app

@@ -15,12 +15,14 @@ from contextlib import contextmanager
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import Request
 from bot.slack.outbound import Sender
+from bot.slack.users import SlackUsers
 
 
 class Intake:
-    def __init__(self, dispatcher: Dispatcher, sender: Sender) -> None:
+    def __init__(self, dispatcher: Dispatcher, sender: Sender, users: SlackUsers) -> None:
         self._dispatcher = dispatcher
         self._sender = sender
+        self._users = users
         self._in_flight: set[str] = set()
         self._lock = threading.Lock()
 
@@ -40,8 +42,9 @@ class Intake:
         with self._only_once(event_id) as first:
             if not first:
                 return  # a redelivery while the original is still running: it will answer
-            outcome = self._dispatcher.handle(request, event_id=event_id)
-            if outcome.duplicate and outcome.delivered:
-                return
-            self._sender.post(request.channel, outcome.reply, request.thread_ts)
+            with self._users.one_command():  # the check and the reply share the lookups
+                outcome = self._dispatcher.handle(request, event_id=event_id)
+                if outcome.duplicate and outcome.delivered:
+                    return
+                self._sender.post(request.channel, outcome.reply, request.thread_ts)
             self._dispatcher.mark_delivered(event_id)

@@ -11,7 +11,8 @@ BOT_SCOPES = [
     "im:history",  # commands typed in the bot's Messages tab
     "users:read",  # display names, so the person going off duty is not pinged
 ]
-BOT_EVENTS = ["app_mention", "message.im"]
+# user_change and team_join keep the users.info cache current (bot/slack/listeners/users.py).
+BOT_EVENTS = ["app_mention", "message.im", "user_change", "team_join"]
 
 # Slack documents the app name as at most 35 characters and the bot's display name as at most
 # 80 of a-z, 0-9, `-`, `_` and `.`; one name serves as both, so both rules apply.

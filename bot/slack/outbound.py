@@ -36,8 +36,8 @@ class SlackDeliveryError(Exception):
 class DisplayNames:
     """Quiet mentions as display names, from the shared users.info cache.
 
-    A reply looks up at most MAX_LOOKUPS uncached users; beyond that, and when a lookup
-    fails, members show as @id.
+    A reply looks up at most MAX_LOOKUPS uncached users, fewer if its command's check used
+    some (SlackUsers.one_command); beyond that, and when a lookup fails, members show as @id.
     """
 
     def __init__(self, users: SlackUsers) -> None:

@@ -1,10 +1,16 @@
 """What Slack says about a user, from users.info behind one cache.
 
 One call answers both questions the bot asks about a person: the display name a quiet mention
-shows, and whether the account is deactivated (`deleted`). users.info is rate limited (about
-100 calls a minute), so answers are cached for an hour and each reply or request makes at most
-MAX_LOOKUPS uncached calls; beyond that a user is unknown. A failed call is logged and
-remembered only briefly, so a Slack hiccup neither blocks a command nor lingers for an hour.
+shows, and whether the account is deactivated (`deleted`). users.info is rate limited (Tier 4,
+about 100 calls a minute), so answers are cached and each command makes at most MAX_LOOKUPS
+uncached calls, shared by its deactivation check and its reply's names; beyond that a user
+is known only from an older answer, if any.
+
+Slack's `user_change` and `team_join` events bring a user's new data as it changes, so a
+deactivation reaches the cache at once. In case an event is lost (the bot was reconnecting),
+an "active" answer puts someone on duty only while it is ACTIVE_CHECK_SECONDS old; a name or
+a "deactivated" answer is kept for USER_TTL_SECONDS. A failed call is logged and retried only
+after FAILED_LOOKUP_TTL_SECONDS, so a Slack hiccup neither blocks a command nor lingers.
 """
 
 from __future__ import annotations
@@ -12,8 +18,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -22,6 +31,7 @@ from bot.core.ports import Deactivated
 log = logging.getLogger(__name__)
 
 USER_TTL_SECONDS = 3600.0
+ACTIVE_CHECK_SECONDS = 300.0
 FAILED_LOOKUP_TTL_SECONDS = 60.0
 MAX_LOOKUPS = 50
 
@@ -31,57 +41,9 @@ class SlackUser:
     name: str | None
     deactivated: bool
 
-
-UserLookup = Callable[[str], SlackUser | None]
-"""A user by id, or None when unknown: lookup failed, or this reply's lookups are used up."""
-
-
-class SlackUsers:
-    """The workspace's users as the bot sees them; also the domain's UserDirectory."""
-
-    def __init__(self, client: WebClient) -> None:
-        self._client = client
-        self._cache: dict[str, tuple[SlackUser | None, float]] = {}
-        self._lock = threading.Lock()
-
-    def lookup(self) -> UserLookup:
-        """A lookup for one reply or request, with its own budget of uncached calls."""
-        budget = MAX_LOOKUPS
-
-        def find(user_id: str) -> SlackUser | None:
-            nonlocal budget
-            now = time.monotonic()
-            with self._lock:
-                cached = self._cache.get(user_id)
-            if cached and cached[1] > now:
-                return cached[0]
-            if budget <= 0:
-                return None
-            budget -= 1
-            user = self._fetch(user_id)
-            ttl = USER_TTL_SECONDS if user else FAILED_LOOKUP_TTL_SECONDS
-            with self._lock:
-                self._cache[user_id] = (user, now + ttl)
-            return user
-
-        return find
-
-    def for_request(self) -> Deactivated:
-        find = self.lookup()
-
-        def deactivated(user_ids: Collection[str]) -> frozenset[str]:
-            return frozenset(
-                user_id for user_id in user_ids if (user := find(user_id)) and user.deactivated
-            )
-
-        return deactivated
-
-    def _fetch(self, user_id: str) -> SlackUser | None:
-        try:
-            user = self._client.users_info(user=user_id)["user"]
-        except Exception as error:  # never fail a command or a reply over a lookup
-            log.warning("users.info failed for %s: %s", user_id, error)
-            return None
+    @classmethod
+    def from_api(cls, user: Mapping[str, Any]) -> SlackUser:
+        """From a users.info answer's or an event's `user` object."""
         profile = user.get("profile") or {}
         name = (
             profile.get("display_name")
@@ -89,4 +51,109 @@ class SlackUsers:
             or user.get("real_name")
             or user.get("name")
         )
-        return SlackUser(name=name or None, deactivated=bool(user.get("deleted")))
+        return cls(name=name or None, deactivated=bool(user.get("deleted")))
+
+
+UserLookup = Callable[[str], SlackUser | None]
+"""A user by id, or None when unknown: lookup failed, or this command's lookups are used up."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A cached answer (None: none yet) and until when it serves names and the duty check."""
+
+    user: SlackUser | None
+    fresh_until: float
+    checked_until: float
+
+    @classmethod
+    def answer(cls, user: SlackUser, now: float) -> _Entry:
+        check = USER_TTL_SECONDS if user.deactivated else ACTIVE_CHECK_SECONDS
+        return cls(user, now + USER_TTL_SECONDS, now + check)
+
+    @classmethod
+    def failure(cls, previous: _Entry | None, now: float) -> _Entry:
+        """Keep serving the previous answer, if any, until the next try."""
+        retry = now + FAILED_LOOKUP_TTL_SECONDS
+        return cls(previous.user if previous else None, retry, retry)
+
+
+class _Budget:
+    """Uncached users.info calls one command may still make."""
+
+    def __init__(self) -> None:
+        self.left = MAX_LOOKUPS
+
+
+_COMMAND_BUDGET: ContextVar[_Budget | None] = ContextVar("lookup_budget", default=None)
+
+
+class SlackUsers:
+    """The workspace's users as the bot sees them; also the domain's UserDirectory."""
+
+    def __init__(self, client: WebClient, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._clock = clock
+        self._cache: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def one_command(self) -> Iterator[None]:
+        """Within this, every lookup (the command's check, its reply's names) shares one
+        budget of MAX_LOOKUPS; outside it, each lookup() or for_request() has its own."""
+        token = _COMMAND_BUDGET.set(_Budget())
+        try:
+            yield
+        finally:
+            _COMMAND_BUDGET.reset(token)
+
+    def lookup(self) -> UserLookup:
+        """Users for a reply's names: an answer up to USER_TTL_SECONDS old will do."""
+        budget = _COMMAND_BUDGET.get() or _Budget()
+        return lambda user_id: self._find(user_id, budget, checking=False)
+
+    def for_request(self) -> Deactivated:
+        """The deactivation check: an "active" answer must be recent, as it puts someone on
+        duty."""
+        budget = _COMMAND_BUDGET.get() or _Budget()
+
+        def deactivated(user_ids: Collection[str]) -> frozenset[str]:
+            return frozenset(
+                user_id
+                for user_id in user_ids
+                if (user := self._find(user_id, budget, checking=True)) and user.deactivated
+            )
+
+        return deactivated
+
+    def remember(self, user: Mapping[str, Any]) -> None:
+        """A user object Slack sent in an event: the newest word on them, cached as such."""
+        user_id = user.get("id")
+        if not isinstance(user_id, str):
+            return
+        known = SlackUser.from_api(user)
+        with self._lock:
+            self._cache[user_id] = _Entry.answer(known, self._clock())
+        log.debug("user %s changed in Slack (deactivated: %s)", user_id, known.deactivated)
+
+    def _find(self, user_id: str, budget: _Budget, *, checking: bool) -> SlackUser | None:
+        now = self._clock()
+        with self._lock:
+            entry = self._cache.get(user_id)
+        if entry and now < (entry.checked_until if checking else entry.fresh_until):
+            return entry.user
+        if budget.left <= 0:
+            return entry.user if entry else None
+        budget.left -= 1
+        user = self._fetch(user_id)
+        entry = _Entry.answer(user, now) if user else _Entry.failure(entry, now)
+        with self._lock:
+            self._cache[user_id] = entry
+        return entry.user
+
+    def _fetch(self, user_id: str) -> SlackUser | None:
+        try:
+            return SlackUser.from_api(self._client.users_info(user=user_id)["user"])
+        except Exception as error:  # never fail a command or a reply over a lookup
+            log.warning("users.info failed for %s: %s", user_id, error)
+            return None

@@ -137,3 +137,32 @@ def test_a_failed_lookup_counts_as_active(
     assert run(CREATE).startswith("Created rotation *backend* with 4 members")
     assert run("<@UBOT> rotate backend") == "*backend*: the duty passes from @U1 to <@U2>."
     assert "could not tell whether" in caplog.text
+
+
+def test_about_marks_deactivated_members(run: Run, users: FakeDirectory) -> None:
+    run(CREATE)
+    users.gone = {"U1", "U3"}
+    assert run("<@UBOT> about backend") == (
+        "*backend*, created 2026-11-22 by @U0ME\n"
+        "Members in duty order (4):\n"
+        "1. @U1 (deactivated in Slack)  ← on duty\n"
+        "2. @U2\n"
+        "3. @U3 (deactivated in Slack)\n"
+        "4. @U4\n"
+        "Duties:\nWatch alerts"
+    )
+
+
+def test_who_and_shout_say_when_the_one_on_duty_is_deactivated(
+    run: Run, users: FakeDirectory
+) -> None:
+    run(CREATE)
+    users.gone = {"U1"}
+    deactivated = (
+        "@U1 is on duty for *backend*, but is deactivated in Slack. `@dienstplan rotate backend` "
+        "passes the duty to the next active member."
+    )
+    assert run("<@UBOT> who backend") == deactivated + "\nDuties:\nWatch alerts"
+    assert run("<@UBOT> shout backend") == deactivated
+    run("<@UBOT> rotate backend")
+    assert run("<@UBOT> shout backend") == "<@U2> is on duty for *backend*."

@@ -36,3 +36,44 @@ def test_deactivated_users_are_refused_and_skipped(
         assert chat.say("shout backend") == "<@U0CAROL> is on duty for *backend*."
     finally:
         restarted.stop()
+
+
+def test_a_user_deactivated_while_the_bot_runs_is_skipped_at_once(
+    chat: Conversation, emu: SlackEmulator
+) -> None:
+    assert chat.say(CREATE).startswith("Created rotation *backend* with 3 members")
+    calls = len(emu.calls_to("users.info"))
+    emu.deactivate_user("U0BOB")
+    emu.wait_for_ack(emu.user_change("U0BOB"))
+    assert chat.say("rotate backend") == (
+        "*backend*: the duty passes from alice to <@U0CAROL>. Skipped bob (deactivated in Slack)."
+    )
+    assert chat.say("about backend").split("\n")[1:5] == [
+        "Members in duty order (3):",
+        "1. alice",
+        "2. bob (deactivated in Slack)",
+        "3. carol  ← on duty",
+    ]
+    emu.deactivate_user("U0CAROL")
+    emu.wait_for_ack(emu.user_change("U0CAROL"))
+    assert chat.say("shout backend") == (
+        "carol is on duty for *backend*, but is deactivated in Slack. "
+        "`@dienstplan rotate backend` passes the duty to the next active member."
+    )
+    assert chat.say("rotate backend") == "*backend*: the duty passes from carol to <@U0ALICE>."
+    assert chat.say("rotate backend") == (
+        "*backend*: every other member is deactivated in Slack (bob and carol), so <@U0ALICE> "
+        "stays on duty. `@dienstplan update backend` can take them off the rotation."
+    )
+    assert len(emu.calls_to("users.info")) == calls  # the events told the bot; no lookups
+    emu.wait_for_ack(emu.team_join("U0NEW"))
+    assert chat.say("create newbies <@U0NEW> Welcome").startswith("Created rotation *newbies*")
+    assert len(emu.calls_to("users.info")) == calls
+
+
+def test_a_command_makes_at_most_50_lookups(chat: Conversation, emu: SlackEmulator) -> None:
+    members = " ".join(f"<@U0M{i:03d}>" for i in range(120))
+    reply = chat.say(f"create many {members} Watch alerts")
+    assert reply.startswith("Created rotation *many* with 120 members: m000, m001,")
+    assert len(emu.calls_to("users.info")) == 50  # the check and the reply's names together
+    assert "m049, @U0M050," in reply

@@ -161,6 +161,16 @@ def app_home_opened_event(
     return event
 
 
+def user_event(kind: str, user: dict[str, Any], *, event_ts: str) -> dict[str, Any]:
+    """``user_change`` (profile or account changed, deactivation included) or ``team_join``
+    (someone joined the workspace): both carry the full user object, as ``users.info`` has it.
+    """
+    event: dict[str, Any] = {"type": kind, "user": user, "event_ts": event_ts}
+    if kind == "user_change":
+        event["cache_ts"] = int(float(event_ts))
+    return event
+
+
 # --------------------------------------------------------------------------- envelopes
 
 

@@ -1174,6 +1174,20 @@ class SlackEmulator:
         )
         return self.send_event(event)
 
+    def user_change(self, user: str) -> Envelope:
+        """Slack tells the app that a user changed (after ``set_user``/``deactivate_user``):
+        ``user_change`` with the user as ``users.info`` now answers."""
+        return self._user_event("user_change", user)
+
+    def team_join(self, user: str) -> Envelope:
+        """Someone joined the workspace: ``team_join`` with the new user object."""
+        return self._user_event("team_join", user)
+
+    def _user_event(self, kind: str, user: str) -> Envelope:
+        with self._cond:
+            data = self._users_info({"user": user})["user"]
+        return self.send_event(payloads.user_event(kind, data, event_ts=self._next_ts()))
+
     def app_home_opened(self, user: str, tab: str = "home") -> Envelope:
         """User opens the App Home; includes the last published home view like Slack."""
         with self._cond:

@@ -321,6 +321,17 @@ def test_event_builders_shapes(emu: SlackEmulator) -> None:
         )
         bot_client(emu).views_publish(user_id="U0ALICE", view={"type": "home", "blocks": []})
         assert recv_after(ws, emu.app_home_opened("U0ALICE"))["event"]["view"]["type"] == "home"
+        emu.deactivate_user("U0BOB")
+        changed = recv_after(ws, emu.user_change("U0BOB"))["event"]
+        assert (changed["type"], changed["user"]["id"], changed["user"]["deleted"]) == (
+            "user_change",
+            "U0BOB",
+            True,
+        )
+        assert changed["user"] == bot_client(emu).users_info(user="U0BOB")["user"]
+        assert "cache_ts" in changed and "event_ts" in changed
+        joined_team = recv_after(ws, emu.team_join("U0NEW"))["event"]
+        assert (joined_team["type"], joined_team["user"]["name"]) == ("team_join", "new")
     finally:
         close_quietly(ws)
 

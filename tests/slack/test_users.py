@@ -10,7 +10,13 @@ import pytest
 from bot.core.model import Member
 from bot.slack.client import make_web_client
 from bot.slack.outbound import DisplayNames
-from bot.slack.users import MAX_LOOKUPS, SlackUsers
+from bot.slack.users import (
+    ACTIVE_CHECK_SECONDS,
+    FAILED_LOOKUP_TTL_SECONDS,
+    MAX_LOOKUPS,
+    USER_TTL_SECONDS,
+    SlackUsers,
+)
 from tests.emulator import SlackEmulator
 
 
@@ -54,3 +60,73 @@ def test_a_failed_lookup_counts_as_active(
     emu.fail_next("users.info", error="fatal_error", status=200)
     assert users.for_request()(["U0BOB"]) == frozenset()
     assert "users.info failed for U0BOB" in caplog.text
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_user_change_event_updates_the_cache_without_a_call(
+    emu: SlackEmulator, users: SlackUsers
+) -> None:
+    assert users.for_request()(["U0BOB"]) == frozenset()
+    users.remember({"id": "U0BOB", "name": "bob", "deleted": True})  # as user_change sends it
+    assert users.for_request()(["U0BOB"]) == {"U0BOB"}
+    users.remember({"id": "U0BOB", "deleted": False, "profile": {"display_name": "Bobby"}})
+    assert users.for_request()(["U0BOB"]) == frozenset()
+    assert DisplayNames(users).for_reply()(Member("U0BOB")) == "Bobby"
+    users.remember({"name": "no id"})  # ignored
+    assert len(emu.calls_to("users.info")) == 1
+
+
+def test_an_active_answer_puts_someone_on_duty_only_while_recent(emu: SlackEmulator) -> None:
+    clock = Clock()
+    users = SlackUsers(make_web_client(emu.bot_token, emu.api_url), clock=clock)
+    assert users.for_request()(["U0BOB", "U0CAROL"]) == frozenset()
+    emu.deactivate_user("U0BOB")
+    emu.deactivate_user("U0CAROL")
+    clock.now += ACTIVE_CHECK_SECONDS - 1
+    assert users.for_request()(["U0BOB"]) == frozenset()  # cached, no event came
+    clock.now += 2
+    assert DisplayNames(users).for_reply()(Member("U0CAROL")) == "carol"  # names last longer
+    assert len(emu.calls_to("users.info")) == 2
+    assert users.for_request()(["U0BOB"]) == {"U0BOB"}
+    assert len(emu.calls_to("users.info")) == 3
+    clock.now += USER_TTL_SECONDS - 1
+    assert users.for_request()(["U0BOB"]) == {"U0BOB"}  # a deactivation is kept an hour
+    assert len(emu.calls_to("users.info")) == 3
+
+
+def test_a_failed_refresh_keeps_the_previous_answer_for_a_while(emu: SlackEmulator) -> None:
+    clock = Clock()
+    users = SlackUsers(make_web_client(emu.bot_token, emu.api_url), clock=clock)
+    names = DisplayNames(users)
+    assert names.for_reply()(Member("U0BOB")) == "bob"
+    clock.now += USER_TTL_SECONDS
+    emu.fail_next("users.info", error="fatal_error", status=200)
+    assert names.for_reply()(Member("U0BOB")) == "bob"
+    assert names.for_reply()(Member("U0BOB")) == "bob"
+    assert len(emu.calls_to("users.info")) == 2  # retried only after a minute
+    clock.now += FAILED_LOOKUP_TTL_SECONDS
+    assert names.for_reply()(Member("U0BOB")) == "bob"
+    assert len(emu.calls_to("users.info")) == 3
+
+
+def test_a_command_s_check_and_reply_share_one_budget(
+    emu: SlackEmulator, users: SlackUsers
+) -> None:
+    ids = [f"U{i:04d}" for i in range(MAX_LOOKUPS + 20)]
+    with users.one_command():
+        assert users.for_request()(ids) == frozenset()
+        name_of = DisplayNames(users).for_reply()
+        shown = [name_of(Member(user_id)) for user_id in ids]
+    assert len(emu.calls_to("users.info")) == MAX_LOOKUPS
+    assert shown[MAX_LOOKUPS - 1] == "49"  # the emulator names U0049 "49"
+    assert shown[MAX_LOOKUPS:] == [f"@{user_id}" for user_id in ids[MAX_LOOKUPS:]]
+    with users.one_command():  # the next command goes on where this one stopped
+        DisplayNames(users).for_reply()(Member(ids[-1]))
+    assert len(emu.calls_to("users.info")) == MAX_LOOKUPS + 1
