@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import sys
@@ -13,7 +14,7 @@ from typing import TextIO
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import MESSAGE_BREAK, Member, Reply, Request
 from bot.core.parser import MEMBER_RE, member_from_match
-from bot.core.text import defuse_broadcasts, escape, from_typed, unescape
+from bot.core.text import defuse_broadcasts, escape, from_typed, unescape, unpaired_surrogate
 
 BANNER = (
     "dienstplan console: type commands as you would after @dienstplan "
@@ -24,6 +25,10 @@ CONTINUATION_PROMPT = "... "
 CANCELLED = "(line cancelled; Ctrl-C again or Ctrl-D quits)"
 UNFINISHED = "dienstplan: the last command was not run: it ended with \\ and no line followed."
 INTERRUPTED = "dienstplan: interrupted."
+NOT_UTF8 = (
+    "That line is not valid UTF-8, so it was not run. Check the terminal's or the file's "
+    "encoding, and type it again."
+)
 HISTORY_LENGTH = 1000
 # Universal newlines: a file saved on Windows (CRLF) continues lines with `\` like any other.
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -60,9 +65,13 @@ def run_console(
     """
 
     def execute(text: str) -> None:
+        if unpaired_surrogate(text) is not None:
+            print(NOT_UTF8, file=stdout, flush=True)
+            return
         request = Request(text=from_typed(text), channel=channel, user=user, source="console")
         print(render(dispatcher.handle(request).reply), file=stdout, flush=True)
 
+    _decode_leniently(stdin)
     try:
         if not interactive:
             return _read_commands(lambda _prompt: stdin.readline() or None, execute)
@@ -76,6 +85,14 @@ def run_console(
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         return 130
+
+
+def _decode_leniently(stream: TextIO) -> None:
+    """Bytes that are not UTF-8 are read as lone surrogates (`surrogateescape`, which `input()`
+    follows too) instead of raising mid-read, which would end the console: `execute` then
+    answers that line and the console goes on."""
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="surrogateescape")
 
 
 def _read_commands(

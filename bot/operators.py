@@ -6,6 +6,14 @@ from typing import TextIO
 
 from bot.app import Services
 from bot.core import cron
+from bot.core.model import Member, Reply
+from bot.core.parser import command_parts
+
+
+def shown_command(wire: str) -> str:
+    """A schedule's command as the other replies show it, as plain text for a table: people
+    by name (`@U1` here, with no Slack to ask), the rest unescaped."""
+    return Reply.of(*command_parts(wire)).render(Member.plain, literal=lambda part: part.text)
 
 
 def print_schedules(services: Services, out: TextIO) -> int:
@@ -20,7 +28,7 @@ def print_schedules(services: Services, out: TextIO) -> int:
         rows.append(
             (
                 s.channel,
-                s.command,
+                shown_command(s.command),
                 s.crontab,
                 zone,
                 cron.format_run(s.next_run_at, zone) if s.next_run_at else "never",

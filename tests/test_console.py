@@ -101,8 +101,8 @@ def test_console_text_is_taken_as_typed(tmp_path: Path) -> None:
         "a < b & c, see <https://x|docs> &amp; *bold*",
         "Created rotation *** with 1 member: @U1. @U1 is on duty now.",
         "That `create` needs fixing: the rotation name contains U+202E (right-to-left "
-        "override). Names cannot contain control characters or characters that change the text "
-        "direction.",
+        "override). Names cannot contain control characters or invisible formatting characters "
+        "(such as text-direction marks).",
         "`@dienstplan create <rotation name> <list of user mentions> <duties description>`",
         "creates a rotation; the first member is on duty first.",
         "Example: `@dienstplan create backend-rota @alice @bob @carol Watch alerts and deploys.`",
@@ -286,3 +286,27 @@ def test_ctrl_d_inside_a_continuation_says_it_was_not_run(terminal: Terminal) ->
     terminal.type(CTRL_D, until="was not run")
     assert terminal.exit_status() == 1
     assert "Created" not in terminal.screen
+
+
+@pytest.mark.parametrize("locale", [{}, {"LC_ALL": "C.UTF-8", "PYTHONUTF8": "0"}])
+def test_a_line_that_is_not_utf8_is_answered_and_the_console_goes_on(
+    tmp_path: Path, locale: dict[str, str]
+) -> None:
+    """Decoded strictly (a UTF-8 locale) or with surrogateescape (the C locale) alike."""
+    result = subprocess.run(
+        CONSOLE,
+        input=b"create x <@U1> d\nwho \xff\xfe\nwho x\n",
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin", "DIENSTPLAN_DATABASE": str(tmp_path / "d.db"), **locale},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().splitlines()[1:] == [
+        "That line is not valid UTF-8, so it was not run. Check the terminal's or the file's "
+        "encoding, and type it again.",
+        "@U1 is on duty for *x*:",
+        "d",
+    ]
+    assert result.stderr.decode().splitlines() == [
+        f"dienstplan: creating a new database at {tmp_path / 'd.db'}"
+    ]

@@ -28,7 +28,6 @@ from bot.core.model import (
 from bot.core.parser import name_key
 from bot.core.ports import Deactivated, RotationRepository, ScheduleRepository, nobody_deactivated
 from bot.core.suggest import closest
-from bot.core.text import unescape
 
 BOT_HANDLE = "@dienstplan"
 LIST_LIMIT = 500
@@ -281,7 +280,8 @@ def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
     position = ctx.repo.position_of(rotation, member.ref)
     if position is None:
         raise DomainError(
-            f"{member.mention()} is not a member of ",
+            Quiet(member),
+            " is not a member of ",
             bold(rotation.name),
             ", so they can't be assigned. ",
             code(f"{BOT_HANDLE} about {rotation.name}"),
@@ -295,7 +295,7 @@ def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
             f". Assign someone else, or take them off the rotation with `{BOT_HANDLE} update`.",
         )
     if position == rotation.duty_position:
-        return Reply.of(f"{member.mention()} is already on duty for ", bold(rotation.name), ".")
+        return Reply.of(Quiet(member), " is already on duty for ", bold(rotation.name), ".")
     previous = ctx.repo.member_at(rotation, rotation.duty_position)
     ctx.repo.set_duty(rotation, position)
     return Reply.of(
@@ -331,15 +331,12 @@ def _delete(ctx: Context, name: str) -> Reply:
     if not removed:
         return Reply.of("Deleted rotation ", bold(rotation.name), ".")
     ctx.effects.schedules_changed = True
-    listing: list[ReplyPart] = []
-    for i, schedule in enumerate(removed):
-        listing += [", " if i else "", code(unescape(schedule.command))]
     plural = "schedule" if len(removed) == 1 else "schedules"
     return Reply.of(
         "Deleted rotation ",
         bold(rotation.name),
         f" and its {len(removed)} {plural}: ",
-        *listing,
+        *parser.command_list([s.command for s in removed]),
         ".",
     )
 

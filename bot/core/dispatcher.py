@@ -26,6 +26,7 @@ from bot.core.ports import (
 )
 from bot.core.registry import COMMANDS
 from bot.core.suggest import closest
+from bot.core.text import unpaired_surrogate
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class Dispatcher:
         self.directory = directory
 
     def handle(
-        self, request: Request, *, event_id: str | None = None, notice: str | None = None
+        self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
     ) -> Outcome:
         """Apply the request once; with an event id, a repeat returns the first outcome.
 
@@ -94,7 +95,7 @@ class Dispatcher:
             )
             reply, failed = self._run(request, ctx)
             if notice is not None:
-                reply = Reply.of(notice, MESSAGE_BREAK, *reply.parts)
+                reply = Reply.of(*notice.parts, MESSAGE_BREAK, *reply.parts)
             if event_id is not None:
                 self._repo.record_event(event_id, now, reply, request.channel)
         if effects.schedules_changed:
@@ -107,6 +108,9 @@ class Dispatcher:
 
     def _run(self, request: Request, ctx: Context) -> tuple[Reply, bool]:
         """The reply, and whether the command failed."""
+        surrogate = unpaired_surrogate(request.text)
+        if surrogate is not None:
+            return Reply.of(not_unicode(surrogate)), True
         invocation = split_command(request.text, request.bot_user_id)
         if not invocation.command:
             return Reply.of(help_text(self._commands)), False
@@ -138,6 +142,15 @@ class Dispatcher:
                 request.channel,
             )
             return Reply.of(APOLOGY), True
+
+
+def not_unicode(surrogate: str) -> str:
+    """Why text holding an unpaired surrogate is not run: no front end can show or store it,
+    and it means bytes that were not valid UTF-8 (or a broken escape) became the text."""
+    return (
+        f"That message contains {surrogate}, half of a UTF-16 surrogate pair, which is not a "
+        "character: the text is not valid Unicode, so it was not run. Type it again."
+    )
 
 
 def _mentioned_users(request: Request) -> list[str]:

@@ -15,19 +15,56 @@ import re
 from dataclasses import dataclass
 
 from bot.core.errors import UsageError
-from bot.core.model import Member, MemberKind, ReplyPart, code
-from bot.core.text import forbidden_character, normalise_name, unescape
+from bot.core.model import Member, MemberKind, Quiet, ReplyPart, code
+from bot.core.text import (
+    NOISE,
+    forbidden_character,
+    normalise_name,
+    unescape,
+    without_joiners,
+    without_noise,
+)
 
-# Every Unicode space separator except the plain space, plus the zero-width characters that
-# Slack clients and copy-paste from documents leave behind.
+# Every Unicode space separator except the plain space; with the invisible noise characters,
+# what separates the words of the command part.
 _ODD_SPACES = re.compile("[\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_GAP = f"[\\s{NOISE}]"
 _USER = r"<@(?P<user>[UW][A-Z0-9]+)(?:\|(?P<ulabel>[^>]*))?>"
 _GROUP = r"<!subteam\^(?P<group>[A-Z0-9]+)(?:\|(?P<glabel>[^>]*))?>"
 MEMBER_RE = re.compile(f"{_USER}|{_GROUP}")
-_SEPARATORS = re.compile(r"[\s,;]*(?:(?:and|&amp;)\s+)?[\s,;]*", re.IGNORECASE)
-_PLAIN_AT = re.compile(r"(?<![<\w])@[\w.\-]+")
+_SEPARATORS = re.compile(f"[{NOISE}\\s,;]*(?:(?:and|&amp;)\\s+)?[{NOISE}\\s,;]*", re.IGNORECASE)
+# What people write between the bot's mention and the command: `@dienstplan: who x`.
+_AFTER_MENTION = re.compile(f"(?:{_GAP}|[:,;.!?\\-\u2013\u2014])*")
+_FIRST_WORD = re.compile(f"{_GAP}*(?P<word>\\S*){_GAP}*", re.DOTALL)
+_DESCRIPTION_START = re.compile(f"(?:{_GAP}|[,;:])*")
+# A typed `@name` (also with the full-width U+FF20 or small U+FE6B at sign) that is not a
+# mention. Among the members it may be bracketed or quoted: `(@bob)`.
+_AT = "@\uff20\ufe6b"
+_PLAIN_AT = re.compile(f"(?<![<\\w])[{_AT}][\\w.\\-]+")
+_BRACKETED_AT = re.compile(
+    f"(?:[(\\[{{\"'\u201c\u2018\u00ab]|&lt;)*(?P<word>[{_AT}][\\w.\\-]+)"
+    f"(?:[)\\]}}\"'\u201d\u2019\u00bb]|&gt;)*"
+)
 _QUOTES = "\"'`\u201c\u201d\u201e\u201f\u2018\u2019\u201a\u201b\u00ab\u00bb\u2039\u203a\u275d\u275e"
+# Quotes around a name, by opening quote: the closing quotes that pair with it in some language.
+_QUOTE_PAIRS = {
+    '"': '"',
+    "'": "'",
+    "`": "`",
+    "\u201c": "\u201d\u201c",  # “…” (and “…“)
+    "\u201d": "\u201d",  # ”…” (Swedish, Finnish)
+    "\u201e": "\u201c\u201d\u201f",  # „…“, „…”, „…‟
+    "\u201f": "\u201d",
+    "\u2018": "\u2019",
+    "\u2019": "\u2019",
+    "\u201a": "\u2018\u2019",
+    "\u201b": "\u2019",
+    "\u00ab": "\u00bb",  # «…»
+    "\u00bb": "\u00ab\u00bb",  # »…« (Danish), »…» (Swedish)
+    "\u2039": "\u203a",
+    "\u203a": "\u2039\u203a",
+    "\u275d": "\u275e",
+}
 _TRAILING = ".,;:!?…"
 MAX_NAME_LENGTH = 80
 MAX_DESCRIPTION_LENGTH = 4000
@@ -42,61 +79,99 @@ class Invocation:
 
 
 def normalise_spaces(text: str) -> str:
-    return _ZERO_WIDTH.sub("", _ODD_SPACES.sub(" ", text))
+    """Command-part text with odd spaces as plain spaces and no invisible noise. Only the
+    command part: descriptions keep every character as typed."""
+    return without_noise(_ODD_SPACES.sub(" ", text))
 
 
 def _after_bot_mentions(text: str, bot_user_id: str) -> str:
-    """Everything after the bot's first mention and any repeats of it right after."""
+    """Everything after the bot's first mention, any repeats of it right after, and the
+    punctuation people put after a mention (`@dienstplan: who x`, `@dienstplan, list`)."""
     mention = re.compile(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>")
     found = mention.search(text)
     while found:
-        text = text[found.end() :].lstrip()
+        text = _AFTER_MENTION.sub("", text[found.end() :], count=1)
         found = mention.match(text)
     return text
 
 
+def split_word(text: str) -> tuple[str, str]:
+    """The first word (spaces and noise around it dropped) and the rest exactly as written,
+    but for its surrounding spaces."""
+    found = _FIRST_WORD.match(text)
+    assert found is not None  # every part of the pattern may be empty
+    return without_noise(found.group("word")), text[found.end() :].rstrip()
+
+
 def split_command(text: str, bot_user_id: str | None = None) -> Invocation:
-    """Drop everything up to the bot's mention, then split off the command word."""
-    text = normalise_spaces(text)
+    """Drop everything up to the bot's mention, then split off the command word; the rest is
+    kept as written, so a description keeps its joiners and spaces."""
     if bot_user_id:
         text = _after_bot_mentions(text, bot_user_id)
-    text = text.strip()
-    if not text:
-        return Invocation("", "")
-    head, _, rest = text.partition(" ")
-    if "\n" in head:
-        head, _, more = head.partition("\n")
-        rest = more + (" " + rest if rest else "")
-    return Invocation(unescape(head).strip(_TRAILING + _QUOTES).casefold(), rest.strip())
+    head, rest = split_word(text)
+    return Invocation(unescape(head).strip(_TRAILING + _QUOTES).casefold(), rest)
 
 
 _EMOJI_END = re.compile(r":[a-z0-9_+'-]+:$")
 
 
+# A character entity's closing `;` is part of the name someone typed: `&lt;b&gt;`, `&#39;`.
+_ENTITY_END = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);$")
+
+
+def _unquoted(name: str) -> str:
+    """The name without one pair of quotes around it; a quote that is not paired stays."""
+    if len(name) >= 2 and name[-1] in _QUOTE_PAIRS.get(name[0], ""):
+        return name[1:-1].strip()
+    return name
+
+
+def _ends_in_punctuation(name: str) -> bool:
+    """Whether the last character is sentence punctuation, not the closing colon of an emoji
+    such as `:fire:` or the `;` of an entity."""
+    return (
+        bool(name)
+        and name[-1] in _TRAILING
+        and not _EMOJI_END.search(name)
+        and not _ENTITY_END.search(name)
+    )
+
+
 def clean_name(raw: str) -> str:
-    """A rotation name as people type it: collapse spaces, drop quotes and end punctuation
-    (but not the closing colon of an emoji such as `:fire:`)."""
-    name = " ".join(raw.split())
+    """A rotation name as people type it: collapse spaces, drop a pair of quotes around it and
+    the punctuation that ends a sentence (`rotate "backend".`)."""
+    name = " ".join(without_noise(raw).split())
     previous = None
     while name != previous:
         previous = name
-        name = name.strip(_QUOTES).strip()
-        if name and name[-1] in _TRAILING and not _EMOJI_END.search(name):
+        name = _unquoted(name)
+        if _ends_in_punctuation(name):
             name = name[:-1].strip()
     return name
 
 
 def name_key(name: str) -> str:
-    """Names are matched case-insensitively so `Backend` and `backend` are one rotation, and
-    in Unicode NFC so a composed and a decomposed `Café` are one too."""
-    return normalise_name(" ".join(normalise_name(name).split()).casefold())
+    """Names are matched case-insensitively so `Backend` and `backend` are one rotation, in
+    Unicode NFC so a composed and a decomposed `Café` are one too, and without invisible
+    joiners so two names that look the same are the same."""
+    plain = without_joiners(without_noise(normalise_name(name)))
+    return normalise_name(" ".join(plain.split()).casefold())
 
 
 def _check_name(command: str, raw: str) -> str:
     """The plain-text name from its wire text; a `<` or `>` left there is a mention or link,
     since typed ones arrive as entities."""
-    name = normalise_name(clean_name(unescape(raw)))
+    typed = unescape(raw)
+    name = normalise_name(clean_name(typed))
     if not name:
+        shown = " ".join(without_noise(typed).split())
+        if shown:
+            raise UsageError(
+                command,
+                "the rotation name is missing: ",
+                code(shown),
+                " is only punctuation, which is ignored at the end of a name.",
+            )
         raise UsageError(command, "the rotation name is missing.")
     if "<" in raw or ">" in raw:
         raise UsageError(
@@ -109,7 +184,7 @@ def _check_name(command: str, raw: str) -> str:
         raise UsageError(
             command,
             f"the rotation name contains {forbidden}. Names cannot contain control "
-            "characters or characters that change the text direction.",
+            "characters or invisible formatting characters (such as text-direction marks).",
         )
     if len(name) > MAX_NAME_LENGTH:
         raise UsageError(
@@ -124,6 +199,36 @@ def member_from_match(match: re.Match[str]) -> Member:
     if match.group("user"):
         return Member(match.group("user"), MemberKind.USER, match.group("ulabel") or None)
     return Member(match.group("group"), MemberKind.USERGROUP, match.group("glabel") or None)
+
+
+def command_parts(wire: str) -> list[ReplyPart]:
+    """A command's text (a schedule's) as reply parts, the same in every reply: the people in
+    it named quietly (a mention pings even inside a code span), the rest as code. Names and
+    code spans are separated by a space, since Slack reads a backtick only at a word's edge."""
+    pieces: list[ReplyPart] = []
+    position = 0
+    for match in MEMBER_RE.finditer(wire):
+        pieces += _code(wire[position : match.start()])
+        pieces.append(Quiet(member_from_match(match)))
+        position = match.end()
+    pieces += _code(wire[position:])
+    parts: list[ReplyPart] = []
+    for i, piece in enumerate(pieces):
+        parts += [" " if i else "", piece]
+    return parts
+
+
+def command_list(commands: list[str]) -> list[ReplyPart]:
+    """Several commands' texts, comma-separated, each shown as `command_parts` shows it."""
+    parts: list[ReplyPart] = []
+    for i, wire in enumerate(commands):
+        parts += [", " if i else "", *command_parts(wire)]
+    return parts
+
+
+def _code(wire: str) -> list[ReplyPart]:
+    words = " ".join(unescape(wire).split())
+    return [code(words)] if words else []
 
 
 def _plain_text_problem(words: list[str]) -> list[ReplyPart]:
@@ -163,13 +268,13 @@ def _member_list(command: str, rest: str, start: int) -> tuple[list[Member], lis
         if match is not None:
             member = member_from_match(match)
             if any(m.ref == member.ref for m in members):
-                raise UsageError(command, f"{member.mention()} is listed twice.")
+                raise UsageError(command, Quiet(member), " is listed twice.")
             members.append(member)
         else:
-            match = _PLAIN_AT.match(rest, position)
+            match = _BRACKETED_AT.match(rest, position)
             if match is None:
                 break
-            plain.append(match.group().rstrip(_TRAILING))
+            plain.append(match.group("word").rstrip(_TRAILING))
         end = match.end()
         gap = _SEPARATORS.match(rest, end)
         position = gap.end() if gap else end
@@ -187,7 +292,7 @@ def parse_name_members_description(command: str, rest: str) -> tuple[str, list[M
     if plain:
         raise UsageError(command, *_plain_text_problem(plain))
     name = _check_name(command, rest[: first.start()])
-    description = rest[end:].lstrip(" \t,;:").strip()
+    description = _DESCRIPTION_START.sub("", rest[end:], count=1).rstrip()
     if not description.strip(_TRAILING):
         raise UsageError(command, "the duties description is missing.")
     if len(description) > MAX_DESCRIPTION_LENGTH:
@@ -211,7 +316,7 @@ def parse_name_member(command: str, rest: str) -> tuple[str, Member]:
     if plain:
         raise UsageError(command, *_plain_text_problem(plain))
     name = _check_name(command, rest[: match.start()])
-    trailing = rest[match.end() :].strip().strip(_TRAILING)
+    trailing = normalise_spaces(rest[match.end() :]).strip().strip(_TRAILING)
     if trailing:
         raise UsageError(
             command, "unexpected text after the mention: ", code(unescape(trailing)), "."
@@ -221,4 +326,4 @@ def parse_name_member(command: str, rest: str) -> tuple[str, Member]:
 
 def parse_topic(rest: str) -> str:
     """`help <command>`: the optional command word to explain."""
-    return unescape(rest).strip().strip(_TRAILING + _QUOTES).casefold()
+    return " ".join(normalise_spaces(unescape(rest)).split()).strip(_TRAILING + _QUOTES).casefold()

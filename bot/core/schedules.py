@@ -8,8 +8,16 @@ from datetime import datetime
 from bot.core import cron
 from bot.core.commands import BOT_HANDLE, Command, Context, Effects, Subcommand, rotation_named
 from bot.core.errors import DomainError, UsageError
-from bot.core.model import Reply, Schedule
-from bot.core.parser import clean_name, name_key, split_command
+from bot.core.model import Reply, ReplyPart, Schedule, code
+from bot.core.parser import (
+    clean_name,
+    command_list,
+    command_parts,
+    name_key,
+    normalise_spaces,
+    split_command,
+    split_word,
+)
 
 # Opening and closing quotes people type or their keyboards substitute: straight, English
 # and German curly quotes, guillemets both ways, and the heavy ornament quotes.
@@ -80,7 +88,7 @@ def _split_quoted(text: str, subcommand: str) -> tuple[str, str]:
     command = " ".join(text[1:end].split())
     if not command:
         raise _usage("the command in quotes is empty.", subcommand)
-    return command, " ".join(text[end + 1 :].split())
+    return command, " ".join(normalise_spaces(text[end + 1 :]).split())
 
 
 def _explain_args(tail: str) -> ScheduleArgs:
@@ -95,17 +103,21 @@ def _explain_args(tail: str) -> ScheduleArgs:
     except UsageError:
         command, crontab = "", ""
     crontab = crontab or "0 9 * * Mon-Fri"
-    raise _usage(
+    raise UsageError(
+        "schedule",
         "`schedule explain` takes only a crontab, so leave out the command in quotes: "
-        f"`{BOT_HANDLE} schedule explain {crontab}`. To run a command on that crontab, use "
-        f'`{BOT_HANDLE} schedule create "{command or "rotate backend-rota"}" {crontab}`.',
-        "explain",
+        f"`{BOT_HANDLE} schedule explain {crontab}`. To run a command on that crontab, use ",
+        *command_parts(
+            f'{BOT_HANDLE} schedule create "{command or "rotate backend-rota"}" {crontab}'
+        ),
+        ".",
+        subcommand="explain",
     )
 
 
 def parse_schedule(rest: str) -> ScheduleArgs:
-    sub, _, tail = rest.strip().partition(" ")
-    sub, tail = sub.strip().casefold(), tail.strip()
+    sub, tail = split_word(rest)
+    sub = sub.casefold()
     if not sub:
         raise _usage(f"say what to do: one of {_NAMES}.")
     if sub not in {s.name for s in SUBCOMMANDS}:
@@ -113,7 +125,7 @@ def parse_schedule(rest: str) -> ScheduleArgs:
     if sub == "list":
         return ScheduleArgs("list")
     if sub == "explain":
-        return _explain_args(tail)
+        return _explain_args(normalise_spaces(tail).strip())
     if sub == "delete":
         command = _split_quoted(tail, sub)[0] if _quoted(tail) else " ".join(tail.split())
         if not command:
@@ -146,7 +158,7 @@ def next_run(spec: cron.CronSpec, after: datetime, default_tz: str) -> datetime:
         raise DomainError(f"That crontab never runs: {error}.") from error
 
 
-def schedule_line(schedule: Schedule, default_tz: str) -> str:
+def schedule_line(schedule: Schedule, default_tz: str) -> list[ReplyPart]:
     """One schedule as `list` shows it: in the zone its stored next run was computed in, so
     the zone, the meaning and the next run agree with when it really runs."""
     spec = cron.parse(schedule.cron_text)
@@ -154,10 +166,10 @@ def schedule_line(schedule: Schedule, default_tz: str) -> str:
     when = (
         cron.format_run(schedule.next_run_at, zone) if schedule.next_run_at else "never (stopped)"
     )
-    return (
-        f"`{schedule.command}`: `{schedule.crontab}` ({zone}), {cron.describe(spec)}. "
-        f"Next run: {when}"
-    )
+    return [
+        *command_parts(schedule.command),
+        f": `{schedule.crontab}` ({zone}), {cron.describe(spec)}. Next run: {when}",
+    ]
 
 
 class _Rollback(Exception):
@@ -176,7 +188,9 @@ def _dry_run(ctx: Context, command: Command, args: object, text: str) -> None:
     except _Rollback:
         return
     except DomainError as error:
-        raise DomainError(f"Not scheduled: `{text}` fails now. {error}") from error
+        raise DomainError(
+            "Not scheduled: ", *command_parts(text), " fails now. ", *error.reply.parts
+        ) from error
 
 
 def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
@@ -185,15 +199,25 @@ def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
     invocation = split_command(text, ctx.request.bot_user_id)
     command = ctx.commands.get(invocation.command)
     if command is None:
-        raise _usage(f"`{invocation.command or text}` is not a command I know.", "create")
+        raise UsageError(
+            "schedule",
+            *([code(invocation.command)] if invocation.command else command_parts(text)),
+            " is not a command I know.",
+            subcommand="create",
+        )
     if command.name == "schedule":
         raise _usage("a schedule cannot run `schedule` itself.", "create")
     try:
         args = command.parse(invocation.rest)
     except UsageError as error:
-        raise _usage(
-            f"the command `{text}` would fail: {error.problem} Its usage: {command.usage_line()}",
-            "create",
+        raise UsageError(
+            "schedule",
+            "the command ",
+            *command_parts(text),
+            " would fail: ",
+            *error.reply.parts,
+            f" Its usage: {command.usage_line()}",
+            subcommand="create",
         ) from error
     normalised = f"{command.name} {invocation.rest}".strip()
     _dry_run(ctx, command, args, normalised)
@@ -206,9 +230,11 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
     existing = ctx.schedules.find_schedule(ctx.request.channel, command_key(command))
     if existing is not None:
         raise DomainError(
-            f"This channel already has a schedule for `{existing.command}` "
-            f"(`{existing.cron_text}`). Delete it first with "
-            f'`{BOT_HANDLE} schedule delete "{existing.command}"`.'
+            "This channel already has a schedule for ",
+            *command_parts(existing.command),
+            f" (`{existing.cron_text}`). Delete it first with ",
+            *command_parts(f'{BOT_HANDLE} schedule delete "{existing.command}"'),
+            ".",
         )
     zone = run_zone(spec, ctx.timezone.key)
     first = next_run(spec, ctx.now, zone)
@@ -226,8 +252,10 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
     )
     ctx.effects.schedules_changed = True
     return Reply.of(
-        f"Scheduled `{command}` in this channel. {cron.explain(spec)}.\n"
-        f"Next run: {cron.format_run(first, zone)} ({zone})."
+        "Scheduled ",
+        *command_parts(command),
+        f" in this channel. {cron.explain(spec)}.\n"
+        f"Next run: {cron.format_run(first, zone)} ({zone}).",
     )
 
 
@@ -236,24 +264,31 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
     key = command_key(f"{invocation.command} {invocation.rest}")
     schedule = ctx.schedules.find_schedule(ctx.request.channel, key)
     if schedule is None:
-        known = [s.command for s in ctx.schedules.channel_schedules(ctx.request.channel)]
-        listing = ", ".join(f"`{c}`" for c in known) if known else "none"
+        known = ctx.schedules.channel_schedules(ctx.request.channel)
         raise DomainError(
-            f"There is no schedule for `{args.command}` in this channel. "
-            f"This channel's schedules: {listing}."
+            "There is no schedule for ",
+            *command_parts(args.command),
+            " in this channel. This channel's schedules: ",
+            *(command_list([s.command for s in known]) if known else ["none"]),
+            ".",
         )
     ctx.schedules.delete_schedule(schedule)
     ctx.effects.schedules_changed = True
-    return Reply.of(f"Deleted the schedule for `{schedule.command}` (`{schedule.cron_text}`).")
+    return Reply.of(
+        "Deleted the schedule for ",
+        *command_parts(schedule.command),
+        f" (`{schedule.cron_text}`).",
+    )
 
 
 def _list(ctx: Context, _: ScheduleArgs) -> Reply:
     schedules = ctx.schedules.channel_schedules(ctx.request.channel)
     if not schedules:
         return Reply.of(f"There are no schedules in this channel. Create one with `{EXAMPLE}`.")
-    lines = [f"Schedules in this channel ({len(schedules)}):"]
-    lines += [f"• {schedule_line(s, ctx.timezone.key)}" for s in schedules]
-    return Reply.of("\n".join(lines))
+    parts: list[ReplyPart] = [f"Schedules in this channel ({len(schedules)}):"]
+    for schedule in schedules:
+        parts += ["\n• ", *schedule_line(schedule, ctx.timezone.key)]
+    return Reply.of(*parts)
 
 
 def _explain(ctx: Context, args: ScheduleArgs) -> Reply:
@@ -282,9 +317,13 @@ def run_schedule(ctx: Context, args: ScheduleArgs) -> Reply:
     return _HANDLERS[args.subcommand](ctx, args)
 
 
-def describe_run(schedule: Schedule) -> str:
+def describe_run(schedule: Schedule) -> Reply:
     """The notice posted before a scheduled command runs (the reference's wording)."""
-    return f"Executing `{schedule.command}` on schedule `{schedule.cron_text}`."
+    return Reply.of(
+        "Executing ",
+        *command_parts(schedule.command),
+        f" on schedule `{schedule.cron_text}`.",
+    )
 
 
 SCHEDULE_COMMAND = Command(

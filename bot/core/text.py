@@ -23,9 +23,18 @@ _ENTITY = re.compile(r"&(amp|lt|gt);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _STRAY = re.compile(r"&(?!(?:amp|lt|gt);)|[<>]")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-# Characters that reorder or hide text: C0/C1 controls, and the bidi embeddings, overrides
-# and isolates that can make a name display as something else (U+202E reverses it).
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Invisible characters that carry nothing: zero-width space, word joiner and byte-order mark,
+# left by Slack clients and copy-paste. They are dropped from the command part of a message.
+NOISE = "\u200b\u2060\ufeff"
+_NOISE = re.compile(f"[{NOISE}]")
+# The zero-width joiner and non-joiner are invisible too, but they are part of emoji
+# (👩‍💻) and of words in many scripts (Persian, Hindi), so names keep them.
+JOINERS = "\u200c\u200d"
+_JOINERS = re.compile(f"[{JOINERS}]")
+# An emoji flag tag sequence (🏴 + tag letters + cancel tag) is the one use of the otherwise
+# invisible tag characters.
+_EMOJI_TAGS = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
 
 
 def defuse_broadcasts(text: str) -> str:
@@ -68,15 +77,41 @@ def to_wire(text: str) -> str:
     return _outside_tokens(text, _STRAY)
 
 
+def without_noise(text: str) -> str:
+    """The text without zero-width spaces, word joiners and byte-order marks."""
+    return _NOISE.sub("", text)
+
+
+def without_joiners(text: str) -> str:
+    """The text without zero-width joiners and non-joiners, for matching names: a name with
+    and without one looks the same, so it must be the same name."""
+    return _JOINERS.sub("", text)
+
+
 def normalise_name(text: str) -> str:
     """Composed and decomposed `Café` are the same name (Unicode NFC)."""
     return unicodedata.normalize("NFC", text)
 
 
 def forbidden_character(text: str) -> str | None:
-    """The first control or text-direction character in a name, as `U+XXXX (NAME)`."""
-    for char in text:
-        if char in _BIDI_CONTROLS or unicodedata.category(char) == "Cc":
+    """The first control or invisible format character in a name, as `U+XXXX (NAME)`.
+
+    Controls (category Cc) and format characters (Cf: direction marks, embeddings, overrides
+    and isolates, soft hyphens, ...) can make two names look identical or a name display as
+    something else. The joiners and emoji flag tags are Cf too, but they are part of how
+    emoji and words are written, and are allowed."""
+    for char in _EMOJI_TAGS.sub("", text):
+        if char in JOINERS:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cf"):
             label = unicodedata.name(char, "").lower()
             return f"U+{ord(char):04X}" + (f" ({label})" if label else "")
     return None
+
+
+def unpaired_surrogate(text: str) -> str | None:
+    """The first lone surrogate in the text as `U+XXXX`: what undecodable bytes (the console's
+    `surrogateescape`) or a `\\ud800` escape in JSON become. It is not a character, cannot be
+    stored or posted, and means the text is not what was sent."""
+    found = _SURROGATE.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None

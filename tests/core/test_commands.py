@@ -64,7 +64,7 @@ def test_assign_then_rotate_continues_from_the_assignee(run: Run) -> None:
 
 def test_assign_outsider_is_refused(run: Run) -> None:
     run(CREATE)
-    assert "<@U9> is not a member of *backend*" in run("<@UBOT> assign backend <@U9>")
+    assert run("<@UBOT> assign backend <@U9>").startswith("@U9 is not a member of *backend*")
     assert run("<@UBOT> shout backend").startswith("<@U1>")
 
 
@@ -274,8 +274,8 @@ def test_control_and_direction_characters_are_refused_in_names(run: Run) -> None
     reply = run("<@UBOT> create evil\u202eetor <@U1> duty")
     assert reply.startswith(
         "That `create` needs fixing: the rotation name contains U+202E (right-to-left "
-        "override). Names cannot contain control characters or characters that change the "
-        "text direction."
+        "override). Names cannot contain control characters or invisible formatting characters "
+        "(such as text-direction marks)."
     )
     assert "contains U+001B." in run("<@UBOT> create a\x1b[31mred <@U1> duty")
 
@@ -339,3 +339,43 @@ def test_rotation_names_suggest_only_close_matches(run: Run, typed: str, hint: s
     reply = run(f"<@UBOT> who {typed}")
     assert reply.startswith(f"There is no rotation *{typed}* in this channel.")
     assert (f"Did you mean *{hint}*?" in reply) if hint else ("Did you mean" not in reply)
+
+
+def test_descriptions_and_names_keep_their_joiners(run: Run) -> None:
+    description = (
+        "\U0001f469\u200d\U0001f4bb on call, \U0001f3f3\ufe0f\u200d\U0001f308, "
+        "\u0928\u092e\u0938\u094d\u200d\u0924\u0947, \u0645\u06cc\u200c\u062e\u0648\u0627\u0647"
+        "\u0645\u200b\u00a0as typed"
+    )
+    run(f"<@UBOT> create backend <@U1> <@U2> {description}")
+    assert run("<@UBOT> who backend") == f"<@U1> is on duty for *backend*:\n{description}"
+    assert run("<@UBOT> create \U0001f469\u200d\U0001f4bb devs <@U1> x").startswith(
+        "Created rotation *\U0001f469\u200d\U0001f4bb devs*"
+    )
+    assert run("<@UBOT> shout \U0001f469\U0001f4bb devs") == (
+        "<@U1> is on duty for *\U0001f469\u200d\U0001f4bb devs*."
+    )
+
+
+@pytest.mark.parametrize("separator", [":", ",", " -", " \u2013"])
+def test_a_comma_or_colon_after_the_mention_runs_the_command(run: Run, separator: str) -> None:
+    run(CREATE)
+    assert run(f"<@UBOT>{separator} who backend") == "<@U1> is on duty for *backend*:\nWatch alerts"
+    assert run(f"<@UBOT>{separator} list").startswith("Rotations in this channel (1)")
+
+
+@pytest.mark.parametrize(
+    "text", ["<@UBOT> who \ud800", "\udcff\udcfe", "<@UBOT> create x <@U1> \udfff"]
+)
+def test_text_that_is_not_unicode_is_answered_not_run(run: Run, text: str) -> None:
+    reply = run(text)
+    assert reply.startswith("That message contains U+D"), reply
+    assert "the text is not valid Unicode, so it was not run" in reply
+    assert "no rotations in this channel yet" in run("<@UBOT> list")
+
+
+def test_only_the_person_put_on_duty_is_pinged(run: Run) -> None:
+    run(CREATE)
+    assert run("<@UBOT> assign backend <@U1>") == "@U1 is already on duty for *backend*."
+    assert "<@U9>" not in run("<@UBOT> assign backend <@U9>")
+    assert "<@U1>" not in run("<@UBOT> create twice <@U1> <@U1> x")

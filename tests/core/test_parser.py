@@ -9,6 +9,7 @@ import pytest
 from bot.core.errors import UsageError
 from bot.core.model import Member, MemberKind
 from bot.core.parser import (
+    Invocation,
     clean_name,
     name_key,
     parse_name,
@@ -219,3 +220,101 @@ def test_huge_input_is_parsed_quickly_and_refused_clearly() -> None:
     assert len(parsed) == 3000 and description == "d"
     with pytest.raises(UsageError):
         parse_name("who", "a" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<@UBOT>: who backend",
+        "<@UBOT>, who backend",
+        "<@UBOT> - who backend",
+        "<@UBOT> \u2014 who backend",
+        "<@UBOT>:\u00a0who backend",
+        "<@UBOT>: <@UBOT>, who backend",
+    ],
+)
+def test_punctuation_after_the_bot_mention_is_skipped(text: str) -> None:
+    assert split_command(text, "UBOT") == Invocation("who", "backend")
+
+
+def test_the_rest_is_kept_as_written_but_for_the_command_words_spacing() -> None:
+    joined = "\U0001f469\u200d\U0001f4bb on\u00a0call, \u0928\u092e\u0938\u094d\u200d\u0924\u0947"
+    assert split_command(f"<@UBOT>\u200b who\u00a0{joined}", "UBOT").rest == joined
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ('a\'b "c"', 'a\'b "c"'),  # quotes inside a name are kept
+        ("'backend'", "backend"),
+        ("\u201ebackend\u201c", "backend"),
+        ("\u00bbbackend\u00ab", "backend"),
+        ('"backend', '"backend'),  # not a pair: kept
+        ('backend"', 'backend"'),
+        ('"backend".', "backend"),
+        ("&lt;b&gt;", "&lt;b&gt;"),  # the `;` of an entity is part of the name
+        ("x &#39;", "x &#39;"),
+        ("x;", "x"),
+        ("back\u200bend", "backend"),  # a zero-width space is noise
+    ],
+)
+def test_quotes_go_only_in_pairs_and_entities_keep_their_semicolon(raw: str, name: str) -> None:
+    assert clean_name(raw) == name
+
+
+def test_a_typed_entity_is_a_name_as_typed() -> None:
+    assert parse_name("who", "&amp;lt;b&amp;gt;") == "&lt;b&gt;"
+
+
+def test_a_name_of_only_punctuation_says_so() -> None:
+    with pytest.raises(UsageError, match=r"^the rotation name is missing: `!!!` is only punct"):
+        parse_name_members_description("create", "!!! <@U1> x")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\U0001f469\u200d\U0001f4bb devs",  # ZWJ emoji
+        "\U0001f3f3\ufe0f\u200d\U0001f308",  # rainbow flag
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian ZWNJ
+        "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # Scotland
+    ],
+)
+def test_joiners_and_emoji_tags_are_kept_in_names(name: str) -> None:
+    assert parse_name("who", name) == name
+
+
+def test_names_with_and_without_joiners_are_one_name() -> None:
+    assert name_key("\U0001f469\u200d\U0001f4bb devs") == name_key("\U0001f469\U0001f4bb devs")
+    assert name_key("back\u200cend") == name_key("backend")
+
+
+@pytest.mark.parametrize(
+    ("char", "shown"),
+    [
+        ("\u200e", "U+200E (left-to-right mark)"),
+        ("\u200f", "U+200F (right-to-left mark)"),
+        ("\u061c", "U+061C (arabic letter mark)"),
+        ("\u00ad", "U+00AD (soft hyphen)"),
+        ("\U000e0041", "U+E0041 (tag latin capital letter a)"),  # a tag outside an emoji flag
+    ],
+)
+def test_invisible_format_characters_are_refused_in_names(char: str, shown: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(f"contains {shown}")):
+        parse_name("who", f"rlm{char}x")
+
+
+@pytest.mark.parametrize(
+    ("rest", "problem"),
+    [
+        ("x <@U1> (@bob) y", "^`@bob` is plain text"),
+        ("x <@U1> [@bob], y", "^`@bob` is plain text"),
+        ('x <@U1> "@bob" y', "^`@bob` is plain text"),
+        ("x2 <@U1> \uff20bob y", "^`\uff20bob` is plain text"),
+        ("\uff20ops <@U1> new", "^`\uff20ops` is plain text"),
+        ("x <@U1> <@U1> y", "^@U1 is listed twice"),
+    ],
+)
+def test_bracketed_and_full_width_at_names_are_refused_too(rest: str, problem: str) -> None:
+    with pytest.raises(UsageError, match=problem):
+        parse_name_members_description("create", rest)

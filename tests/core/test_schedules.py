@@ -8,9 +8,12 @@ import pytest
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import Member, Request
-from bot.core.schedules import parse_schedule
+from bot.core.schedules import describe_run, parse_schedule
+from bot.operators import shown_command
+from bot.slack.render import to_slack
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
+from tests.core.test_deactivated import FakeDirectory
 
 CREATE = "<@UBOT> create backend <@U1> <@U2> <@U3> Watch alerts"
 
@@ -163,7 +166,7 @@ def test_schedule_changes_wake_the_scheduler(
 
 def test_a_scheduled_create_does_not_need_the_rotation_to_exist(rota: Run) -> None:
     assert rota('<@UBOT> schedule create "create weekend <@U1> pager" @weekly').startswith(
-        "Scheduled `create weekend <@U1> pager`"
+        "Scheduled `create weekend` @U1 `pager`"
     )
 
 
@@ -174,7 +177,7 @@ def test_uneven_steps_are_explained_as_cron_runs_them(rota: Run) -> None:
 
 def test_a_command_that_fails_now_is_not_scheduled(rota: Run) -> None:
     assert rota('<@UBOT> schedule create "assign backend <@U0ZED>" * * * * *') == (
-        "Not scheduled: `assign backend <@U0ZED>` fails now. <@U0ZED> is not a member of "
+        "Not scheduled: `assign backend` @U0ZED fails now. @U0ZED is not a member of "
         "*backend*, so they can't be assigned. `@dienstplan about backend` lists the members; "
         "`@dienstplan update` changes them."
     )
@@ -195,7 +198,7 @@ def test_the_dry_run_leaves_no_trace(rota: Run, dispatcher: Dispatcher) -> None:
 
 def test_a_scheduled_create_of_an_existing_rotation_is_refused(rota: Run) -> None:
     assert rota('<@UBOT> schedule create "create backend <@U1> x" @weekly').startswith(
-        "Not scheduled: `create backend <@U1> x` fails now. A rotation named *backend* "
+        "Not scheduled: `create backend` @U1 `x` fails now. A rotation named *backend* "
         "already exists in this channel."
     )
 
@@ -304,3 +307,62 @@ def test_explain_with_an_unquoted_command_says_how_to_schedule_it(rota: Run) -> 
         "with the command `rotate`. To run a command on a crontab, use "
         '`@dienstplan schedule create "rotate backend-rota" 0 9 * * Mon-Fri`.'
     )
+
+
+def _slack(dispatcher: Dispatcher, text: str) -> str:
+    """The reply as posted to Slack, with display names `name-<id>`."""
+    request = Request(text=text, channel="C1", user="U0ME", bot_user_id="UBOT")
+    return to_slack(dispatcher.handle(request).reply, lambda member: f"name-{member.ref}")
+
+
+def test_a_refused_schedule_names_people_as_the_command_does(
+    rota: Run, dispatcher: Dispatcher, repo: PeeweeRepository
+) -> None:
+    directory = FakeDirectory(repo)
+    directory.gone = {"U0DAVE"}
+    dispatcher.directory = directory
+    direct = _slack(dispatcher, "<@UBOT> create other <@U0DAVE> x")
+    assert direct.startswith("name-U0DAVE is deactivated in Slack")
+    assert _slack(dispatcher, '<@UBOT> schedule create "create other <@U0DAVE> x" 0 9 * * *') == (
+        f"Not scheduled: `create other` name-U0DAVE `x` fails now. {direct}"
+    )
+    assert _slack(dispatcher, '<@UBOT> schedule create "assign backend <@U9>" 0 9 * * *') == (
+        "Not scheduled: `assign backend` name-U9 fails now. name-U9 is not a member of "
+        "*backend*, so they can't be assigned. `@dienstplan about backend` lists the members; "
+        "`@dienstplan update` changes them."
+    )
+
+
+def test_a_scheduled_command_is_shown_one_way_everywhere(
+    rota: Run, dispatcher: Dispatcher, repo: PeeweeRepository
+) -> None:
+    """People in it by name without a ping (a mention pings even in a code span), the rest as
+    escaped code."""
+    slack = lambda text: _slack(dispatcher, f"<@UBOT> {text}")  # noqa: E731
+    shown = "`assign backend` name-U2"
+    assert slack('schedule create "assign backend <@U2>" 0 9 * * *').startswith(
+        f"Scheduled {shown} in this channel."
+    )
+    assert slack('schedule create "assign backend <@U2>" 0 7 * * *').startswith(
+        f"This channel already has a schedule for {shown} (`0 9 * * *`). Delete it first with "
+        '`@dienstplan schedule delete "assign backend` name-U2 `"`.'
+    )
+    slack("create a&lt;b <@U1> x")
+    slack('schedule create "who a&lt;b" 0 9 * * *')
+    listing = slack("schedule list")
+    assert f"\n• {shown}: `0 9 * * *`" in listing
+    assert "\n• `who a&lt;b`: `0 9 * * *`" in listing
+    with repo.transaction():
+        schedule = repo.all_schedules()[0]
+    notice = to_slack(describe_run(schedule), lambda member: f"name-{member.ref}")
+    assert notice == f"Executing {shown} on schedule `0 9 * * *`."
+    assert slack('schedule delete "who nothing"') == (
+        "There is no schedule for `who nothing` in this channel. This channel's schedules: "
+        f"{shown}, `who a&lt;b`."
+    )
+    assert slack("delete backend") == f"Deleted rotation *backend* and its 1 schedule: {shown}."
+    assert slack("delete a&lt;b") == "Deleted rotation *a&lt;b* and its 1 schedule: `who a&lt;b`."
+
+
+def test_the_operators_listing_shows_a_command_as_replies_do() -> None:
+    assert shown_command("assign backend <@U2> a&lt;b &amp; c") == "assign backend @U2 a<b & c"

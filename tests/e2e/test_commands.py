@@ -114,3 +114,13 @@ def test_names_and_text_round_trip_between_slack_and_the_console(
     assert chat.say("create back`end <@U0ALICE> @bob x").startswith(
         "That `create` needs fixing: `@bob` is plain text, not a Slack mention"
     )
+
+
+def test_text_slack_escaped_as_a_lone_surrogate_is_answered_not_run(
+    chat: Conversation, bot: BotProcess
+) -> None:
+    """Slack's JSON may carry a `\\ud800` escape, which decodes to no character at all."""
+    reply = chat.say("create x <@U0ALICE> duty \ud800")
+    assert reply.startswith("That message contains U+D800, half of a UTF-16 surrogate pair")
+    assert "no rotations in this channel yet" in chat.say("list")
+    assert "Traceback" not in bot.log()
