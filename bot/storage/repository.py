@@ -11,10 +11,16 @@ from typing import Any, cast
 
 from peewee import Query, SqliteDatabase, fn
 
-from bot.core.model import SCHEDULED_RUN_PREFIX, Member, MemberKind, Reply, Rotation, Schedule
+from bot.core.model import Member, MemberKind, Outgoing, Reply, Rotation, Schedule
 from bot.core.parser import name_key
-from bot.core.ports import PendingDelivery, PriorEvent
-from bot.storage.models import MemberRow, ProcessedEventRow, RotationRow, ScheduleRow
+from bot.core.ports import OutboxEntry, OutboxRow
+from bot.storage.models import (
+    MemberRow,
+    OutboxMessageRow,
+    ProcessedEventRow,
+    RotationRow,
+    ScheduleRow,
+)
 
 _INSERT_BATCH = 200  # well below SQLite's bound-parameter limit with 5 columns per row
 
@@ -46,17 +52,33 @@ _MEMBER_AT = _Compiled(
     )
 )
 _SET_DUTY = _Compiled(lambda: RotationRow.update(duty_position=0).where(RotationRow.id == 0))
-_PRIOR_EVENT = _Compiled(
-    lambda: ProcessedEventRow.select(ProcessedEventRow.reply, ProcessedEventRow.delivered_at).where(
+_SEEN_EVENT = _Compiled(
+    lambda: ProcessedEventRow.select(ProcessedEventRow.event_id).where(
         ProcessedEventRow.event_id == ""
     )
 )
-_RECORD_EVENT = _Compiled(
-    lambda: ProcessedEventRow.insert(event_id="", received_at="", reply="", channel="")
+_RECORD_EVENT = _Compiled(lambda: ProcessedEventRow.insert(event_id="", received_at=""))
+_ENQUEUE = _Compiled(
+    lambda: OutboxMessageRow.insert(channel="", kind="", reply="", thread_ts="", created_at="")
 )
-_MARK_DELIVERED = _Compiled(
-    lambda: ProcessedEventRow.update(delivered_at="").where(ProcessedEventRow.event_id == "")
-)
+
+# A row is claimable when it is pending, nobody holds it (or the lease ran out), and no other
+# live lease holds a pending row of its channel: one sender per channel keeps commit order.
+# Parameters: ?1 owner, ?2 now, then ?3 lease expiry and ?4 limit for the claim.
+_CLAIMABLE = """
+    o.state = 'pending' AND (o.lease_owner IS NULL OR o.lease_until <= ?2)
+    AND NOT EXISTS (
+        SELECT 1 FROM outbox AS h
+        WHERE h.state = 'pending' AND h.channel = o.channel
+          AND h.lease_owner != ?1 AND h.lease_until > ?2)
+"""
+_CLAIM = f"""
+    UPDATE outbox SET lease_owner = ?1, lease_until = ?3
+    WHERE id IN (SELECT o.id FROM outbox AS o WHERE {_CLAIMABLE} ORDER BY o.id LIMIT ?4)
+    RETURNING id, channel, kind, reply, thread_ts, sent, attempts
+"""
+_HAS_CLAIMABLE = f"SELECT EXISTS (SELECT 1 FROM outbox AS o WHERE {_CLAIMABLE})"
+_HELD = "id = ? AND lease_owner = ? AND state = 'pending'"
 
 
 def to_db(moment: datetime) -> datetime:
@@ -108,11 +130,27 @@ class PeeweeRepository:
         # which wrecks throughput when this process's own workers contend. Threads queue
         # here instead; busy_timeout still arbitrates between processes.
         self._writer = threading.RLock()
+        self._local = threading.local()
+        # Called after a transaction that queued outbox rows commits: wakes this process's
+        # sender at once, whoever wrote the rows (a listener, the scheduler, a periodic job).
+        self.on_enqueued: Callable[[], None] = lambda: None
 
     @contextmanager
     def _unit(self) -> Iterator[None]:
-        with self._writer, self._db.connection_context(), self._db.atomic():
-            yield
+        state = self._local.__dict__
+        outermost = not state.get("depth")
+        state["depth"] = state.get("depth", 0) + 1
+        try:
+            with self._writer, self._db.connection_context(), self._db.atomic():
+                yield
+        except BaseException:
+            if outermost:
+                state["queued"] = False
+            raise
+        finally:
+            state["depth"] -= 1
+        if outermost and state.pop("queued", False):
+            self.on_enqueued()
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._unit()
@@ -206,20 +244,24 @@ class PeeweeRepository:
     def set_duty(self, rotation: Rotation, position: int) -> None:
         _SET_DUTY.run(self._db, position, rotation.id)
 
-    def prior_event(self, event_id: str) -> PriorEvent | None:
-        row = _PRIOR_EVENT.run(self._db, event_id).fetchone()
-        if row is None:
-            return None
-        reply, delivered_at = row
-        return PriorEvent(reply=Reply.from_json(reply), delivered=delivered_at is not None)
+    def seen_event(self, event_id: str) -> bool:
+        return _SEEN_EVENT.run(self._db, event_id).fetchone() is not None
 
-    def record_event(
-        self, event_id: str, now: datetime, reply: Reply, channel: str | None = None
-    ) -> None:
-        _RECORD_EVENT.run(self._db, event_id, to_db(now), reply.to_json(), channel)
+    def record_event(self, event_id: str, now: datetime) -> None:
+        _RECORD_EVENT.run(self._db, event_id, to_db(now))
 
-    def mark_delivered(self, event_id: str, now: datetime) -> None:
-        _MARK_DELIVERED.run(self._db, to_db(now), event_id)
+    def enqueue(self, messages: Sequence[Outgoing], now: datetime) -> None:
+        for message in messages:
+            _ENQUEUE.run(
+                self._db,
+                message.channel,
+                message.kind,
+                message.reply.to_json(),
+                message.thread_ts,
+                to_db(now),
+            )
+        if messages:
+            self._local.queued = True
 
     # ------------------------------------------------------------------ schedules
     def find_schedule(self, channel: str, command_key: str) -> Schedule | None:
@@ -314,18 +356,6 @@ class PeeweeRepository:
         )
         return bool(query.execute())
 
-    def undelivered_runs(self, older_than: datetime) -> list[PendingDelivery]:
-        query = ProcessedEventRow.select().where(
-            ProcessedEventRow.delivered_at.is_null()
-            & ProcessedEventRow.event_id.startswith(SCHEDULED_RUN_PREFIX)
-            & (ProcessedEventRow.received_at < to_db(older_than))
-            & ProcessedEventRow.channel.is_null(False)
-        )
-        return [
-            PendingDelivery(row.event_id, str(row.channel), Reply.from_json(str(row.reply)))
-            for row in query.order_by(ProcessedEventRow.received_at)
-        ]
-
     def forget_events_before(self, cutoff: datetime) -> int:
         """Slack stops redelivering after minutes; a day of ids is plenty."""
         with self._unit():
@@ -335,5 +365,125 @@ class PeeweeRepository:
                 .execute()
             )
 
+    # ------------------------------------------------------------------ outbox
+    def _write(self, sql: str, *params: object) -> tuple[list[tuple[Any, ...]], int]:
+        """Run one statement in its own unit; RETURNING rows are read before the commit."""
+        with self._unit():
+            cursor = self._db.execute_sql(sql, params)
+            rows = cursor.fetchall()
+            return rows, cursor.rowcount
+
+    def _changed(self, sql: str, *params: object) -> int:
+        return self._write(sql, *params)[1]
+
+    def claim(self, owner: str, now: datetime, until: datetime, limit: int) -> list[OutboxRow]:
+        rows, _ = self._write(_CLAIM, owner, to_db(now), to_db(until), limit)
+        return sorted(
+            (
+                OutboxRow(id_, channel, kind, Reply.from_json(reply), thread_ts, sent, attempts)
+                for id_, channel, kind, reply, thread_ts, sent, attempts in rows
+            ),
+            key=lambda row: row.id,
+        )
+
+    def has_claimable(self, owner: str, now: datetime) -> bool:
+        with self._db.connection_context():
+            return bool(self._db.execute_sql(_HAS_CLAIMABLE, (owner, to_db(now))).fetchone()[0])
+
+    def renew(self, owner: str, until: datetime) -> set[int]:
+        rows, _ = self._write(
+            "UPDATE outbox SET lease_until = ? WHERE lease_owner = ? AND state = 'pending' "
+            "RETURNING id",
+            to_db(until),
+            owner,
+        )
+        return {row[0] for row in rows}
+
+    def release(self, owner: str) -> int:
+        return self._changed(
+            "UPDATE outbox SET lease_owner = NULL, lease_until = NULL "
+            "WHERE lease_owner = ? AND state = 'pending'",
+            owner,
+        )
+
+    def lease_owners(self) -> set[str]:
+        with self._db.connection_context():
+            cursor = self._db.execute_sql(
+                "SELECT DISTINCT lease_owner FROM outbox "
+                "WHERE state = 'pending' AND lease_owner IS NOT NULL"
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    def record_progress(self, row_id: int, owner: str, sent: int) -> bool:
+        return bool(self._changed(f"UPDATE outbox SET sent = ? WHERE {_HELD}", sent, row_id, owner))
+
+    def record_attempt(self, row_id: int, owner: str, sent: int, error: str) -> bool:
+        return bool(
+            self._changed(
+                f"UPDATE outbox SET sent = ?, attempts = attempts + 1, error = ? WHERE {_HELD}",
+                sent,
+                error,
+                row_id,
+                owner,
+            )
+        )
+
+    def record_delivered(self, row_id: int, owner: str, now: datetime) -> bool:
+        return bool(
+            self._changed(
+                "UPDATE outbox SET state = 'delivered', delivered_at = ?, lease_owner = NULL, "
+                f"lease_until = NULL WHERE {_HELD}",
+                to_db(now),
+                row_id,
+                owner,
+            )
+        )
+
+    def record_failed(self, row_id: int, owner: str, sent: int, error: str) -> bool:
+        return bool(
+            self._changed(
+                "UPDATE outbox SET state = 'failed', sent = ?, attempts = attempts + 1, "
+                f"error = ?, lease_owner = NULL, lease_until = NULL WHERE {_HELD}",
+                sent,
+                error,
+                row_id,
+                owner,
+            )
+        )
+
+    def prune_delivered(self, before: datetime) -> int:
+        return self._changed(
+            "DELETE FROM outbox WHERE state = 'delivered' AND delivered_at < ?", to_db(before)
+        )
+
+    def undelivered(self) -> list[OutboxEntry]:
+        entries = []
+        with self._db.connection_context():
+            for state in ("pending", "failed"):
+                query = (
+                    OutboxMessageRow.select()
+                    .where(OutboxMessageRow.state == state)
+                    .order_by(OutboxMessageRow.id)
+                )
+                entries += [
+                    OutboxEntry(
+                        row.id,
+                        row.channel,
+                        row.kind,
+                        row.state,
+                        from_db(row.created_at),
+                        row.attempts,
+                        row.error,
+                    )
+                    for row in query
+                ]
+        return sorted(entries, key=lambda entry: entry.id)
+
+    def retry_failed(self) -> int:
+        return self._changed(
+            "UPDATE outbox SET state = 'pending', attempts = 0, error = NULL WHERE state = 'failed'"
+        )
+
 
 EVENT_RETENTION = timedelta(days=1)
+OUTBOX_RETENTION = timedelta(days=7)
