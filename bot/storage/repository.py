@@ -58,9 +58,7 @@ _SEEN_EVENT = _Compiled(
     )
 )
 _RECORD_EVENT = _Compiled(lambda: ProcessedEventRow.insert(event_id="", received_at=""))
-_ENQUEUE = _Compiled(
-    lambda: OutboxMessageRow.insert(channel="", kind="", reply="", thread_ts="", created_at="")
-)
+_ENQUEUE = "INSERT INTO outbox (channel, kind, reply, thread_ts, created_at) VALUES (?, ?, ?, ?, ?)"
 
 # A row is claimable when it is pending, nobody holds it (or the lease ran out), and no other
 # live lease holds a pending row of its channel: one sender per channel keeps commit order.
@@ -252,13 +250,15 @@ class PeeweeRepository:
 
     def enqueue(self, messages: Sequence[Outgoing], now: datetime) -> None:
         for message in messages:
-            _ENQUEUE.run(
-                self._db,
-                message.channel,
-                message.kind,
-                message.reply.to_json(),
-                message.thread_ts,
-                to_db(now),
+            self._db.execute_sql(
+                _ENQUEUE,
+                (
+                    message.channel,
+                    message.kind,
+                    message.reply.to_json(),
+                    message.thread_ts,
+                    to_db(now),
+                ),
             )
         if messages:
             self._local.queued = True

@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.core.model import Member, MemberKind, Reply
+from bot.core.model import Member, MemberKind
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import PeeweeRepository
 
@@ -21,7 +21,7 @@ def _open(path: Path) -> PeeweeRepository:
 
 def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
     db = open_database(tmp_path / "a.db")
-    assert migrate(db) == ["0001_initial", "0002_schedules", "0003_schedule_zone"]
+    assert migrate(db) == ["0001_initial", "0002_schedules", "0003_schedule_zone", "0004_outbox"]
     assert migrate(db) == []
     with db.connection_context():
         assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -77,8 +77,8 @@ def test_an_event_is_claimed_by_exactly_one_of_many_threads(tmp_path: Path) -> N
     def claim(i: int) -> None:
         barrier.wait()
         with repo.transaction():
-            if repo.prior_event("Ev1") is None:
-                repo.record_event("Ev1", NOW, Reply.of(f"winner {i}"))
+            if not repo.seen_event("Ev1"):
+                repo.record_event("Ev1", NOW)
                 winners.append(i)
 
     threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
@@ -92,12 +92,12 @@ def test_an_event_is_claimed_by_exactly_one_of_many_threads(tmp_path: Path) -> N
 def test_old_event_ids_are_forgotten(tmp_path: Path) -> None:
     repo = _open(tmp_path / "a.db")
     with repo.transaction():
-        repo.record_event("old", NOW - timedelta(days=2), Reply.of("a"))
-        repo.record_event("new", NOW, Reply.of("b"))
+        repo.record_event("old", NOW - timedelta(days=2))
+        repo.record_event("new", NOW)
     assert repo.forget_events_before(NOW - timedelta(days=1)) == 1
     with repo.transaction():
-        assert repo.prior_event("new") is not None
-        assert repo.prior_event("old") is None
+        assert repo.seen_event("new")
+        assert not repo.seen_event("old")
 
 
 def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
             " duty_position, member_count) VALUES ('C1', 'x', 'x', 'd', '2026-01-01 00:00:00',"
             " 'U1', 0, 1)"
         )
-    assert migrate(db) == ["0002_schedules", "0003_schedule_zone"]
+    assert migrate(db) == ["0002_schedules", "0003_schedule_zone", "0004_outbox"]
     with repo.transaction():
         assert repo.find("C1", "x") is not None
         assert repo.all_schedules() == []
@@ -140,7 +140,7 @@ def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
                 " ?, 'U1', '2026-01-01 00:00:00', '2026-11-23 08:00:00')",
                 (channel, timezone),
             )
-    assert migrate(db) == ["0003_schedule_zone"]
+    assert migrate(db) == ["0003_schedule_zone", "0004_outbox"]
     with repo.transaction():
         assert [(s.channel, s.zone) for s in repo.all_schedules()] == [
             ("C1", None),
