@@ -137,6 +137,9 @@ class SlackBot:
         self._outbox = OutboxSender(store=services.repo, poster=poster, clock=utc_now)
         services.repo.on_enqueued = self._outbox.wake
         self._outbox.start()
+        self._housekeeping = Housekeeping(jobs(services.repo), utc_now)
+        self._housekeeping.start()
+        self._start_scheduler()
         app = create_app(client, services.dispatcher)
         self._socket = SocketModeClient(app, app_token=self._app_token, api_url=config.api_url)
         _with_retries(
@@ -153,9 +156,6 @@ class SlackBot:
             identity.get("team"),
             config.database,
         )
-        self._housekeeping = Housekeeping(jobs(services.repo), utc_now)
-        self._housekeeping.start()
-        self._start_scheduler()
 
     def _start_scheduler(self) -> None:
         services = self._services
@@ -168,6 +168,7 @@ class SlackBot:
             catch_up=services.config.catch_up_window,
         )
         services.dispatcher.on_schedules_changed = scheduler.wake
+        scheduler.follow_zone_once(utc_now())
         self._scheduler = scheduler
         self._scheduler_thread = threading.Thread(
             target=scheduler.run, args=(self._scheduler_stop,), name="scheduler", daemon=True

@@ -18,7 +18,7 @@ SUBCOMMANDS = {
     "run": "connect to Slack over Socket Mode and serve commands",
     "console": "type bot commands in a terminal, without Slack",
     "schedules": "list every schedule in every channel with its next run",
-    "outbox": "list messages not sent yet or failed; `outbox retry` sends failed ones again",
+    "outbox": "list unsent or failed messages; `retry` resends failed",
     "manifest": "print the Slack app manifest (JSON) to create the app from",
 }
 

@@ -79,11 +79,16 @@ class Scheduler:
                 return
             self._wake.wait(delay)
 
-    def tick(self, now: datetime) -> float:
-        """Run everything due at `now`; return the seconds to sleep until the next run."""
+    def follow_zone_once(self, now: datetime) -> None:
+        """At start, before the first tick: the bot calls it before it takes commands, so
+        `schedule list` never shows a run the scheduler is about to move."""
         if not self._zones_checked:
             self._follow_zone(now)
             self._zones_checked = True
+
+    def tick(self, now: datetime) -> float:
+        """Run everything due at `now`; return the seconds to sleep until the next run."""
+        self.follow_zone_once(now)
         while True:
             with self._repo.transaction():
                 due = self._schedules.due_schedules(now, BATCH)
