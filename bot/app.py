@@ -135,7 +135,6 @@ class SlackBot:
         services.dispatcher.directory = users
         poster = Sender(make_web_client(self._bot_token, config.api_url, retries=False), users)
         self._outbox = OutboxSender(store=services.repo, poster=poster, clock=utc_now)
-        services.repo.on_enqueued = self._outbox.wake
         self._outbox.start()
         self._housekeeping = Housekeeping(jobs(services.repo), utc_now)
         self._housekeeping.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.model import Member, Outgoing, Reply, Rotation, Schedule
@@ -171,6 +171,21 @@ class OutboxStore(Protocol):
     sender at a time delivers a channel, in id (commit) order; an expired lease is taken over.
     The record_* calls change a row only while its owner still holds it.
     """
+
+    def attach(
+        self,
+        owner: str,
+        lease: timedelta,
+        accept: Callable[[list[OutboxRow]], None],
+        wake: Callable[[], None],
+    ) -> None:
+        """Route this process's rows to its sender. A row a transaction here queues is leased
+        to `owner` at once, unless another pending row of its channel is not the owner's.
+        Leased rows, and those claim() takes for `owner`, go to `accept` after the commit,
+        under the write lock, so they arrive in commit order; `wake` is called for the rows
+        left for a claim."""
+
+    def detach(self) -> None: ...
 
     def claim(self, owner: str, now: datetime, until: datetime, limit: int) -> list[OutboxRow]:
         """Lease up to `limit` pending rows nobody else holds, oldest first."""

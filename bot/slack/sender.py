@@ -19,9 +19,13 @@
   records how many Slack accepted, and is recorded delivered right after the last one, before
   the channel's next message goes out. So a crash can duplicate at most the one message in
   flight per channel.
-- **Waking.** The repository wakes the sender after a commit that queued rows in this process.
-  Rows from elsewhere (another process, `dienstplan outbox retry`) are found by a poll every
-  POLL_SECONDS: a cheap read, and the claim (a write) only when there is something to take.
+- **Handing over.** A transaction in this process that queues a row leases it to this sender
+  at once, unless another pending row of its channel is not ours, and hands it over after
+  the commit: no claim and no extra thread between the commit and the post. Claimed rows come
+  through the same door, under the repository's write lock, so they queue in commit order.
+  Rows the transaction could not lease wake the sender to claim them; rows from elsewhere
+  (another process, `dienstplan outbox retry`) are found by a poll every POLL_SECONDS: a
+  cheap read, and the claim (a write) only when there is something to take.
 - **Stopping.** Workers finish the message in hand; the leases on the rest are released, so
   it stays pending for the next start or another process.
 """
@@ -127,11 +131,13 @@ class OutboxSender:
         self._wake.set()
 
     def start(self) -> None:
+        self._store.attach(self.owner, self._lease, self._accept, self.wake)
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Finish the messages in hand; leave the rest pending for the next start."""
+        self._store.detach()
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -177,17 +183,22 @@ class OutboxSender:
         now = self._clock()
         if check_first and not self._store.has_claimable(self.owner, now):
             return
-        started = time.monotonic()
-        rows = self._store.claim(self.owner, now, now + self._lease, BATCH)
+        if len(self._store.claim(self.owner, now, now + self._lease, BATCH)) == BATCH:
+            self._new_rows.set()  # there may be more
+
+    def _accept(self, rows: list[OutboxRow]) -> None:
+        """Rows just leased to us, handed over by the repository after the commit, in commit
+        order: queue them and start their channels."""
         with self._lock:
             if not self._known:
-                self._held_until = started + self._lease.total_seconds() - LEASE_MARGIN_SECONDS
+                self._held_until = (
+                    time.monotonic() + self._lease.total_seconds() - LEASE_MARGIN_SECONDS
+                )
             for row in rows:
                 if row.id not in self._known:
                     self._known.add(row.id)
                     self._channels.setdefault(row.channel, _Channel()).rows.append(row)
-        if len(rows) == BATCH:
-            self._new_rows.set()  # there may be more
+        self._dispatch()
 
     def _renew_if_due(self) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from sqlite3 import Cursor
 from typing import Any, cast
@@ -58,24 +59,43 @@ _SEEN_EVENT = _Compiled(
     )
 )
 _RECORD_EVENT = _Compiled(lambda: ProcessedEventRow.insert(event_id="", received_at=""))
-_ENQUEUE = "INSERT INTO outbox (channel, kind, reply, thread_ts, created_at) VALUES (?, ?, ?, ?, ?)"
-
+_ENQUEUE = (
+    "INSERT INTO outbox (channel, kind, reply, thread_ts, created_at, lease_owner, lease_until)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+# Pending rows of a channel held by another owner than ?1. `!=` is written as `<` and `>`,
+# so that each is a seek in the outbox_pending index (channel, lease_owner), whatever the
+# channel's backlog.
+_OTHERS = [
+    "SELECT 1 FROM outbox AS h INDEXED BY outbox_pending WHERE h.state = 'pending'"
+    f" AND h.channel = {{channel}} AND h.lease_owner {op} ?1 {{live}}"
+    for op in ("<", ">")
+]
+# A new row must wait its turn behind a pending row in its channel that is not ours.
+_CHANNEL_TAKEN = "SELECT " + " OR ".join(
+    [
+        "EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_pending WHERE state = 'pending'"
+        " AND channel = ?2 AND lease_owner IS NULL)",
+        *(f"EXISTS ({q.format(channel='?2', live='')})" for q in _OTHERS),
+    ]
+)
 # A row is claimable when it is pending, nobody holds it (or the lease ran out), and no other
 # live lease holds a pending row of its channel: one sender per channel keeps commit order.
 # Parameters: ?1 owner, ?2 now, then ?3 lease expiry and ?4 limit for the claim.
-_CLAIMABLE = """
-    o.state = 'pending' AND (o.lease_owner IS NULL OR o.lease_until <= ?2)
-    AND NOT EXISTS (
-        SELECT 1 FROM outbox AS h
-        WHERE h.state = 'pending' AND h.channel = o.channel
-          AND h.lease_owner != ?1 AND h.lease_until > ?2)
-"""
+_CLAIMABLE = "o.state = 'pending' AND (o.lease_owner IS NULL OR o.lease_until <= ?2)" + "".join(
+    f" AND NOT EXISTS ({q.format(channel='o.channel', live='AND h.lease_until > ?2')})"
+    for q in _OTHERS
+)
 _CLAIM = f"""
     UPDATE outbox SET lease_owner = ?1, lease_until = ?3
-    WHERE id IN (SELECT o.id FROM outbox AS o WHERE {_CLAIMABLE} ORDER BY o.id LIMIT ?4)
+    WHERE id IN (
+        SELECT o.id FROM outbox AS o INDEXED BY outbox_pending WHERE {_CLAIMABLE}
+        ORDER BY o.id LIMIT ?4)
     RETURNING id, channel, kind, reply, thread_ts, sent, attempts
 """
-_HAS_CLAIMABLE = f"SELECT EXISTS (SELECT 1 FROM outbox AS o WHERE {_CLAIMABLE})"
+_HAS_CLAIMABLE = (
+    f"SELECT EXISTS (SELECT 1 FROM outbox AS o INDEXED BY outbox_pending WHERE {_CLAIMABLE})"
+)
 _HELD = "id = ? AND lease_owner = ? AND state = 'pending'"
 
 
@@ -121,6 +141,31 @@ def _member(row: MemberRow) -> Member:
     return Member(row.ref, MemberKind(row.kind), row.label)
 
 
+@dataclass(frozen=True)
+class _Sender:
+    """This process's outbox sender, as PeeweeRepository.attach() describes it."""
+
+    owner: str
+    lease: timedelta
+    accept: Callable[[list[OutboxRow]], None]
+    wake: Callable[[], None]
+
+
+@dataclass
+class _Handover:
+    """What a transaction passes to the sender once it commits."""
+
+    sender: _Sender
+    rows: list[tuple[int, OutboxRow]] = field(default_factory=list)  # (unit depth, row)
+    unleased: bool = False
+
+    def add(self, depth: int, row: OutboxRow) -> None:
+        self.rows.append((depth, row))
+
+    def forget_from(self, depth: int) -> None:
+        self.rows = [(d, row) for d, row in self.rows if d < depth]
+
+
 class PeeweeRepository:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
@@ -129,26 +174,60 @@ class PeeweeRepository:
         # here instead; busy_timeout still arbitrates between processes.
         self._writer = threading.RLock()
         self._local = threading.local()
-        # Called after a transaction that queued outbox rows commits: wakes this process's
-        # sender at once, whoever wrote the rows (a listener, the scheduler, a periodic job).
-        self.on_enqueued: Callable[[], None] = lambda: None
+        self._sender: _Sender | None = None
+
+    def attach(
+        self,
+        owner: str,
+        lease: timedelta,
+        accept: Callable[[list[OutboxRow]], None],
+        wake: Callable[[], None],
+    ) -> None:
+        self._sender = _Sender(owner, lease, accept, wake)
+
+    def detach(self) -> None:
+        self._sender = None
 
     @contextmanager
     def _unit(self) -> Iterator[None]:
+        """The outermost unit hands the outbox rows it leased to the sender after the commit,
+        still under the write lock, so they reach the sender's queues in commit order."""
         state = self._local.__dict__
         outermost = not state.get("depth")
         state["depth"] = state.get("depth", 0) + 1
+        depth = state["depth"]
         try:
-            with self._writer, self._db.connection_context(), self._db.atomic():
-                yield
-        except BaseException:
-            if outermost:
-                state["queued"] = False
-            raise
+            with self._writer:
+                try:
+                    with self._db.connection_context(), self._db.atomic():
+                        yield
+                except BaseException:
+                    if "handover" in state:  # a savepoint rolled back: so did its rows
+                        state["handover"].forget_from(depth)
+                    raise
+                if outermost:
+                    self._hand_over(state)
         finally:
             state["depth"] -= 1
-        if outermost and state.pop("queued", False):
-            self.on_enqueued()
+            if outermost:
+                state.pop("handover", None)
+
+    @staticmethod
+    def _hand_over(state: dict[str, Any]) -> None:
+        handover: _Handover | None = state.pop("handover", None)
+        if handover is None:
+            return
+        if handover.rows:
+            handover.sender.accept([row for _, row in handover.rows])
+        if handover.unleased:
+            handover.sender.wake()
+
+    def _handover(self, sender: _Sender) -> _Handover:
+        state = self._local.__dict__
+        handover = state.get("handover")
+        if handover is None or handover.sender is not sender:
+            handover = state["handover"] = _Handover(sender)
+        return cast(_Handover, handover)
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._unit()
@@ -249,8 +328,17 @@ class PeeweeRepository:
         _RECORD_EVENT.run(self._db, event_id, to_db(now))
 
     def enqueue(self, messages: Sequence[Outgoing], now: datetime) -> None:
+        """With a sender attached, a row is leased to it at once unless another pending row
+        of its channel is not the sender's: then the sender claims the channel in order."""
+        sender = self._sender
         for message in messages:
-            self._db.execute_sql(
+            lease = (
+                sender is not None
+                and not self._db.execute_sql(
+                    _CHANNEL_TAKEN, (sender.owner, message.channel)
+                ).fetchone()[0]
+            )
+            cursor = self._db.execute_sql(
                 _ENQUEUE,
                 (
                     message.channel,
@@ -258,10 +346,28 @@ class PeeweeRepository:
                     message.reply.to_json(),
                     message.thread_ts,
                     to_db(now),
+                    sender.owner if sender and lease else None,
+                    to_db(now + sender.lease) if sender and lease else None,
                 ),
             )
-        if messages:
-            self._local.queued = True
+            if sender is None:
+                continue
+            handover = self._handover(sender)
+            if lease:
+                handover.add(
+                    self._local.depth,
+                    OutboxRow(
+                        cast(int, cursor.lastrowid),
+                        message.channel,
+                        message.kind,
+                        message.reply,
+                        message.thread_ts,
+                        0,
+                        0,
+                    ),
+                )
+            else:
+                handover.unleased = True
 
     # ------------------------------------------------------------------ schedules
     def find_schedule(self, channel: str, command_key: str) -> Schedule | None:
@@ -377,14 +483,20 @@ class PeeweeRepository:
         return self._write(sql, *params)[1]
 
     def claim(self, owner: str, now: datetime, until: datetime, limit: int) -> list[OutboxRow]:
-        rows, _ = self._write(_CLAIM, owner, to_db(now), to_db(until), limit)
-        return sorted(
-            (
-                OutboxRow(id_, channel, kind, Reply.from_json(reply), thread_ts, sent, attempts)
-                for id_, channel, kind, reply, thread_ts, sent, attempts in rows
-            ),
-            key=lambda row: row.id,
-        )
+        with self._unit():
+            cursor = self._db.execute_sql(_CLAIM, (owner, to_db(now), to_db(until), limit))
+            rows = sorted(
+                (
+                    OutboxRow(id_, channel, kind, Reply.from_json(reply), thread_ts, sent, tries)
+                    for id_, channel, kind, reply, thread_ts, sent, tries in cursor.fetchall()
+                ),
+                key=lambda row: row.id,
+            )
+            sender = self._sender
+            if sender is not None and sender.owner == owner:
+                for row in rows:
+                    self._handover(sender).add(self._local.depth, row)
+        return rows
 
     def has_claimable(self, owner: str, now: datetime) -> bool:
         with self._db.connection_context():

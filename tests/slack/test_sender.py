@@ -77,7 +77,6 @@ def start(repo: PeeweeRepository, slack: FakeSlack) -> Iterator[Callable[..., Ou
             poll=0.05,
             **options,  # type: ignore[arg-type]
         )
-        repo.on_enqueued = sender.wake
         sender.start()
         senders.append(sender)
         return sender
@@ -206,17 +205,24 @@ def test_a_stopped_process_lease_is_taken_over_at_start(
 
 
 def test_two_processes_deliver_every_row_once_in_order_per_channel(
-    repo: PeeweeRepository, slack: FakeSlack, start: Callable[..., OutboxSender]
+    repo: PeeweeRepository, slack: FakeSlack, tmp_path: Path
 ) -> None:
-    """Two senders on one database (in the bot: two processes) share the channels."""
-    start()
-    start()
+    """Two processes on one database, each with its repository and sender, commit rows in the
+    same channels: each row is posted once, each channel in commit order."""
+    other = PeeweeRepository(open_database(tmp_path / "a.db"))
+    senders = [
+        OutboxSender(store=store, poster=slack, clock=utc_now, poll=0.05) for store in (repo, other)
+    ]
+    for sender in senders:
+        sender.start()
     channels = [f"C{i}" for i in range(10)]
     for n in range(20):
-        for channel in channels:
-            queue(repo, channel, f"{channel}-{n}")
+        for i, channel in enumerate(channels):
+            queue((repo, other)[(n + i) % 2], channel, f"{channel}-{n}")
     until(lambda: len(slack.posts) == 200, timeout=15)
     time.sleep(0.2)
+    for sender in senders:
+        sender.stop()
     assert len(slack.posts) == 200
     for channel in channels:
         assert slack.texts(channel) == [f"{channel}-{n}" for n in range(20)]

@@ -32,18 +32,41 @@ def _claim(repo: PeeweeRepository, owner: str, now: datetime = NOW) -> list[tupl
 
 
 def test_rows_commit_with_the_change_or_not_at_all(repo: PeeweeRepository) -> None:
+    accepted: list[list[int]] = []
     woken: list[bool] = []
-    repo.on_enqueued = lambda: woken.append(True)
+    repo.attach(
+        "me", LEASE, lambda rows: accepted.append([r.id for r in rows]), lambda: woken.append(True)
+    )
     with pytest.raises(RuntimeError), repo.transaction():
         repo.enqueue([Outgoing("C1", Reply.of("lost"))], NOW)
         raise RuntimeError("the command failed")
-    assert repo.undelivered() == [] and woken == []
+    assert repo.undelivered() == [] and accepted == []
     with repo.transaction():
-        with repo.transaction():  # nested: the sender is woken after the outermost commit
-            repo.enqueue([Outgoing("C1", Reply.of("kept"))], NOW)
-        assert woken == []
-    assert woken == [True]
-    assert [e.channel for e in repo.undelivered()] == ["C1"]
+        with pytest.raises(RuntimeError), repo.transaction():  # a savepoint rolls back
+            repo.enqueue([Outgoing("C1", Reply.of("lost too"))], NOW)
+            raise RuntimeError("the command failed")
+        with repo.transaction():  # nested: handed over after the outermost commit
+            repo.enqueue([Outgoing("C1", Reply.of("kept")), Outgoing("C2", Reply.of("x"))], NOW)
+        assert accepted == []
+    assert [(e.channel, e.id) for e in repo.undelivered()] == [("C1", 1), ("C2", 2)]
+    assert accepted == [[1, 2]] and woken == []  # leased to "me" already
+    assert repo.lease_owners() == {"me"}
+
+
+def test_a_row_waits_its_turn_behind_a_row_that_is_not_ours(repo: PeeweeRepository) -> None:
+    _queue(repo, "C1")  # queued by a process without a sender (no lease)
+    accepted: list[int] = []
+    woken: list[bool] = []
+    repo.attach(
+        "me", LEASE, lambda rows: accepted.extend(r.id for r in rows), lambda: woken.append(True)
+    )
+    _queue(repo, "C1", "C2")
+    assert accepted == [3] and woken == [True]  # C1 is claimed in order, by a claim
+    assert _claim(repo, "me") == [(1, "C1"), (2, "C1")]
+    assert accepted == [3, 1, 2]
+    repo.detach()
+    _queue(repo, "C3")
+    assert accepted == [3, 1, 2]
 
 
 def test_one_sender_per_channel_in_commit_order(repo: PeeweeRepository) -> None:

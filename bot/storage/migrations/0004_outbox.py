@@ -25,8 +25,11 @@ def up(migrator, db):  # type: ignore[no-untyped-def]
         )
         """
     )
-    # Partial indexes: the sender reads only pending rows, pruning only delivered ones.
-    db.execute_sql("CREATE INDEX outbox_pending ON outbox (channel, id) WHERE state = 'pending'")
+    # Partial indexes: the sender reads only pending rows (by channel and lease owner, so a
+    # channel's owners are found by a seek, whatever its backlog), pruning only delivered ones.
+    db.execute_sql(
+        "CREATE INDEX outbox_pending ON outbox (channel, lease_owner) WHERE state = 'pending'"
+    )
     db.execute_sql("CREATE INDEX outbox_failed ON outbox (id) WHERE state = 'failed'")
     db.execute_sql(
         "CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE state = 'delivered'"
