@@ -126,7 +126,8 @@ class OutboxSender:
 
     # ---------------------------------------------------------------- lifecycle
     def wake(self) -> None:
-        """Rows were committed in this process: claim them now."""
+        """Rows were committed that this sender has to claim (they could not be leased to it
+        in their transaction): claim them now."""
         self._new_rows.set()
         self._wake.set()
 
@@ -223,6 +224,8 @@ class OutboxSender:
 
     # ---------------------------------------------------------------- channels
     def _dispatch(self) -> None:
+        if self._stop.is_set():
+            return  # what is left is released by stop()
         now = time.monotonic()
         with self._lock:
             ready = [
