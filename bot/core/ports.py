@@ -207,7 +207,13 @@ class OutboxStore(Protocol):
     def record_attempt(self, row_id: int, owner: str, sent: int, error: str) -> bool:
         """A transient failure: one attempt more, and the error to show operators."""
 
-    def record_delivered(self, row_id: int, owner: str, now: datetime) -> bool: ...
+    def record_delivered(self, row_id: int, owner: str, now: datetime) -> None:
+        """Slack accepted the row. Recorded with the next transaction of this process, or by
+        flush_delivered(); until then delivery_unrecorded(row_id) is true."""
+
+    def delivery_unrecorded(self, row_id: int) -> bool: ...
+
+    def flush_delivered(self) -> None: ...
 
     def record_failed(self, row_id: int, owner: str, sent: int, error: str) -> bool: ...
 

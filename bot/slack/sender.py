@@ -16,9 +16,10 @@
   MAX_BACKOFF_SECONDS. A permanent error marks the row failed with Slack's code, is logged
   once, and the channel moves on.
 - **Progress.** A reply is rendered when it is sent and may be several messages; the row
-  records how many Slack accepted, and is recorded delivered right after the last one, before
-  the channel's next message goes out. So a crash can duplicate at most the one message in
-  flight per channel.
+  records how many Slack accepted. Its delivered mark rides on the next transaction the
+  process commits (no transaction of its own, none competing with the next command), or is
+  flushed after FLUSH_SECONDS, and always before the channel's next message goes out. So a
+  crash can duplicate at most one message per channel: the last one Slack accepted.
 - **Handing over.** A transaction in this process that queues a row leases it to this sender
   at once, unless another pending row of its channel is not ours, and hands it over after
   the commit: no claim and no extra thread between the commit and the post. Claimed rows come
@@ -58,6 +59,7 @@ LEASE_MARGIN_SECONDS = 2.0  # a lease counts as lost this long before it runs ou
 BATCH = 200
 MAX_BACKOFF_SECONDS = 60.0
 STALLED_SECONDS = 5.0  # after an unexpected error (the database failing)
+FLUSH_SECONDS = 0.1  # an idle channel's last delivered mark waits at most this long
 
 
 class Poster(Protocol):
@@ -119,6 +121,8 @@ class OutboxSender:
         self._known: set[int] = set()  # ids of the rows in the channel queues
         self._posting: set[int] = set()  # ids a worker is delivering right now
         self._held_until = 0.0  # time.monotonic() until which all our leases are valid
+        self._last_posted: dict[str, int] = {}  # channel -> its last row Slack accepted
+        self._flush_at: float | None = None  # time.monotonic() to flush delivered marks
         self._new_rows = threading.Event()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -145,6 +149,7 @@ class OutboxSender:
             self._thread.join()
         self._pool.shutdown(wait=True)
         try:
+            self._store.flush_delivered()
             left = self._store.release(self.owner)
         except Exception:
             log.exception("could not release the outbox leases; they run out in %s", self._lease)
@@ -167,6 +172,9 @@ class OutboxSender:
                     next_poll = time.monotonic() + self._poll
                     self._renew_if_due()
                     self._claim(check_first=not woken)
+                if self._flush_at is not None and time.monotonic() >= self._flush_at:
+                    self._flush_at = None
+                    self._store.flush_delivered()
                 self._dispatch()
             except Exception:
                 log.exception("outbox pass failed; trying again in %g s", STALLED_SECONDS)
@@ -246,6 +254,8 @@ class OutboxSender:
                 for channel in self._channels.values()
                 if channel.rows and not channel.busy and channel.not_before > now
             ]
+        if self._flush_at is not None:
+            waits.append(self._flush_at)
         return max(0.0, min([next_poll, *waits]) - now)
 
     def _serve(self, key: str) -> None:
@@ -263,6 +273,9 @@ class OutboxSender:
                         break
                     row = channel.rows[0]
                     self._posting.add(row.id)
+                    previous = self._last_posted.pop(key, None)
+                if previous is not None and self._store.delivery_unrecorded(previous):
+                    self._store.flush_delivered()  # one unrecorded message per channel at most
                 try:
                     retry_in = self._deliver(row)
                 finally:
@@ -275,6 +288,7 @@ class OutboxSender:
                     if channel.rows and channel.rows[0].id == row.id:
                         channel.rows.popleft()
                     self._known.discard(row.id)
+                    self._last_posted[key] = row.id
         except Exception:
             log.exception("sending to %s failed; trying again in %g s", key, STALLED_SECONDS)
             wait = STALLED_SECONDS
@@ -284,6 +298,8 @@ class OutboxSender:
                 channel.not_before = time.monotonic() + wait
                 if not channel.rows and self._channels.get(key) is channel:
                     del self._channels[key]
+                if self._flush_at is None:
+                    self._flush_at = time.monotonic() + FLUSH_SECONDS
             self._wake.set()
 
     def _deliver(self, row: OutboxRow) -> float | None:
@@ -312,12 +328,7 @@ class OutboxSender:
                 return None
             if index + 1 < len(messages):
                 self._store.record_progress(row.id, self.owner, index + 1)
-        if not self._store.record_delivered(row.id, self.owner, self._clock()):
-            log.warning(
-                "outbox row %d was taken over while it was posted to %s; it may appear twice",
-                row.id,
-                row.channel,
-            )
+        self._store.record_delivered(row.id, self.owner, self._clock())
         return None
 
     def _postpone(self, row: OutboxRow, sent: int, error: SlackDeliveryError) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -22,6 +23,8 @@ from bot.storage.models import (
     RotationRow,
     ScheduleRow,
 )
+
+log = logging.getLogger(__name__)
 
 _INSERT_BATCH = 200  # well below SQLite's bound-parameter limit with 5 columns per row
 
@@ -175,6 +178,9 @@ class PeeweeRepository:
         self._writer = threading.RLock()
         self._local = threading.local()
         self._sender: _Sender | None = None
+        # Delivered marks not committed yet: row id -> (owner, when). See record_delivered.
+        self._marks: dict[int, tuple[str, datetime]] = {}
+        self._marks_lock = threading.Lock()
 
     def attach(
         self,
@@ -196,14 +202,19 @@ class PeeweeRepository:
         outermost = not state.get("depth")
         state["depth"] = state.get("depth", 0) + 1
         depth = state["depth"]
+        marks: dict[int, tuple[str, datetime]] = {}
         try:
             with self._writer:
                 try:
                     with self._db.connection_context(), self._db.atomic():
                         yield
+                        if outermost:
+                            marks = self._write_marks()
                 except BaseException:
                     if "handover" in state:  # a savepoint rolled back: so did its rows
                         state["handover"].forget_from(depth)
+                    with self._marks_lock:  # not committed: the next transaction tries again
+                        self._marks.update(marks)
                     raise
                 if outermost:
                     self._hand_over(state)
@@ -526,6 +537,44 @@ class PeeweeRepository:
             )
             return {row[0] for row in cursor.fetchall()}
 
+    def record_delivered(self, row_id: int, owner: str, now: datetime) -> None:
+        """Slack accepted the row. The mark rides on the next transaction this process
+        commits (a command's, usually), so it costs no transaction of its own and does not
+        compete with the next command for the write lock; flush_delivered() commits it now."""
+        with self._marks_lock:
+            self._marks[row_id] = (owner, now)
+
+    def delivery_unrecorded(self, row_id: int) -> bool:
+        with self._marks_lock:
+            return row_id in self._marks
+
+    def flush_delivered(self) -> None:
+        with self._marks_lock:
+            if not self._marks:
+                return
+        with self._unit():
+            pass  # the unit writes the marks
+
+    def _write_marks(self) -> dict[int, tuple[str, datetime]]:
+        """Inside the outermost unit, just before its commit: the marks it takes along."""
+        with self._marks_lock:
+            marks, self._marks = self._marks, {}
+        lost = [
+            row_id
+            for row_id, (owner, when) in marks.items()
+            if not self._db.execute_sql(
+                "UPDATE outbox SET state = 'delivered', delivered_at = ?, lease_owner = NULL, "
+                f"lease_until = NULL WHERE {_HELD}",
+                (to_db(when), row_id, owner),
+            ).rowcount
+        ]
+        if lost:
+            log.warning(
+                "outbox rows %s were taken over while they were posted; they may appear twice",
+                lost,
+            )
+        return marks
+
     def record_progress(self, row_id: int, owner: str, sent: int) -> bool:
         return bool(self._changed(f"UPDATE outbox SET sent = ? WHERE {_HELD}", sent, row_id, owner))
 
@@ -535,17 +584,6 @@ class PeeweeRepository:
                 f"UPDATE outbox SET sent = ?, attempts = attempts + 1, error = ? WHERE {_HELD}",
                 sent,
                 error,
-                row_id,
-                owner,
-            )
-        )
-
-    def record_delivered(self, row_id: int, owner: str, now: datetime) -> bool:
-        return bool(
-            self._changed(
-                "UPDATE outbox SET state = 'delivered', delivered_at = ?, lease_owner = NULL, "
-                f"lease_until = NULL WHERE {_HELD}",
-                to_db(now),
                 row_id,
                 owner,
             )

@@ -152,6 +152,7 @@ def test_a_permanent_error_fails_the_row_and_the_channel_moves_on(
     start()
     queue(repo, "C1", "too long", "next")
     until(lambda: slack.texts("C1") == ["next"])
+    until(lambda: len(repo.undelivered()) == 1)  # the delivered mark follows within 0.1 s
     (failed,) = repo.undelivered()
     assert (failed.state, failed.error, failed.attempts) == ("failed", "msg_too_long", 1)
     assert caplog.text.count("Slack answered msg_too_long") == 1
@@ -226,3 +227,29 @@ def test_two_processes_deliver_every_row_once_in_order_per_channel(
     assert len(slack.posts) == 200
     for channel in channels:
         assert slack.texts(channel) == [f"{channel}-{n}" for n in range(20)]
+
+
+def test_a_channel_s_next_message_waits_until_the_previous_one_is_recorded(
+    repo: PeeweeRepository, start: Callable[..., OutboxSender]
+) -> None:
+    """So a crash can duplicate at most one message per channel."""
+    checked: list[bool] = []
+
+    class Checking(FakeSlack):
+        def post(self, channel: str, text: str, thread_ts: str | None) -> None:
+            with repo._db.connection_context():
+                (oldest,) = repo._db.execute_sql(
+                    "SELECT reply FROM outbox WHERE channel = ? AND state = 'pending' "
+                    "ORDER BY id LIMIT 1",
+                    (channel,),
+                ).fetchone()
+            checked.append(Reply.from_json(oldest) == Reply.of(text))
+            super().post(channel, text, thread_ts)
+
+    slack = Checking()
+    start(poster=slack)
+    for n in range(10):
+        for channel in ("C1", "C2"):
+            queue(repo, channel, f"{channel}-{n}")
+    until(lambda: len(slack.posts) == 20)
+    assert checked == [True] * 20

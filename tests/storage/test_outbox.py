@@ -77,11 +77,17 @@ def test_one_sender_per_channel_in_commit_order(repo: PeeweeRepository) -> None:
     assert repo.has_claimable("b", NOW)
     assert _claim(repo, "b") == [(5, "C3")]
     assert _claim(repo, "a") == [(4, "C1")]
-    assert repo.record_delivered(1, "a", NOW)
-    assert not repo.record_delivered(5, "a", NOW)  # only the owner records a row
-    assert repo.record_delivered(3, "a", NOW) and repo.record_delivered(4, "a", NOW)
+    repo.record_delivered(1, "a", NOW)
+    assert repo.delivery_unrecorded(1)
+    _queue(repo, "C4")  # the next transaction takes the mark along
+    assert not repo.delivery_unrecorded(1)
+    repo.record_delivered(5, "a", NOW)  # only the owner records a row: b still holds 5
+    repo.record_delivered(3, "a", NOW)
+    repo.record_delivered(4, "a", NOW)
+    repo.flush_delivered()
+    assert [(e.id, e.channel) for e in repo.undelivered()] == [(2, "C2"), (5, "C3"), (6, "C4")]
     _queue(repo, "C1")  # a is done with C1: b may take it now
-    assert _claim(repo, "b") == [(6, "C1")]
+    assert _claim(repo, "b") == [(6, "C4"), (7, "C1")]
     assert not repo.has_claimable("a", NOW)
 
 
@@ -106,7 +112,8 @@ def test_progress_failures_retry_and_pruning(repo: PeeweeRepository) -> None:
     assert repo.record_progress(1, "a", 1)
     assert repo.record_attempt(1, "a", 1, "ratelimited")
     assert repo.record_failed(2, "a", 0, "channel_not_found")
-    assert repo.record_delivered(3, "a", NOW)
+    repo.record_delivered(3, "a", NOW)
+    repo.flush_delivered()
     entries = repo.undelivered()
     assert [(e.id, e.state, e.attempts, e.error) for e in entries] == [
         (1, "pending", 1, "ratelimited"),
