@@ -180,6 +180,7 @@ class PeeweeRepository:
         self._sender: _Sender | None = None
         # Delivered marks not committed yet: row id -> (owner, when). See record_delivered.
         self._marks: dict[int, tuple[str, datetime]] = {}
+        self._carried: dict[int, tuple[str, datetime]] = {}  # in a transaction not committed yet
         self._marks_lock = threading.Lock()
 
     def attach(
@@ -209,13 +210,19 @@ class PeeweeRepository:
                     with self._db.connection_context(), self._db.atomic():
                         yield
                         if outermost:
-                            marks = self._write_marks()
+                            marks = self._take_marks()
+                            self._write_marks(marks)
                 except BaseException:
                     if "handover" in state:  # a savepoint rolled back: so did its rows
                         state["handover"].forget_from(depth)
                     with self._marks_lock:  # not committed: the next transaction tries again
                         self._marks.update(marks)
                     raise
+                finally:
+                    if marks:
+                        with self._marks_lock:
+                            for row_id in marks:
+                                self._carried.pop(row_id, None)
                 if outermost:
                     self._hand_over(state)
         finally:
@@ -546,19 +553,25 @@ class PeeweeRepository:
 
     def delivery_unrecorded(self, row_id: int) -> bool:
         with self._marks_lock:
-            return row_id in self._marks
+            return row_id in self._marks or row_id in self._carried
 
     def flush_delivered(self) -> None:
+        """Commit the marks; one that another transaction carries is committed (or given
+        back) by the time this one gets the write lock."""
         with self._marks_lock:
-            if not self._marks:
+            if not self._marks and not self._carried:
                 return
         with self._unit():
             pass  # the unit writes the marks
 
-    def _write_marks(self) -> dict[int, tuple[str, datetime]]:
-        """Inside the outermost unit, just before its commit: the marks it takes along."""
+    def _take_marks(self) -> dict[int, tuple[str, datetime]]:
+        """The marks the outermost unit takes along into its commit."""
         with self._marks_lock:
             marks, self._marks = self._marks, {}
+            self._carried.update(marks)
+        return marks
+
+    def _write_marks(self, marks: dict[int, tuple[str, datetime]]) -> None:
         lost = [
             row_id
             for row_id, (owner, when) in marks.items()
@@ -573,7 +586,6 @@ class PeeweeRepository:
                 "outbox rows %s were taken over while they were posted; they may appear twice",
                 lost,
             )
-        return marks
 
     def record_progress(self, row_id: int, owner: str, sent: int) -> bool:
         return bool(self._changed(f"UPDATE outbox SET sent = ? WHERE {_HELD}", sent, row_id, owner))
