@@ -7,7 +7,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -20,22 +19,21 @@ from slack_sdk.web import SlackResponse
 
 from bot.config import Config, ConfigError
 from bot.core.dispatcher import Dispatcher
-from bot.core.model import Reply
+from bot.housekeeping import Housekeeping, jobs
 from bot.scheduler import Scheduler
 from bot.slack.bolt_app import create_app
 from bot.slack.client import make_web_client
-from bot.slack.intake import Intake
-from bot.slack.outbound import Sender, SlackDeliveryError
+from bot.slack.outbound import Sender
+from bot.slack.sender import OutboxSender
 from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
 from bot.slack.users import SlackUsers
 from bot.storage.db import DatabaseMissing, migrate, open_database
-from bot.storage.repository import EVENT_RETENTION, PeeweeRepository
+from bot.storage.repository import PeeweeRepository
 
 log = logging.getLogger("dienstplan")
 T = TypeVar("T")
 
 DRAIN_SECONDS = 30.0
-MAINTENANCE_SECONDS = 3600.0
 
 
 def utc_now() -> datetime:
@@ -111,27 +109,37 @@ def _with_retries(
 
 
 class SlackBot:
-    """The long-running Slack side: connect, serve, and drain on shutdown."""
+    """The long-running Slack side: connect, serve, and drain on shutdown.
+
+    Listeners and the scheduler only commit outbox rows; the outbox sender is the one place
+    that posts. Its Web API client has no retry handlers: it reschedules a rate-limited or
+    failing channel itself instead of sleeping in a worker (see bot.slack.sender)."""
 
     def __init__(self, services: Services, bot_token: str, app_token: str) -> None:
         self._services = services
         self._bot_token = bot_token
         self._app_token = app_token
         self._socket: SocketModeClient | None = None
+        self._outbox: OutboxSender | None = None
+        self._housekeeping: Housekeeping | None = None
         self._scheduler: Scheduler | None = None
         self._scheduler_thread: threading.Thread | None = None
         self._scheduler_stop = threading.Event()
-        self._delivery = ThreadPoolExecutor(max_workers=4, thread_name_prefix="delivery")
 
     def start(self, stop: threading.Event, identity: SlackResponse) -> None:
         """`identity` is auth.test's answer: `run` checks the bot token before anything else."""
-        config = self._services.config
+        services = self._services
+        config = services.config
         client: WebClient = make_web_client(self._bot_token, config.api_url)
         users = SlackUsers(client)
-        self._services.dispatcher.directory = users
-        self._sender = Sender(client, users)
-        self._users = users
-        app = create_app(client, Intake(self._services.dispatcher, self._sender, users), users)
+        services.dispatcher.directory = users
+        poster = Sender(make_web_client(self._bot_token, config.api_url, retries=False), users)
+        self._outbox = OutboxSender(store=services.repo, poster=poster, clock=utc_now)
+        self._outbox.start()
+        self._housekeeping = Housekeeping(jobs(services.repo), utc_now)
+        self._housekeeping.start()
+        self._start_scheduler()
+        app = create_app(client, services.dispatcher, users)
         self._socket = SocketModeClient(app, app_token=self._app_token, api_url=config.api_url)
         _with_retries(
             f"{config.api_url}apps.connections.open",
@@ -147,7 +155,6 @@ class SlackBot:
             identity.get("team"),
             config.database,
         )
-        self._start_scheduler()
 
     def _start_scheduler(self) -> None:
         services = self._services
@@ -155,37 +162,31 @@ class SlackBot:
             repo=services.repo,
             schedules=services.repo,
             dispatcher=services.dispatcher,
-            deliver=self._deliver,
-            delivery=self._delivery,
             clock=utc_now,
             default_tz=services.config.timezone,
             catch_up=services.config.catch_up_window,
-            command_scope=self._users.one_command,
         )
         services.dispatcher.on_schedules_changed = scheduler.wake
+        scheduler.follow_zone_once(utc_now())
         self._scheduler = scheduler
         self._scheduler_thread = threading.Thread(
             target=scheduler.run, args=(self._scheduler_stop,), name="scheduler", daemon=True
         )
         self._scheduler_thread.start()
 
-    def _deliver(self, event_id: str, channel: str, reply: Reply) -> None:
-        """Post a scheduled run's notice and reply; a failure is retried by the scheduler."""
-        try:
-            self._sender.post(channel, reply)
-        except SlackDeliveryError as error:
-            log.warning("reply of %s not posted yet: %s", event_id, error)
-            return
-        self._services.dispatcher.mark_delivered(event_id)
-
     def stop(self) -> None:
+        """Commands in flight finish and commit; then the sender finishes the messages in hand
+        and leaves the rest pending for the next start."""
         if self._socket is not None and not self._socket.stop(DRAIN_SECONDS):
             log.warning("commands still running after %.0f s; stopping anyway", DRAIN_SECONDS)
         self._scheduler_stop.set()
         if self._scheduler is not None and self._scheduler_thread is not None:
             self._scheduler.wake()
             self._scheduler_thread.join(DRAIN_SECONDS)
-        self._delivery.shutdown(wait=True)
+        if self._housekeeping is not None:
+            self._housekeeping.stop()
+        if self._outbox is not None:
+            self._outbox.stop()
 
 
 def _check_tokens(
@@ -224,12 +225,12 @@ def run(config: Config) -> int:
     services = build(config, create=True)
     bot = SlackBot(services, bot_token, app_token)
     try:
-        bot.start(stop, identity)
-        while not stop.is_set():
-            removed = services.repo.forget_events_before(utc_now() - EVENT_RETENTION)
-            if removed:
-                log.debug("forgot %d processed event ids", removed)
-            stop.wait(MAINTENANCE_SECONDS)
+        try:
+            bot.start(stop, identity)
+        except BaseException:
+            bot.stop()
+            raise
+        stop.wait()
         log.info("stopping: finishing the commands in flight")
         started = time.monotonic()
         bot.stop()

@@ -1,4 +1,4 @@
-"""Command line: `dienstplan run | console | schedules | manifest`."""
+"""Command line: `dienstplan run | console | schedules | outbox | manifest`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -17,6 +18,7 @@ SUBCOMMANDS = {
     "run": "connect to Slack over Socket Mode and serve commands",
     "console": "type bot commands in a terminal, without Slack",
     "schedules": "list every schedule in every channel with its next run",
+    "outbox": "list unsent or failed messages; `retry` resends failed",
     "manifest": "print the Slack app manifest (JSON) to create the app from",
 }
 
@@ -71,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     }
     commands["console"].add_argument("--channel", default="CONSOLE", help="channel id to act in")
     commands["console"].add_argument("--user", default="UCONSOLE", help="user id to act as")
+    commands["outbox"].add_argument(
+        "action",
+        nargs="?",
+        choices=["retry"],
+        help="retry: queue the failed messages again; a running bot sends them within seconds",
+    )
     commands["manifest"].add_argument(
         "--name",
         default="dienstplan",
@@ -124,6 +132,12 @@ def _local(args: argparse.Namespace, config: Config) -> int:
             from bot.operators import print_schedules
 
             return print_schedules(services, sys.stdout)
+        if args.command == "outbox":
+            from bot.operators import print_outbox, retry_outbox
+
+            if args.action == "retry":
+                return retry_outbox(services, sys.stdout)
+            return print_outbox(services, sys.stdout, now=datetime.now(UTC))
         from bot.console import run_console
 
         return run_console(

@@ -3,9 +3,9 @@
 Each schedule's next run time lives in the database, indexed; the thread sleeps until the
 earliest one (or until a schedule changes) and never evaluates every crontab. A run is
 claimed by a compare-and-set on that next run time in the same transaction as the command's
-effect and its stored reply, so it happens exactly once: a crash before the commit leaves the
-run due, a crash after it leaves a stored reply that the next start posts, and a second
-process sharing the database loses the compare-and-set.
+effect and its outbox rows (the notice, then the reply), so it happens exactly once: a crash
+before the commit leaves the run due, a crash after it leaves outbox rows that the sender
+delivers, and a second process sharing the database loses the compare-and-set.
 
 A schedule without CRON_TZ runs in DIENSTPLAN_TIMEZONE, which may have changed since its
 next run was stored (or differ in the console that created it). Each stored next run keeps
@@ -13,26 +13,20 @@ the zone it was computed in, so displays show it as it will really happen; at st
 scheduler re-computes, from now, every such run not yet due whose zone differs from its own,
 and a due one runs as stored, its following run computed in the configured zone.
 
-Replies are posted in commit order per channel (a notice is followed by its own reply
-before the next run's notice), channels in parallel. A run and the posting of its reply share
-one command scope (the Slack front end's budget of user lookups), though the reply is posted
-from the delivery pool.
+The sender posts outbox rows in commit order per channel, so a notice is followed by its own
+reply before the next run's notice; channels go in parallel.
 """
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import threading
-from collections import Counter, deque
-from collections.abc import Callable
-from concurrent.futures import Executor
-from contextlib import AbstractContextManager, nullcontext
+from collections import Counter
 from datetime import datetime, timedelta
 
 from bot.core import cron
 from bot.core.dispatcher import Dispatcher, Outcome
-from bot.core.model import MESSAGE_BREAK, SCHEDULED_RUN_PREFIX, Member, Reply, Request, Schedule
+from bot.core.model import SCHEDULED_RUN_PREFIX, Member, Request, Schedule
 from bot.core.ports import Clock, RotationRepository, ScheduleRepository
 from bot.core.schedules import describe_run, run_zone
 
@@ -43,60 +37,10 @@ MAX_SLEEP = timedelta(seconds=30)  # picks up schedules another process added
 # A run this late is on time, whatever the catch-up window: waking takes a few milliseconds,
 # and a window of 0 must only drop runs missed while the bot was down.
 ON_TIME = timedelta(seconds=60)
-REDELIVERY_AFTER = timedelta(seconds=60)
-
-Deliver = Callable[[str, str, Reply], None]
-CommandScope = Callable[[], AbstractContextManager[object]]
 
 
 def run_id(schedule: Schedule, run_at: datetime) -> str:
     return f"{SCHEDULED_RUN_PREFIX}{schedule.id}:{run_at:%Y%m%dT%H%M%SZ}"
-
-
-class ChannelOrder:
-    """Posts scheduled replies in submission order per channel, channels in parallel.
-
-    A channel's queue is drained by at most one pool task at a time, so runs due together
-    post notice A, reply A, notice B, reply B. An event already waiting or being posted is
-    not queued twice (a redelivery pass can meet a reply held up behind a slow channel).
-    """
-
-    def __init__(self, deliver: Deliver, pool: Executor) -> None:
-        self._deliver = deliver
-        self._pool = pool
-        self._lock = threading.Lock()
-        self._queues: dict[str, deque[tuple[str, Reply, contextvars.Context]]] = {}
-        self._pending: set[str] = set()
-
-    def submit(self, event_id: str, channel: str, reply: Reply) -> None:
-        """The reply is posted in the submitter's context (its command scope)."""
-        item = (event_id, reply, contextvars.copy_context())
-        with self._lock:
-            if event_id in self._pending:
-                return
-            self._pending.add(event_id)
-            queue = self._queues.get(channel)
-            if queue is not None:  # its drainer is running and will get to it
-                queue.append(item)
-                return
-            self._queues[channel] = deque([item])
-        self._pool.submit(self._drain, channel)
-
-    def _drain(self, channel: str) -> None:
-        while True:
-            with self._lock:
-                queue = self._queues[channel]
-                if not queue:
-                    del self._queues[channel]
-                    return
-                event_id, reply, context = queue.popleft()
-            try:
-                context.run(self._deliver, event_id, channel, reply)
-            except Exception:  # one bad reply must not stall the channel's queue
-                log.exception("posting the reply of %s failed", event_id)
-            finally:
-                with self._lock:
-                    self._pending.discard(event_id)
 
 
 class Scheduler:
@@ -106,23 +50,17 @@ class Scheduler:
         repo: RotationRepository,
         schedules: ScheduleRepository,
         dispatcher: Dispatcher,
-        deliver: Deliver,
-        delivery: Executor,
         clock: Clock,
         default_tz: str,
         catch_up: timedelta,
-        command_scope: CommandScope = nullcontext,
     ) -> None:
         self._repo = repo
-        self._command_scope = command_scope
         self._schedules = schedules
         self._dispatcher = dispatcher
-        self._delivery = ChannelOrder(deliver, delivery)
         self._clock = clock
         self._default_tz = default_tz
         self._catch_up = catch_up
         self._wake = threading.Event()
-        self._last_redelivery: datetime | None = None
         self._zones_checked = False
 
     def wake(self) -> None:
@@ -141,12 +79,16 @@ class Scheduler:
                 return
             self._wake.wait(delay)
 
-    def tick(self, now: datetime) -> float:
-        """Run everything due at `now`; return the seconds to sleep until the next run."""
-        self._redeliver(now)
+    def follow_zone_once(self, now: datetime) -> None:
+        """At start, before the first tick: the bot calls it before it takes commands, so
+        `schedule list` never shows a run the scheduler is about to move."""
         if not self._zones_checked:
             self._follow_zone(now)
             self._zones_checked = True
+
+    def tick(self, now: datetime) -> float:
+        """Run everything due at `now`; return the seconds to sleep until the next run."""
+        self.follow_zone_once(now)
         while True:
             with self._repo.transaction():
                 due = self._schedules.due_schedules(now, BATCH)
@@ -242,17 +184,13 @@ class Scheduler:
                 source="schedule",
             )
             event_id = run_id(schedule, run_at)
-            with self._command_scope():
-                with self._repo.transaction():
-                    if not self._schedules.advance(
-                        schedule.id, run_at, following, run_at, zone=zone
-                    ):
-                        return  # another process claimed this run
-                    outcome = self._dispatcher.handle(
-                        request, event_id=event_id, notice=describe_run(schedule)
-                    )
-                _log_run(schedule, run_at, outcome)
-                self._delivery.submit(event_id, schedule.channel, outcome.reply)
+            with self._repo.transaction():
+                if not self._schedules.advance(schedule.id, run_at, following, run_at, zone=zone):
+                    return  # another process claimed this run
+                outcome = self._dispatcher.handle(
+                    request, event_id=event_id, notice=describe_run(schedule)
+                )
+            _log_run(schedule, run_at, outcome)
         except Exception:
             log.exception(
                 "schedule %s (`%s`) failed; skipping this run", schedule.id, schedule.command
@@ -261,26 +199,13 @@ class Scheduler:
             with self._repo.transaction():
                 self._schedules.advance(schedule.id, run_at, following, None, zone=zone)
 
-    def _redeliver(self, now: datetime) -> None:
-        """Post replies of runs committed before a crash or while Slack was failing."""
-        if self._last_redelivery and now - self._last_redelivery < REDELIVERY_AFTER:
-            return
-        # At start-up nothing of ours is in flight, so every stored reply is overdue.
-        cutoff = now - REDELIVERY_AFTER if self._last_redelivery else now
-        self._last_redelivery = now
-        with self._repo.transaction():
-            pending_runs = self._schedules.undelivered_runs(cutoff)
-        for pending in pending_runs:
-            log.info("posting the stored reply of %s", pending.event_id)
-            self._delivery.submit(pending.event_id, pending.channel, pending.reply)
-
 
 def _log_run(schedule: Schedule, run_at: datetime, outcome: Outcome) -> None:
     """A run whose command failed is a warning with the reply that says why."""
     if not outcome.failed:
         log.info("ran `%s` in %s (due %s)", schedule.command, schedule.channel, run_at)
         return
-    answer = outcome.reply.render(Member.plain).split(MESSAGE_BREAK, 1)[-1]
+    answer = outcome.reply.render(Member.plain)
     log.warning(
         "scheduled `%s` in %s (due %s) failed: %s",
         schedule.command,

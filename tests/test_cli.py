@@ -51,6 +51,28 @@ def test_schedules_on_a_mistyped_path_fails_and_creates_nothing(tmp_path: Path) 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [("outbox",), ("outbox", "retry")])
+def test_outbox_on_a_mistyped_path_fails_and_creates_nothing(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    result = dienstplan(*args, cwd=tmp_path, DIENSTPLAN_DATABASE="dienstplna.db")
+    assert result.returncode == 2
+    assert "there is no database at" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_outbox_says_when_nothing_waits(tmp_path: Path) -> None:
+    (tmp_path / "d.db").touch()
+    result = dienstplan("outbox", cwd=tmp_path, DIENSTPLAN_DATABASE="d.db")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "Nothing pending or failed.\n",
+        "",
+    )
+    result = dienstplan("outbox", "retry", cwd=tmp_path, DIENSTPLAN_DATABASE="d.db")
+    assert (result.returncode, result.stdout) == (0, "No failed messages.\n")
+
+
 def test_console_says_it_creates_a_database_then_stays_quiet(tmp_path: Path) -> None:
     env = {"DIENSTPLAN_DATABASE": "new/d.db"}
     first = dienstplan("console", cwd=tmp_path, stdin="create x <@U1> duty\n", **env)

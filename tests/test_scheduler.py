@@ -3,59 +3,43 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.core.dispatcher import Dispatcher
-from bot.core.model import Member, Reply, Request
-from bot.core.ports import Deactivated, nobody_deactivated
-from bot.scheduler import MAX_SLEEP, ChannelOrder, Scheduler
+from bot.core.model import Member, Request
+from bot.scheduler import MAX_SLEEP, Scheduler
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
 
 MONDAY_9_BERLIN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
-class Inline(Executor):
-    """Deliveries run at once, so a test sees them when tick() returns."""
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
-
-
 class Posts:
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
-        self.sent: list[tuple[str, str]] = []
-        self.failing = False
+    """What the scheduler queued for the sender, in commit order: (channel, text) per message."""
 
-    def __call__(self, event_id: str, channel: str, reply: Reply) -> None:
-        if self.failing:
-            return  # not delivered: stays pending
-        self.sent.append((channel, reply.render(Member.plain)))
-        self.dispatcher.mark_delivered(event_id)
+    def __init__(self, repo: PeeweeRepository) -> None:
+        self.repo = repo
+        self._sent: list[tuple[str, str]] = []
+
+    @property
+    def sent(self) -> list[tuple[str, str]]:
+        far = datetime(2100, 1, 1, tzinfo=UTC)
+        for row in self.repo.claim("test", far, far + timedelta(days=1), 1000):
+            self._sent.append((row.channel, row.reply.render(Member.plain)))
+        return self._sent
 
 
 @pytest.fixture
-def posts(dispatcher: Dispatcher) -> Posts:
-    return Posts(dispatcher)
+def posts(repo: PeeweeRepository) -> Posts:
+    return Posts(repo)
 
 
 def make_scheduler(
     repo: PeeweeRepository,
     dispatcher: Dispatcher,
-    posts: Posts,
     clock: FakeClock,
     catch_up: timedelta = timedelta(hours=1),
 ) -> Scheduler:
@@ -63,8 +47,6 @@ def make_scheduler(
         repo=repo,
         schedules=repo,
         dispatcher=dispatcher,
-        deliver=posts,
-        delivery=Inline(),
         clock=clock,
         default_tz="Europe/Berlin",
         catch_up=catch_up,
@@ -73,11 +55,11 @@ def make_scheduler(
 
 @pytest.fixture
 def scheduler(
-    repo: PeeweeRepository, dispatcher: Dispatcher, posts: Posts, clock: FakeClock, run: Run
+    repo: PeeweeRepository, dispatcher: Dispatcher, clock: FakeClock, run: Run
 ) -> Scheduler:
     run("<@UBOT> create backend <@U1> <@U2> <@U3> Watch alerts")
     run('<@UBOT> schedule create "rotate backend" 0 9 * * Mon-Fri')
-    return make_scheduler(repo, dispatcher, posts, clock)
+    return make_scheduler(repo, dispatcher, clock)
 
 
 def test_nothing_runs_early_and_the_sleep_is_bounded(
@@ -95,15 +77,12 @@ def test_a_due_schedule_posts_the_notice_then_runs_once(
     clock.now = MONDAY_9_BERLIN
     scheduler.tick(clock())
     assert posts.sent == [
-        (
-            "C1",
-            "Executing `rotate backend` on schedule `0 9 * * Mon-Fri`.\f"
-            "*backend*: the duty passes from @U1 to <@U2>.",
-        )
+        ("C1", "Executing `rotate backend` on schedule `0 9 * * Mon-Fri`."),
+        ("C1", "*backend*: the duty passes from @U1 to <@U2>."),
     ]
     clock.advance(seconds=30)
     scheduler.tick(clock())
-    assert len(posts.sent) == 1
+    assert len(posts.sent) == 2
     assert run("<@UBOT> shout backend").startswith("<@U2>")
     with repo.transaction():
         (schedule,) = repo.all_schedules()
@@ -116,10 +95,10 @@ def test_a_run_missed_inside_the_window_runs_once_and_is_not_replayed(
 ) -> None:
     run("<@UBOT> create backend <@U1> <@U2> <@U3> Watch alerts")
     run('<@UBOT> schedule create "rotate backend" */5 * * * *')
-    scheduler = make_scheduler(repo, dispatcher, posts, clock)
+    scheduler = make_scheduler(repo, dispatcher, clock)
     clock.advance(minutes=42)  # eight runs were missed while the bot was down
     scheduler.tick(clock())
-    assert len(posts.sent) == 1
+    assert len(posts.sent) == 2  # one notice, one reply
     assert run("<@UBOT> shout backend").startswith("<@U2>")
     with repo.transaction():
         (schedule,) = repo.all_schedules()
@@ -157,7 +136,7 @@ def test_a_failing_command_is_reported_and_the_others_still_run(
     run('<@UBOT> schedule create "rotate b" 0 9 * * *')
     with repo.transaction():  # the rotation vanishes behind the schedule's back
         repo.delete(repo.find("C1", "a"))  # type: ignore[arg-type]
-    scheduler = make_scheduler(repo, dispatcher, posts, clock)
+    scheduler = make_scheduler(repo, dispatcher, clock)
     clock.now = MONDAY_9_BERLIN
     scheduler.tick(clock())
     texts = [text for _, text in posts.sent]
@@ -185,25 +164,7 @@ def test_an_exception_skips_that_run_without_stopping_the_scheduler(
     assert schedule.next_run_at == MONDAY_9_BERLIN + timedelta(days=1)
     clock.now = MONDAY_9_BERLIN + timedelta(days=1)
     scheduler.tick(clock())
-    assert len(posts.sent) == 1
-
-
-def test_an_undelivered_reply_is_posted_later_not_rerun(
-    scheduler: Scheduler,
-    posts: Posts,
-    clock: FakeClock,
-    repo: PeeweeRepository,
-    dispatcher: Dispatcher,
-    run: Run,
-) -> None:
-    clock.now = MONDAY_9_BERLIN
-    posts.failing = True  # Slack is down when the run happens
-    scheduler.tick(clock())
-    posts.failing = False
-    clock.advance(minutes=2)
-    scheduler.tick(clock())
-    assert len(posts.sent) == 1 and posts.sent[0][1].startswith("Executing `rotate backend`")
-    assert run("<@UBOT> shout backend").startswith("<@U2>")  # rotated once, not twice
+    assert len(posts.sent) == 2
 
 
 def test_a_run_is_claimed_by_one_of_two_schedulers(
@@ -213,7 +174,7 @@ def test_a_run_is_claimed_by_one_of_two_schedulers(
     repo: PeeweeRepository,
     dispatcher: Dispatcher,
 ) -> None:
-    other = make_scheduler(repo, dispatcher, posts, clock)
+    other = make_scheduler(repo, dispatcher, clock)
     clock.now = MONDAY_9_BERLIN
     with repo.transaction():
         (schedule,) = repo.all_schedules()
@@ -237,13 +198,13 @@ def test_a_zero_catch_up_window_still_runs_on_time_schedules(
 ) -> None:
     run("<@UBOT> create backend <@U1> <@U2> x")
     run('<@UBOT> schedule create "rotate backend" 0 9 * * *')
-    scheduler = make_scheduler(repo, dispatcher, posts, clock, catch_up=timedelta(0))
+    scheduler = make_scheduler(repo, dispatcher, clock, catch_up=timedelta(0))
     clock.now = MONDAY_9_BERLIN + timedelta(milliseconds=5)  # waking takes a moment
     scheduler.tick(clock())
-    assert len(posts.sent) == 1
+    assert len(posts.sent) == 2
     clock.now = MONDAY_9_BERLIN + timedelta(days=1, minutes=5)  # missed while down
     scheduler.tick(clock())
-    assert len(posts.sent) == 1
+    assert len(posts.sent) == 2
 
 
 def _utc_dispatcher(repo: PeeweeRepository, clock: FakeClock) -> Run:
@@ -267,7 +228,7 @@ def test_at_start_runs_computed_in_another_zone_follow_the_configured_one(
     utc('<@UBOT> schedule create "rotate backend" 0 9 * * *')
     utc('<@UBOT> schedule create "who backend" CRON_TZ=UTC 0 9 * * *')
     assert "(UTC), at 09:00" in run("<@UBOT> schedule list")
-    scheduler = make_scheduler(repo, dispatcher, posts, clock)  # restarted with Berlin
+    scheduler = make_scheduler(repo, dispatcher, clock)  # restarted with Berlin
     with caplog.at_level(logging.INFO):
         scheduler.tick(clock())
         scheduler.tick(clock())
@@ -280,7 +241,7 @@ def test_at_start_runs_computed_in_another_zone_follow_the_configured_one(
     assert "`0 9 * * *` (UTC)" in listing and "Next run: Mon 23 Nov 2026 09:00 UTC" in listing
     clock.now = MONDAY_9_BERLIN
     scheduler.tick(clock())
-    assert [text.split("\f")[0] for _, text in posts.sent] == [
+    assert [text for _, text in posts.sent][0::2] == [
         "Executing `rotate backend` on schedule `0 9 * * *`."
     ]
 
@@ -294,13 +255,13 @@ def test_a_due_run_computed_in_another_zone_runs_as_shown_then_follows(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     run("<@UBOT> create backend <@U1> <@U2> x")
-    scheduler = make_scheduler(repo, dispatcher, posts, clock)
+    scheduler = make_scheduler(repo, dispatcher, clock)
     scheduler.tick(clock())  # started before the console created the schedule
     _utc_dispatcher(repo, clock)('<@UBOT> schedule create "rotate backend" 0 9 * * *')
     clock.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 09:00 UTC, as the console showed
     with caplog.at_level(logging.INFO):
         scheduler.tick(clock())
-    assert len(posts.sent) == 1
+    assert len(posts.sent) == 2
     assert "as computed in UTC; its later runs follow Europe/Berlin" in caplog.text
     with repo.transaction():
         (schedule,) = repo.all_schedules()
@@ -329,46 +290,19 @@ def test_a_failed_scheduled_run_is_logged_as_a_warning_with_its_reply(
         "There is no rotation *backend* in this channel. `@dienstplan list` shows this "
         "channel's rotations."
     )
-    assert "There is no rotation *backend*" in posts.sent[0][1]
+    assert "There is no rotation *backend*" in posts.sent[1][1]
 
 
-class SlowMessages:
-    """Posts a reply's messages one by one, slowly, from several threads at once."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, str]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, event_id: str, channel: str, reply: Reply) -> None:
-        for message in reply.render(Member.plain).split("\f"):
-            time.sleep(0.02)
-            with self.lock:
-                self.messages.append((channel, message.split(":")[0]))
-
-
-def test_runs_due_together_post_each_notice_then_its_reply_per_channel(
-    repo: PeeweeRepository, dispatcher: Dispatcher, clock: FakeClock, run: Run
+def test_runs_due_together_queue_each_notice_then_its_reply_per_channel(
+    repo: PeeweeRepository, dispatcher: Dispatcher, posts: Posts, clock: FakeClock, run: Run
 ) -> None:
+    """The sender posts a channel's rows in this (commit) order: tests/slack/test_sender.py."""
     for channel in ("C1", "C2"):
         run("<@UBOT> create a <@U1> <@U2> x", channel=channel)
         for command in ("who a", "shout a", "rotate a"):
             run(f'<@UBOT> schedule create "{command}" 0 9 * * *', channel=channel)
-    slow = SlowMessages()
-    pool = ThreadPoolExecutor(max_workers=4)
-    scheduler = Scheduler(
-        repo=repo,
-        schedules=repo,
-        dispatcher=dispatcher,
-        deliver=slow,
-        delivery=pool,
-        clock=clock,
-        default_tz="Europe/Berlin",
-        catch_up=timedelta(hours=1),
-    )
     clock.now = MONDAY_9_BERLIN
-    started = time.monotonic()
-    scheduler.tick(clock())
-    pool.shutdown(wait=True)
+    make_scheduler(repo, dispatcher, clock).tick(clock())
     expected = [
         "Executing `who a` on schedule `0 9 * * *`.",
         "<@U1> is on duty for *a*",
@@ -377,78 +311,6 @@ def test_runs_due_together_post_each_notice_then_its_reply_per_channel(
         "Executing `rotate a` on schedule `0 9 * * *`.",
         "*a*",
     ]
+    sent = posts.sent
     for channel in ("C1", "C2"):
-        assert [m for c, m in slow.messages if c == channel] == expected
-    assert time.monotonic() - started < 0.02 * 12  # the two channels went in parallel
-
-
-def test_a_reply_waiting_in_its_channel_queue_is_not_queued_twice() -> None:
-    posted: list[str] = []
-    release = threading.Event()
-
-    def deliver(event_id: str, channel: str, reply: Reply) -> None:
-        release.wait(5)
-        posted.append(event_id)
-
-    pool = ThreadPoolExecutor(max_workers=2)
-    order = ChannelOrder(deliver, pool)
-    for event_id in ("e1", "e2", "e1", "e2"):  # a redelivery pass meets them again
-        order.submit(event_id, "C1", Reply.of("x"))
-    release.set()
-    deadline = time.monotonic() + 5
-    while len(posted) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.05)  # the drainer has finished with e2
-    order.submit("e1", "C1", Reply.of("x"))  # once it is done, a later pass may retry it
-    pool.shutdown(wait=True)
-    assert posted == ["e1", "e2", "e1"]
-
-
-SCOPE: ContextVar[str | None] = ContextVar("scope", default=None)
-
-
-def test_a_run_and_the_posting_of_its_reply_share_one_command_scope(
-    repo: PeeweeRepository, dispatcher: Dispatcher, clock: FakeClock, run: Run
-) -> None:
-    """The Slack front end's scope is its budget of user lookups: the run's deactivation check
-    and its reply's names, posted from the delivery pool, must count against the same one."""
-    run("<@UBOT> create a <@U1> <@U2> x")
-    run('<@UBOT> schedule create "rotate a" 0 9 * * *')
-    scopes = iter(["first run", "second run"])
-    checked: list[str | None] = []
-    posted: list[str | None] = []
-
-    @contextmanager
-    def command_scope() -> Iterator[None]:
-        token = SCOPE.set(next(scopes))
-        try:
-            yield
-        finally:
-            SCOPE.reset(token)
-
-    class Directory:
-        def for_request(self) -> Deactivated:
-            checked.append(SCOPE.get())
-            return nobody_deactivated
-
-    def deliver(event_id: str, channel: str, reply: Reply) -> None:
-        posted.append(SCOPE.get())
-        dispatcher.mark_delivered(event_id)
-
-    dispatcher.directory = Directory()
-    pool = ThreadPoolExecutor(max_workers=1)
-    scheduler = Scheduler(
-        repo=repo,
-        schedules=repo,
-        dispatcher=dispatcher,
-        deliver=deliver,
-        delivery=pool,
-        clock=clock,
-        default_tz="Europe/Berlin",
-        catch_up=timedelta(hours=1),
-        command_scope=command_scope,
-    )
-    clock.now = MONDAY_9_BERLIN
-    scheduler.tick(clock())
-    pool.shutdown(wait=True)
-    assert checked == posted == ["first run"]
+        assert [text.split(":")[0] for c, text in sent if c == channel] == expected

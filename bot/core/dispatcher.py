@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
-from bot.core.model import MESSAGE_BREAK, Reply, Request, code
+from bot.core.model import Outgoing, Reply, Request, code
 from bot.core.parser import MEMBER_RE, split_command
 from bot.core.ports import (
     EVERYONE_ACTIVE,
@@ -36,8 +36,8 @@ APOLOGY = "Sorry, something went wrong on my side while running that command. It
 @dataclass(frozen=True)
 class Outcome:
     reply: Reply
+    # A redelivered event: nothing was applied and nothing is sent again.
     duplicate: bool = False
-    delivered: bool = False
     # The command was not applied: unknown command, usage or domain error, or an apology.
     failed: bool = False
 
@@ -66,23 +66,25 @@ class Dispatcher:
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
     ) -> Outcome:
-        """Apply the request once; with an event id, a repeat returns the first outcome.
+        """Apply the request once; with an event id, a repeat applies and sends nothing.
+
+        A request with an event id (a Slack event, a scheduled run) is answered through the
+        outbox: the event id, the command's effect and the messages it sends (the notice, the
+        scheduler's "Executing ...", then the reply) commit together, and the sender delivers
+        them. Without one (the console) the caller shows the reply itself.
 
         The transaction takes the write lock first (BEGIN IMMEDIATE), so checking for the
-        event and recording it cannot race with another worker or process. A notice (the
-        scheduler's "Executing ...") is stored and posted as a message before the reply.
-        The users the text mentions are looked up before the transaction, so the handler
-        finds them cached and no Slack call holds the database's write lock.
+        event and recording it cannot race with another worker or process. The users the text
+        mentions are looked up before the transaction, so the handler finds them cached and
+        no Slack call holds the database's write lock.
         """
         now = self._clock()
         effects = Effects()
         deactivated = _never_failing(self.directory.for_request())
         deactivated(_mentioned_users(request))
         with self._repo.transaction():
-            if event_id is not None:
-                prior = self._repo.prior_event(event_id)
-                if prior is not None:
-                    return Outcome(prior.reply, duplicate=True, delivered=prior.delivered)
+            if event_id is not None and self._repo.seen_event(event_id):
+                return Outcome(Reply(), duplicate=True)
             ctx = Context(
                 request,
                 self._repo,
@@ -94,17 +96,12 @@ class Dispatcher:
                 deactivated,
             )
             reply, failed = self._run(request, ctx)
-            if notice is not None:
-                reply = Reply.of(*notice.parts, MESSAGE_BREAK, *reply.parts)
             if event_id is not None:
-                self._repo.record_event(event_id, now, reply, request.channel)
+                self._repo.record_event(event_id, now)
+                self._repo.enqueue(_messages(request, notice, reply), now)
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed)
-
-    def mark_delivered(self, event_id: str) -> None:
-        with self._repo.transaction():
-            self._repo.mark_delivered(event_id, self._clock())
 
     def _run(self, request: Request, ctx: Context) -> tuple[Reply, bool]:
         """The reply, and whether the command failed."""
@@ -151,6 +148,11 @@ def not_unicode(surrogate: str) -> str:
         f"That message contains {surrogate}, half of a UTF-16 surrogate pair, which is not a "
         "character: the text is not valid Unicode, so it was not run. Type it again."
     )
+
+
+def _messages(request: Request, notice: Reply | None, reply: Reply) -> list[Outgoing]:
+    notices = [Outgoing(request.channel, notice, "notice")] if notice else []
+    return [*notices, Outgoing(request.channel, reply, "reply", request.thread_ts)]
 
 
 def _mentioned_users(request: Request) -> list[str]:

@@ -172,6 +172,20 @@ class Request:
     bot_user_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message a change makes the bot send, queued in the same transaction as the change.
+
+    `channel` is the ordering key: one channel's messages go out in the order they were
+    committed. `kind` tells operators what it is (`reply`, `notice`).
+    """
+
+    channel: str
+    reply: Reply
+    kind: str = "reply"
+    thread_ts: str | None = None
+
+
 # Separates messages within one reply: a scheduled run posts its notice, then the result.
 MESSAGE_BREAK = "\f"
 # Event ids of scheduled runs; Slack's own event ids start with "Ev".

@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.core.model import Member, Reply, Rotation, Schedule
+from bot.core.model import Member, Outgoing, Reply, Rotation, Schedule
 
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class PriorEvent:
-    """An event already applied once; its stored reply lets a redelivery finish the job."""
-
-    reply: Reply
-    delivered: bool
 
 
 class RotationRepository(Protocol):
@@ -56,24 +48,15 @@ class RotationRepository(Protocol):
 
     def set_duty(self, rotation: Rotation, position: int) -> None: ...
 
-    def prior_event(self, event_id: str) -> PriorEvent | None:
-        """What happened the first time this event was applied, if it was."""
+    def seen_event(self, event_id: str) -> bool:
+        """Whether this event was applied already (a redelivery)."""
 
-    def record_event(
-        self, event_id: str, now: datetime, reply: Reply, channel: str | None = None
-    ) -> None:
+    def record_event(self, event_id: str, now: datetime) -> None:
         """Remember the event as applied, in the same transaction as its effect."""
 
-    def mark_delivered(self, event_id: str, now: datetime) -> None: ...
-
-
-@dataclass(frozen=True)
-class PendingDelivery:
-    """A committed scheduled run whose reply has not been posted yet."""
-
-    event_id: str
-    channel: str
-    reply: Reply
+    def enqueue(self, messages: Sequence[Outgoing], now: datetime) -> None:
+        """Queue messages in the outbox, in the caller's transaction: they are sent if and
+        only if it commits."""
 
 
 class ScheduleRepository(Protocol):
@@ -126,8 +109,6 @@ class ScheduleRepository(Protocol):
         """Compare-and-set the next run (computed in `zone`): True only for the one caller
         that claimed this run."""
 
-    def undelivered_runs(self, older_than: datetime) -> list[PendingDelivery]: ...
-
 
 Deactivated = Callable[[Collection[str]], frozenset[str]]
 """Which of these user ids the workspace has deactivated; one it cannot tell about is active."""
@@ -154,3 +135,92 @@ def nobody_deactivated(user_ids: Collection[str]) -> frozenset[str]:
 
 
 EVERYONE_ACTIVE = EveryoneActive()
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A queued message as the sender sees it."""
+
+    id: int
+    channel: str
+    kind: str
+    reply: Reply
+    thread_ts: str | None
+    sent: int  # messages of the rendered reply that Slack already accepted
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A pending or failed message as an operator sees it."""
+
+    id: int
+    channel: str
+    kind: str
+    state: str
+    created_at: datetime
+    attempts: int
+    error: str | None
+
+
+class OutboxStore(Protocol):
+    """The outbox as its senders use it. Each call is its own transaction.
+
+    A sender claims rows with a lease (its owner id and an expiry). It may claim a channel's
+    pending rows only while no other live lease holds a pending row of that channel, so one
+    sender at a time delivers a channel, in id (commit) order; an expired lease is taken over.
+    The record_* calls change a row only while its owner still holds it.
+    """
+
+    def attach(
+        self,
+        owner: str,
+        lease: timedelta,
+        accept: Callable[[list[OutboxRow]], None],
+        wake: Callable[[], None],
+    ) -> None:
+        """Route this process's rows to its sender. A row a transaction here queues is leased
+        to `owner` at once, unless another pending row of its channel is not the owner's.
+        Leased rows, and those claim() takes for `owner`, go to `accept` after the commit,
+        under the write lock, so they arrive in commit order; `wake` is called for the rows
+        left for a claim."""
+
+    def detach(self) -> None: ...
+
+    def claim(self, owner: str, now: datetime, until: datetime, limit: int) -> list[OutboxRow]:
+        """Lease up to `limit` pending rows nobody else holds, oldest first."""
+
+    def has_claimable(self, owner: str, now: datetime) -> bool:
+        """A cheap read: would claim() find anything?"""
+
+    def renew(self, owner: str, until: datetime) -> set[int]:
+        """Extend the owner's leases; returns the ids it still holds."""
+
+    def release(self, owner: str) -> int:
+        """Give up the owner's leases, so another sender (or the next start) takes over."""
+
+    def lease_owners(self) -> set[str]:
+        """Owners that hold pending rows."""
+
+    def record_progress(self, row_id: int, owner: str, sent: int) -> bool: ...
+
+    def record_attempt(self, row_id: int, owner: str, sent: int, error: str) -> bool:
+        """A transient failure: one attempt more, and the error to show operators."""
+
+    def record_delivered(self, row_id: int, owner: str, now: datetime) -> None:
+        """Slack accepted the row. Recorded with the next transaction of this process, or by
+        flush_delivered(); until then delivery_unrecorded(row_id) is true."""
+
+    def delivery_unrecorded(self, row_id: int) -> bool: ...
+
+    def flush_delivered(self) -> None: ...
+
+    def record_failed(self, row_id: int, owner: str, sent: int, error: str) -> bool: ...
+
+    def prune_delivered(self, before: datetime) -> int: ...
+
+    def undelivered(self) -> list[OutboxEntry]:
+        """Pending and failed rows, oldest first."""
+
+    def retry_failed(self) -> int:
+        """Queue failed rows again; returns how many."""

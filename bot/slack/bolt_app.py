@@ -7,7 +7,7 @@ import logging
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack.intake import Intake
+from bot.core.dispatcher import Dispatcher
 from bot.slack.listeners import events, users
 from bot.slack.users import SlackUsers
 
@@ -19,11 +19,12 @@ class _TokenFromClient(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
-def create_app(client: WebClient, intake: Intake, directory: SlackUsers) -> App:
-    """process_before_response: the listener (commit, then post) runs before the ack is sent."""
+def create_app(client: WebClient, dispatcher: Dispatcher, directory: SlackUsers) -> App:
+    """process_before_response: the listener (the command and its outbox rows committed)
+    runs before the ack is sent."""
     logger = logging.getLogger("bolt")
     logger.addFilter(_TokenFromClient())
     app = App(client=client, process_before_response=True, logger=logger)
-    events.register(app, intake)
+    events.register(app, dispatcher)
     users.register(app, directory)
     return app

@@ -1,15 +1,17 @@
 """Posting replies: quiet mentions become display names (escaped, so a display name such as
 `*bold*` shows as typed), broadcasts are defused, errors sorted.
 
-A transient failure (rate limit or server error after the client's retries, network down)
-raises SlackDeliveryError so the envelope is not acknowledged and Slack redelivers it; a
-permanent one (bot removed from the channel, archived channel) is logged and dropped, since
-redelivery cannot fix it.
+`Sender.render` turns a reply into the messages it posts, at send time (names as they are
+now). `Sender.post` posts one and sorts Slack's answer: a transient failure (429, 5xx, network
+down) raises SlackDeliveryError with Slack's Retry-After if it gave one, so the outbox sender
+tries again later; anything else (bot removed from the channel, archived channel, message too
+long) raises UndeliverableError, since no retry can fix it.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -17,8 +19,6 @@ from slack_sdk.errors import SlackApiError
 from bot.core.model import MESSAGE_BREAK, Member, MemberKind, NameLookup, Reply
 from bot.slack.render import split_message, to_slack
 from bot.slack.users import SlackUsers
-
-log = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = {
     "ratelimited",
@@ -30,14 +30,27 @@ TRANSIENT_ERRORS = {
 
 
 class SlackDeliveryError(Exception):
-    """Posting failed in a way a later retry may fix."""
+    """Posting failed in a way a later retry may fix; `retry_after` is Slack's wait, if any."""
+
+    def __init__(self, code: str, retry_after: float | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.retry_after = retry_after
+
+
+class UndeliverableError(Exception):
+    """Slack refused the message for good (`code` is its error, e.g. channel_not_found)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class DisplayNames:
     """Quiet mentions as display names, from the shared users.info cache.
 
-    A reply looks up at most MAX_LOOKUPS uncached users, fewer if its command's check used
-    some (SlackUsers.one_command); beyond that, and when a lookup fails, members show as @id.
+    A reply looks up at most MAX_LOOKUPS uncached users (its command's check has usually
+    cached them already); beyond that, and when a lookup fails, members show as @id.
     """
 
     def __init__(self, users: SlackUsers) -> None:
@@ -60,13 +73,16 @@ class Sender:
         self._client = client
         self.names = DisplayNames(users)
 
-    def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
+    def render(self, reply: Reply) -> list[str]:
+        """The messages a reply posts, in order."""
+        chunks: list[str] = []
         text = to_slack(reply, self.names.for_reply())
         for message in text.split(MESSAGE_BREAK):
             for chunk in split_message(message):
-                self._post_chunk(channel, chunk, thread_ts)
+                chunks.append(chunk)
+        return chunks
 
-    def _post_chunk(self, channel: str, text: str, thread_ts: str | None) -> None:
+    def post(self, channel: str, text: str, thread_ts: str | None) -> None:
         try:
             self._client.chat_postMessage(
                 channel=channel,
@@ -76,9 +92,24 @@ class Sender:
                 unfurl_media=False,
             )
         except SlackApiError as error:
-            code = error.response.get("error", "") if error.response else ""
-            if code in TRANSIENT_ERRORS or (error.response and error.response.status_code >= 500):
-                raise SlackDeliveryError(f"chat.postMessage failed: {code}") from error
-            log.error("cannot post to %s: %s (not retried)", channel, code)
-        except OSError as error:
-            raise SlackDeliveryError(f"chat.postMessage failed: {error}") from error
+            response = error.response
+            code = str(response.get("error", "")) if response else ""
+            status = response.status_code if response else 0
+            if status == 429 or code == "ratelimited":
+                raise SlackDeliveryError("ratelimited", _retry_after(response.headers)) from error
+            if code in TRANSIENT_ERRORS or status >= 500:
+                raise SlackDeliveryError(code or f"http_{status}") from error
+            raise UndeliverableError(code or f"http_{status}") from error
+        except OSError as error:  # urllib's URLError wraps the socket error in `reason`
+            raise SlackDeliveryError(str(getattr(error, "reason", error))) from error
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float | None:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            text = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(text))
+            except (TypeError, ValueError):
+                return None
+    return None

@@ -7,8 +7,11 @@ notices a silently dead connection, and takes 10 s to stop. This transport recon
 as a read fails, pings to detect dead peers, stops at once, and leaves envelopes that arrive
 during shutdown unacknowledged so that Slack redelivers them to the next process.
 
-Envelopes are handed to bolt's `App.dispatch` on a thread pool; the ack is sent only after the
-listener returned, i.e. after the command was committed and answered.
+Envelopes are handed to bolt's `App.dispatch` on a thread pool, one channel's envelopes one
+after another in the order they arrived (so `rotate x` then `who x` apply in that order, and a
+redelivery waits for its original), different channels in parallel. The ack is sent when the
+listener returned, i.e. when the command and its outbox rows were committed: the sender posts
+the reply afterwards, so a slow Web API never delays an ack.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import json
 import logging
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 import websocket
@@ -44,6 +49,54 @@ class SocketModeError(Exception):
     """Connecting is impossible until someone fixes the app token."""
 
 
+class InOrderPerKey:
+    """Runs one key's tasks one after another in submission order, keys in parallel on a pool.
+
+    A key's queue is drained by at most one pool task at a time; tasks without a key run at
+    once."""
+
+    def __init__(self, pool: Executor) -> None:
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[Callable[[], None]]] = {}
+
+    def submit(self, key: str | None, task: Callable[[], None]) -> None:
+        if key is None:
+            self._pool.submit(task)
+            return
+        with self._lock:
+            queue = self._queues.get(key)
+            if queue is not None:  # its drainer is running and will get to it
+                queue.append(task)
+                return
+            self._queues[key] = deque([task])
+        self._pool.submit(self._drain, key)
+
+    def _drain(self, key: str) -> None:
+        while True:
+            with self._lock:
+                queue = self._queues[key]
+                if not queue:
+                    del self._queues[key]
+                    return
+                task = queue.popleft()
+            task()  # tasks handle their own errors
+
+
+def channel_of(message: dict[str, Any]) -> str | None:
+    """The channel an envelope is about: events, slash commands, interactions. None if none."""
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        return None
+    event = payload.get("event")
+    candidates = [
+        event.get("channel") if isinstance(event, dict) else None,
+        payload.get("channel_id"),
+        payload.get("channel", {}).get("id") if isinstance(payload.get("channel"), dict) else None,
+    ]
+    return next((c for c in candidates if isinstance(c, str) and c), None)
+
+
 class SocketModeClient:
     def __init__(
         self,
@@ -61,6 +114,7 @@ class SocketModeClient:
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envelope")
+        self._ordered = InOrderPerKey(self._pool)
         self._stop = threading.Event()
         self._ws: websocket.WebSocket | None = None
         self._send_lock = threading.Lock()
@@ -196,7 +250,7 @@ class SocketModeClient:
             if not self._accepting:
                 return  # left unacknowledged: Slack redelivers it after the restart
             self._in_flight += 1
-        self._pool.submit(self._handle, ws, message)
+        self._ordered.submit(channel_of(message), lambda: self._handle(ws, message))
 
     def _handle(self, ws: websocket.WebSocket, message: dict[str, Any]) -> None:
         try:

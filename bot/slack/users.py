@@ -2,9 +2,10 @@
 
 One call answers both questions the bot asks about a person: the display name a quiet mention
 shows, and whether the account is deactivated (`deleted`). users.info is rate limited (Tier 4,
-about 100 calls a minute), so answers are cached and each command makes at most MAX_LOOKUPS
-uncached calls, shared by its deactivation check and its reply's names; beyond that a user
-is known only from an older answer, if any.
+about 100 calls a minute), so answers are cached, a command's deactivation check makes at
+most MAX_LOOKUPS uncached calls and so does the rendering of a reply's names (the outbox
+sender renders it later, on its own thread); beyond that a user is known only from an older
+answer, if any.
 
 Slack's `user_change` and `team_join` events bring a user's new data as it changes, so a
 deactivation reaches the cache at once. In case an event is lost (the bot was reconnecting),
@@ -18,9 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,9 +84,6 @@ class _Budget:
         self.left = MAX_LOOKUPS
 
 
-_COMMAND_BUDGET: ContextVar[_Budget | None] = ContextVar("lookup_budget", default=None)
-
-
 class SlackUsers:
     """The workspace's users as the bot sees them; also the domain's UserDirectory."""
 
@@ -97,25 +93,15 @@ class SlackUsers:
         self._cache: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
-    @contextmanager
-    def one_command(self) -> Iterator[None]:
-        """Within this, every lookup (the command's check, its reply's names) shares one
-        budget of MAX_LOOKUPS; outside it, each lookup() or for_request() has its own."""
-        token = _COMMAND_BUDGET.set(_Budget())
-        try:
-            yield
-        finally:
-            _COMMAND_BUDGET.reset(token)
-
     def lookup(self) -> UserLookup:
         """Users for a reply's names: an answer up to USER_TTL_SECONDS old will do."""
-        budget = _COMMAND_BUDGET.get() or _Budget()
+        budget = _Budget()
         return lambda user_id: self._find(user_id, budget, checking=False)
 
     def for_request(self) -> Deactivated:
         """The deactivation check: an "active" answer must be recent, as it puts someone on
         duty."""
-        budget = _COMMAND_BUDGET.get() or _Budget()
+        budget = _Budget()
 
         def deactivated(user_ids: Collection[str]) -> frozenset[str]:
             return frozenset(

@@ -47,12 +47,30 @@ class MemberRow(BaseModel):
 class ProcessedEventRow(BaseModel):
     event_id = CharField(primary_key=True)
     received_at = DateTimeField()
-    reply = TextField(null=True)
-    delivered_at = DateTimeField(null=True)
-    channel = CharField(null=True)
 
     class Meta:
         table_name = "processed_event"
+
+
+class OutboxMessageRow(BaseModel):
+    """One message to send; see bot.core.ports.OutboxStore for the lease protocol."""
+
+    id = AutoField()
+    channel = CharField()
+    kind = CharField()
+    reply = TextField()
+    thread_ts = CharField(null=True)
+    created_at = DateTimeField()
+    state = CharField(default="pending")  # pending, delivered, failed
+    sent = IntegerField(default=0)
+    attempts = IntegerField(default=0)
+    error = CharField(null=True)
+    lease_owner = CharField(null=True)
+    lease_until = DateTimeField(null=True)
+    delivered_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "outbox"
 
 
 class ScheduleRow(BaseModel):

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from sqlite3 import Cursor
 from typing import Any, cast
 
 from peewee import Query, SqliteDatabase, fn
 
-from bot.core.model import SCHEDULED_RUN_PREFIX, Member, MemberKind, Reply, Rotation, Schedule
+from bot.core.model import Member, MemberKind, Outgoing, Reply, Rotation, Schedule
 from bot.core.parser import name_key
-from bot.core.ports import PendingDelivery, PriorEvent
-from bot.storage.models import MemberRow, ProcessedEventRow, RotationRow, ScheduleRow
+from bot.core.ports import OutboxEntry, OutboxRow
+from bot.storage.models import (
+    MemberRow,
+    OutboxMessageRow,
+    ProcessedEventRow,
+    RotationRow,
+    ScheduleRow,
+)
+
+log = logging.getLogger(__name__)
 
 _INSERT_BATCH = 200  # well below SQLite's bound-parameter limit with 5 columns per row
 
@@ -46,17 +56,50 @@ _MEMBER_AT = _Compiled(
     )
 )
 _SET_DUTY = _Compiled(lambda: RotationRow.update(duty_position=0).where(RotationRow.id == 0))
-_PRIOR_EVENT = _Compiled(
-    lambda: ProcessedEventRow.select(ProcessedEventRow.reply, ProcessedEventRow.delivered_at).where(
+_SEEN_EVENT = _Compiled(
+    lambda: ProcessedEventRow.select(ProcessedEventRow.event_id).where(
         ProcessedEventRow.event_id == ""
     )
 )
-_RECORD_EVENT = _Compiled(
-    lambda: ProcessedEventRow.insert(event_id="", received_at="", reply="", channel="")
+_RECORD_EVENT = _Compiled(lambda: ProcessedEventRow.insert(event_id="", received_at=""))
+_ENQUEUE = (
+    "INSERT INTO outbox (channel, kind, reply, thread_ts, created_at, lease_owner, lease_until)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_MARK_DELIVERED = _Compiled(
-    lambda: ProcessedEventRow.update(delivered_at="").where(ProcessedEventRow.event_id == "")
+# Pending rows of a channel held by another owner than ?1. `!=` is written as `<` and `>`,
+# so that each is a seek in the outbox_pending index (channel, lease_owner), whatever the
+# channel's backlog.
+_OTHERS = [
+    "SELECT 1 FROM outbox AS h INDEXED BY outbox_pending WHERE h.state = 'pending'"
+    f" AND h.channel = {{channel}} AND h.lease_owner {op} ?1 {{live}}"
+    for op in ("<", ">")
+]
+# A new row must wait its turn behind a pending row in its channel that is not ours.
+_CHANNEL_TAKEN = "SELECT " + " OR ".join(
+    [
+        "EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_pending WHERE state = 'pending'"
+        " AND channel = ?2 AND lease_owner IS NULL)",
+        *(f"EXISTS ({q.format(channel='?2', live='')})" for q in _OTHERS),
+    ]
 )
+# A row is claimable when it is pending, nobody holds it (or the lease ran out), and no other
+# live lease holds a pending row of its channel: one sender per channel keeps commit order.
+# Parameters: ?1 owner, ?2 now, then ?3 lease expiry and ?4 limit for the claim.
+_CLAIMABLE = "o.state = 'pending' AND (o.lease_owner IS NULL OR o.lease_until <= ?2)" + "".join(
+    f" AND NOT EXISTS ({q.format(channel='o.channel', live='AND h.lease_until > ?2')})"
+    for q in _OTHERS
+)
+_CLAIM = f"""
+    UPDATE outbox SET lease_owner = ?1, lease_until = ?3
+    WHERE id IN (
+        SELECT o.id FROM outbox AS o INDEXED BY outbox_pending WHERE {_CLAIMABLE}
+        ORDER BY o.id LIMIT ?4)
+    RETURNING id, channel, kind, reply, thread_ts, sent, attempts
+"""
+_HAS_CLAIMABLE = (
+    f"SELECT EXISTS (SELECT 1 FROM outbox AS o INDEXED BY outbox_pending WHERE {_CLAIMABLE})"
+)
+_HELD = "id = ? AND lease_owner = ? AND state = 'pending'"
 
 
 def to_db(moment: datetime) -> datetime:
@@ -101,6 +144,31 @@ def _member(row: MemberRow) -> Member:
     return Member(row.ref, MemberKind(row.kind), row.label)
 
 
+@dataclass(frozen=True)
+class _Sender:
+    """This process's outbox sender, as PeeweeRepository.attach() describes it."""
+
+    owner: str
+    lease: timedelta
+    accept: Callable[[list[OutboxRow]], None]
+    wake: Callable[[], None]
+
+
+@dataclass
+class _Handover:
+    """What a transaction passes to the sender once it commits."""
+
+    sender: _Sender
+    rows: list[tuple[int, OutboxRow]] = field(default_factory=list)  # (unit depth, row)
+    unleased: bool = False
+
+    def add(self, depth: int, row: OutboxRow) -> None:
+        self.rows.append((depth, row))
+
+    def forget_from(self, depth: int) -> None:
+        self.rows = [(d, row) for d, row in self.rows if d < depth]
+
+
 class PeeweeRepository:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
@@ -108,11 +176,76 @@ class PeeweeRepository:
         # which wrecks throughput when this process's own workers contend. Threads queue
         # here instead; busy_timeout still arbitrates between processes.
         self._writer = threading.RLock()
+        self._local = threading.local()
+        self._sender: _Sender | None = None
+        # Delivered marks not committed yet: row id -> (owner, when). See record_delivered.
+        self._marks: dict[int, tuple[str, datetime]] = {}
+        self._carried: dict[int, tuple[str, datetime]] = {}  # in a transaction not committed yet
+        self._marks_lock = threading.Lock()
+
+    def attach(
+        self,
+        owner: str,
+        lease: timedelta,
+        accept: Callable[[list[OutboxRow]], None],
+        wake: Callable[[], None],
+    ) -> None:
+        self._sender = _Sender(owner, lease, accept, wake)
+
+    def detach(self) -> None:
+        self._sender = None
 
     @contextmanager
     def _unit(self) -> Iterator[None]:
-        with self._writer, self._db.connection_context(), self._db.atomic():
-            yield
+        """The outermost unit hands the outbox rows it leased to the sender after the commit,
+        still under the write lock, so they reach the sender's queues in commit order."""
+        state = self._local.__dict__
+        outermost = not state.get("depth")
+        state["depth"] = state.get("depth", 0) + 1
+        depth = state["depth"]
+        marks: dict[int, tuple[str, datetime]] = {}
+        try:
+            with self._writer:
+                try:
+                    with self._db.connection_context(), self._db.atomic():
+                        yield
+                        if outermost:
+                            marks = self._take_marks()
+                            self._write_marks(marks)
+                except BaseException:
+                    if "handover" in state:  # a savepoint rolled back: so did its rows
+                        state["handover"].forget_from(depth)
+                    with self._marks_lock:  # not committed: the next transaction tries again
+                        self._marks.update(marks)
+                    raise
+                finally:
+                    if marks:
+                        with self._marks_lock:
+                            for row_id in marks:
+                                self._carried.pop(row_id, None)
+                if outermost:
+                    self._hand_over(state)
+        finally:
+            state["depth"] -= 1
+            if outermost:
+                state.pop("handover", None)
+
+    @staticmethod
+    def _hand_over(state: dict[str, Any]) -> None:
+        handover: _Handover | None = state.pop("handover", None)
+        if handover is None:
+            return
+        if handover.rows:
+            handover.sender.accept([row for _, row in handover.rows])
+        if handover.unleased:
+            handover.sender.wake()
+
+    def _handover(self, sender: _Sender) -> _Handover:
+        state = self._local.__dict__
+        handover = state.get("handover")
+        if handover is None or handover.sender is not sender:
+            handover = state["handover"] = _Handover(sender)
+        return cast(_Handover, handover)
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._unit()
@@ -206,20 +339,53 @@ class PeeweeRepository:
     def set_duty(self, rotation: Rotation, position: int) -> None:
         _SET_DUTY.run(self._db, position, rotation.id)
 
-    def prior_event(self, event_id: str) -> PriorEvent | None:
-        row = _PRIOR_EVENT.run(self._db, event_id).fetchone()
-        if row is None:
-            return None
-        reply, delivered_at = row
-        return PriorEvent(reply=Reply.from_json(reply), delivered=delivered_at is not None)
+    def seen_event(self, event_id: str) -> bool:
+        return _SEEN_EVENT.run(self._db, event_id).fetchone() is not None
 
-    def record_event(
-        self, event_id: str, now: datetime, reply: Reply, channel: str | None = None
-    ) -> None:
-        _RECORD_EVENT.run(self._db, event_id, to_db(now), reply.to_json(), channel)
+    def record_event(self, event_id: str, now: datetime) -> None:
+        _RECORD_EVENT.run(self._db, event_id, to_db(now))
 
-    def mark_delivered(self, event_id: str, now: datetime) -> None:
-        _MARK_DELIVERED.run(self._db, to_db(now), event_id)
+    def enqueue(self, messages: Sequence[Outgoing], now: datetime) -> None:
+        """With a sender attached, a row is leased to it at once unless another pending row
+        of its channel is not the sender's: then the sender claims the channel in order."""
+        sender = self._sender
+        for message in messages:
+            lease = (
+                sender is not None
+                and not self._db.execute_sql(
+                    _CHANNEL_TAKEN, (sender.owner, message.channel)
+                ).fetchone()[0]
+            )
+            cursor = self._db.execute_sql(
+                _ENQUEUE,
+                (
+                    message.channel,
+                    message.kind,
+                    message.reply.to_json(),
+                    message.thread_ts,
+                    to_db(now),
+                    sender.owner if sender and lease else None,
+                    to_db(now + sender.lease) if sender and lease else None,
+                ),
+            )
+            if sender is None:
+                continue
+            handover = self._handover(sender)
+            if lease:
+                handover.add(
+                    self._local.depth,
+                    OutboxRow(
+                        cast(int, cursor.lastrowid),
+                        message.channel,
+                        message.kind,
+                        message.reply,
+                        message.thread_ts,
+                        0,
+                        0,
+                    ),
+                )
+            else:
+                handover.unleased = True
 
     # ------------------------------------------------------------------ schedules
     def find_schedule(self, channel: str, command_key: str) -> Schedule | None:
@@ -314,18 +480,6 @@ class PeeweeRepository:
         )
         return bool(query.execute())
 
-    def undelivered_runs(self, older_than: datetime) -> list[PendingDelivery]:
-        query = ProcessedEventRow.select().where(
-            ProcessedEventRow.delivered_at.is_null()
-            & ProcessedEventRow.event_id.startswith(SCHEDULED_RUN_PREFIX)
-            & (ProcessedEventRow.received_at < to_db(older_than))
-            & ProcessedEventRow.channel.is_null(False)
-        )
-        return [
-            PendingDelivery(row.event_id, str(row.channel), Reply.from_json(str(row.reply)))
-            for row in query.order_by(ProcessedEventRow.received_at)
-        ]
-
     def forget_events_before(self, cutoff: datetime) -> int:
         """Slack stops redelivering after minutes; a day of ids is plenty."""
         with self._unit():
@@ -335,5 +489,163 @@ class PeeweeRepository:
                 .execute()
             )
 
+    # ------------------------------------------------------------------ outbox
+    def _write(self, sql: str, *params: object) -> tuple[list[tuple[Any, ...]], int]:
+        """Run one statement in its own unit; RETURNING rows are read before the commit."""
+        with self._unit():
+            cursor = self._db.execute_sql(sql, params)
+            rows = cursor.fetchall()
+            return rows, cursor.rowcount
+
+    def _changed(self, sql: str, *params: object) -> int:
+        return self._write(sql, *params)[1]
+
+    def claim(self, owner: str, now: datetime, until: datetime, limit: int) -> list[OutboxRow]:
+        with self._unit():
+            cursor = self._db.execute_sql(_CLAIM, (owner, to_db(now), to_db(until), limit))
+            rows = sorted(
+                (
+                    OutboxRow(id_, channel, kind, Reply.from_json(reply), thread_ts, sent, tries)
+                    for id_, channel, kind, reply, thread_ts, sent, tries in cursor.fetchall()
+                ),
+                key=lambda row: row.id,
+            )
+            sender = self._sender
+            if sender is not None and sender.owner == owner:
+                for row in rows:
+                    self._handover(sender).add(self._local.depth, row)
+        return rows
+
+    def has_claimable(self, owner: str, now: datetime) -> bool:
+        with self._db.connection_context():
+            return bool(self._db.execute_sql(_HAS_CLAIMABLE, (owner, to_db(now))).fetchone()[0])
+
+    def renew(self, owner: str, until: datetime) -> set[int]:
+        rows, _ = self._write(
+            "UPDATE outbox SET lease_until = ? WHERE lease_owner = ? AND state = 'pending' "
+            "RETURNING id",
+            to_db(until),
+            owner,
+        )
+        return {row[0] for row in rows}
+
+    def release(self, owner: str) -> int:
+        return self._changed(
+            "UPDATE outbox SET lease_owner = NULL, lease_until = NULL "
+            "WHERE lease_owner = ? AND state = 'pending'",
+            owner,
+        )
+
+    def lease_owners(self) -> set[str]:
+        with self._db.connection_context():
+            cursor = self._db.execute_sql(
+                "SELECT DISTINCT lease_owner FROM outbox "
+                "WHERE state = 'pending' AND lease_owner IS NOT NULL"
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    def record_delivered(self, row_id: int, owner: str, now: datetime) -> None:
+        """Slack accepted the row. The mark rides on the next transaction this process
+        commits (a command's, usually), so it costs no transaction of its own and does not
+        compete with the next command for the write lock; flush_delivered() commits it now."""
+        with self._marks_lock:
+            self._marks[row_id] = (owner, now)
+
+    def delivery_unrecorded(self, row_id: int) -> bool:
+        with self._marks_lock:
+            return row_id in self._marks or row_id in self._carried
+
+    def flush_delivered(self) -> None:
+        """Commit the marks; one that another transaction carries is committed (or given
+        back) by the time this one gets the write lock."""
+        with self._marks_lock:
+            if not self._marks and not self._carried:
+                return
+        with self._unit():
+            pass  # the unit writes the marks
+
+    def _take_marks(self) -> dict[int, tuple[str, datetime]]:
+        """The marks the outermost unit takes along into its commit."""
+        with self._marks_lock:
+            marks, self._marks = self._marks, {}
+            self._carried.update(marks)
+        return marks
+
+    def _write_marks(self, marks: dict[int, tuple[str, datetime]]) -> None:
+        lost = [
+            row_id
+            for row_id, (owner, when) in marks.items()
+            if not self._db.execute_sql(
+                "UPDATE outbox SET state = 'delivered', delivered_at = ?, lease_owner = NULL, "
+                f"lease_until = NULL WHERE {_HELD}",
+                (to_db(when), row_id, owner),
+            ).rowcount
+        ]
+        if lost:
+            log.warning(
+                "outbox rows %s were taken over while they were posted; they may appear twice",
+                lost,
+            )
+
+    def record_progress(self, row_id: int, owner: str, sent: int) -> bool:
+        return bool(self._changed(f"UPDATE outbox SET sent = ? WHERE {_HELD}", sent, row_id, owner))
+
+    def record_attempt(self, row_id: int, owner: str, sent: int, error: str) -> bool:
+        return bool(
+            self._changed(
+                f"UPDATE outbox SET sent = ?, attempts = attempts + 1, error = ? WHERE {_HELD}",
+                sent,
+                error,
+                row_id,
+                owner,
+            )
+        )
+
+    def record_failed(self, row_id: int, owner: str, sent: int, error: str) -> bool:
+        return bool(
+            self._changed(
+                "UPDATE outbox SET state = 'failed', sent = ?, attempts = attempts + 1, "
+                f"error = ?, lease_owner = NULL, lease_until = NULL WHERE {_HELD}",
+                sent,
+                error,
+                row_id,
+                owner,
+            )
+        )
+
+    def prune_delivered(self, before: datetime) -> int:
+        return self._changed(
+            "DELETE FROM outbox WHERE state = 'delivered' AND delivered_at < ?", to_db(before)
+        )
+
+    def undelivered(self) -> list[OutboxEntry]:
+        entries = []
+        with self._db.connection_context():
+            for state in ("pending", "failed"):
+                query = (
+                    OutboxMessageRow.select()
+                    .where(OutboxMessageRow.state == state)
+                    .order_by(OutboxMessageRow.id)
+                )
+                entries += [
+                    OutboxEntry(
+                        row.id,
+                        row.channel,
+                        row.kind,
+                        row.state,
+                        from_db(row.created_at),
+                        row.attempts,
+                        row.error,
+                    )
+                    for row in query
+                ]
+        return sorted(entries, key=lambda entry: entry.id)
+
+    def retry_failed(self) -> int:
+        return self._changed(
+            "UPDATE outbox SET state = 'pending', attempts = 0, error = NULL WHERE state = 'failed'"
+        )
+
 
 EVENT_RETENTION = timedelta(days=1)
+OUTBOX_RETENTION = timedelta(days=7)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -172,15 +173,23 @@ def test_broadcasts_are_stored_but_never_reposted_live(run: Run) -> None:
     assert "<!here>" in run("<@UBOT> who x")
 
 
-def test_redelivered_event_is_applied_once(dispatcher: Dispatcher, run: Run) -> None:
-    run(CREATE)
-    request = Request(text="<@UBOT> rotate backend", channel="C1", user="U0ME", bot_user_id="UBOT")
+def test_redelivered_event_is_applied_once_and_answered_once(
+    dispatcher: Dispatcher, repo: PeeweeRepository, run: Run, clock: FakeClock
+) -> None:
+    run(CREATE)  # the console path: shown by the caller, nothing queued
+    assert repo.undelivered() == []
+    request = Request(
+        text="<@UBOT> rotate backend",
+        channel="C1",
+        user="U0ME",
+        thread_ts="1.2",
+        bot_user_id="UBOT",
+    )
     first = dispatcher.handle(request, event_id="Ev1")
     again = dispatcher.handle(request, event_id="Ev1")
-    assert not first.duplicate and again.duplicate and not again.delivered
-    assert again.reply == first.reply
-    dispatcher.mark_delivered("Ev1")
-    assert dispatcher.handle(request, event_id="Ev1").delivered
+    assert not first.duplicate and again.duplicate
+    (row,) = repo.claim("me", clock.now, clock.now + timedelta(seconds=9), 10)
+    assert (row.channel, row.kind, row.reply, row.thread_ts) == ("C1", "reply", first.reply, "1.2")
     assert run("<@UBOT> shout backend").startswith("<@U2>")
 
 

@@ -127,6 +127,7 @@ class _Fault:
     error: str
     retry_after: int | None
     body: str | None
+    channel: str | None = None  # only calls with this `channel` param; None: any call
 
 
 @dataclass
@@ -165,6 +166,7 @@ class SlackEmulator:
         self.reject_connections_error = "internal_error"
         self.auto_redeliver_after: float | None = None
         self.api_latency = 0.0  # seconds added before every Web API answer
+        self.method_latency: dict[str, float] = {}  # more seconds for one method's answers
 
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[ApiCall] = []
@@ -438,8 +440,10 @@ class SlackEmulator:
         retry_after: int = 1,
         count: int = 1,
         body: str | None = None,
+        channel: str | None = None,
     ) -> None:
-        """Make the next ``count`` calls of ``method`` fail.
+        """Make the next ``count`` calls of ``method`` fail (with ``channel``: only calls
+        whose ``channel`` param is that channel).
 
         429 -> HTTP 429 + ``Retry-After`` + ``{"ok":false,"error":"ratelimited"}``;
         200 -> ``{"ok":false,"error":error}``; other statuses -> that status with ``body``
@@ -447,9 +451,23 @@ class SlackEmulator:
         """
         if status >= 500 and error == "ratelimited":
             error = "internal_error"
-        fault = _Fault(status, error, retry_after if status == 429 else None, body)
+        fault = _Fault(status, error, retry_after if status == 429 else None, body, channel)
         with self._cond:
             self._faults.setdefault(method, deque()).extend(copy.copy(fault) for _ in range(count))
+
+    def clear_faults(self) -> None:
+        """Forget the failures ``fail_next`` queued and not yet served."""
+        with self._cond:
+            self._faults.clear()
+
+    def _take_fault(self, method: str, params: dict[str, Any]) -> _Fault | None:
+        with self._cond:
+            queue = self._faults.get(method) or deque()
+            for fault in queue:
+                if fault.channel is None or fault.channel == params.get("channel"):
+                    queue.remove(fault)
+                    return fault
+        return None
 
     # ================================================================== test data helpers
 
@@ -493,15 +511,14 @@ class SlackEmulator:
         if auth.lower().startswith("bearer "):
             token = auth[7:].strip() or token
         token = token if isinstance(token, str) and token else None
-        if self.api_latency:
-            await asyncio.sleep(self.api_latency)
+        latency = self.api_latency + self.method_latency.get(method, 0.0)
+        if latency:
+            await asyncio.sleep(latency)
 
         headers: dict[str, str] = {}
         status = 200
         body_text: str | None = None
-        with self._cond:
-            queue = self._faults.get(method)
-            fault = queue.popleft() if queue else None
+        fault = self._take_fault(method, params)
         if fault is not None:
             status = fault.status
             body = {"ok": False, "error": fault.error}

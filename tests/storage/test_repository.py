@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.core.model import Member, MemberKind, Reply
+from bot.core.model import Member, MemberKind
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import PeeweeRepository
 
@@ -26,6 +26,7 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         "0002_schedules",
         "0003_schedule_zone",
         "0004_plain_names",
+        "0005_outbox",
     ]
     assert migrate(db) == []
     with db.connection_context():
@@ -82,8 +83,8 @@ def test_an_event_is_claimed_by_exactly_one_of_many_threads(tmp_path: Path) -> N
     def claim(i: int) -> None:
         barrier.wait()
         with repo.transaction():
-            if repo.prior_event("Ev1") is None:
-                repo.record_event("Ev1", NOW, Reply.of(f"winner {i}"))
+            if not repo.seen_event("Ev1"):
+                repo.record_event("Ev1", NOW)
                 winners.append(i)
 
     threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
@@ -97,12 +98,12 @@ def test_an_event_is_claimed_by_exactly_one_of_many_threads(tmp_path: Path) -> N
 def test_old_event_ids_are_forgotten(tmp_path: Path) -> None:
     repo = _open(tmp_path / "a.db")
     with repo.transaction():
-        repo.record_event("old", NOW - timedelta(days=2), Reply.of("a"))
-        repo.record_event("new", NOW, Reply.of("b"))
+        repo.record_event("old", NOW - timedelta(days=2))
+        repo.record_event("new", NOW)
     assert repo.forget_events_before(NOW - timedelta(days=1)) == 1
     with repo.transaction():
-        assert repo.prior_event("new") is not None
-        assert repo.prior_event("old") is None
+        assert repo.seen_event("new")
+        assert not repo.seen_event("old")
 
 
 def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> None:
@@ -120,7 +121,12 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
             " duty_position, member_count) VALUES ('C1', 'x', 'x', 'd', '2026-01-01 00:00:00',"
             " 'U1', 0, 1)"
         )
-    assert migrate(db) == ["0002_schedules", "0003_schedule_zone", "0004_plain_names"]
+    assert migrate(db) == [
+        "0002_schedules",
+        "0003_schedule_zone",
+        "0004_plain_names",
+        "0005_outbox",
+    ]
     with repo.transaction():
         assert repo.find("C1", "x") is not None
         assert repo.all_schedules() == []
@@ -145,7 +151,7 @@ def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
                 " ?, 'U1', '2026-01-01 00:00:00', '2026-11-23 08:00:00')",
                 (channel, timezone),
             )
-    assert migrate(db) == ["0003_schedule_zone", "0004_plain_names"]
+    assert migrate(db) == ["0003_schedule_zone", "0004_plain_names", "0005_outbox"]
     with repo.transaction():
         assert [(s.channel, s.zone) for s in repo.all_schedules()] == [
             ("C1", None),
@@ -215,7 +221,7 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
             " created_by, created_at) VALUES ('C2', 'rotate R&amp;D', 'rotate r&amp;d',"
             " 'r&amp;d', '0 9 * * *', 'U1', '2026-01-01 00:00:00')"
         )
-    assert migrate(db) == ["0003_schedule_zone", "0004_plain_names"]
+    assert migrate(db) == ["0003_schedule_zone", "0004_plain_names", "0005_outbox"]
     repo = PeeweeRepository(db)
     with repo.transaction():
         assert sorted(repo.names("C1")) == ["Caf\u00e9 <3", "R&D", "R&D (2)"]
