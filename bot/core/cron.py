@@ -34,9 +34,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
-from croniter import CroniterBadDateError, croniter
+if TYPE_CHECKING:
+    from croniter import croniter
 
 __all__ = [
     "HORIZON_YEARS",
@@ -433,22 +435,35 @@ def _instants(spec: CronSpec, wall: datetime, zone: ZoneInfo) -> tuple[datetime,
     return (_after_gap(wall, zone),) if spec.fixed_time else ()
 
 
+class _NoRun(Exception):
+    """No matching time before the search horizon."""
+
+
 @lru_cache(maxsize=1024)
 def _parsed(text: str, day_or: bool) -> croniter:
     """croniter's parse of a canonical text, done once: it costs ten times a step.
 
     Only copies are iterated; croniter reads the parsed fields and never changes them.
+    Imported here, not at the top: croniter brings dateutil (about 5 MiB resident), which a
+    bot without schedules never needs.
     """
+    from croniter import croniter
+
     return croniter(text, datetime(2000, 1, 1), day_or=day_or)
 
 
 def _walls(spec: CronSpec, start: datetime, limit: int) -> Iterator[datetime]:
     """Matching naive local times after ``start``, from croniter, up to the year ``limit``."""
+    from croniter import CroniterBadDateError
+
     times = copy.copy(_parsed(spec.croniter_text, spec.days_ored))
     times.set_current(start, force=True)
-    while (wall := times.get_next(datetime)).year <= limit:
-        yield wall
-    raise CroniterBadDateError(f"no run until {limit}")
+    try:
+        while (wall := times.get_next(datetime)).year <= limit:
+            yield wall
+    except CroniterBadDateError as exc:
+        raise _NoRun(str(exc)) from exc
+    raise _NoRun(f"no run until {limit}")
 
 
 def _second_pass(spec: CronSpec, zone: ZoneInfo, local: datetime, limit: int) -> datetime | None:
@@ -487,7 +502,7 @@ def _next_instant(spec: CronSpec, zone: ZoneInfo, after: datetime) -> datetime:
     """First run strictly after the aware ``after``, as an aware UTC datetime."""
     try:
         return _search(spec, zone, after)
-    except (CroniterBadDateError, OverflowError) as exc:
+    except (_NoRun, OverflowError) as exc:
         local = after.astimezone(zone)
         raise CronError(
             f"`{spec.expression}` never runs in time zone {zone.key} "

@@ -585,15 +585,17 @@ def test_next_run_agrees_with_minute_scan(text: str) -> None:
 
 def test_one_croniter_step_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """croniter jumps to the next match (the leap day 2 years on), the adapter takes it."""
-    steps: list[datetime] = []
-    original = cron.croniter.get_next
+    from croniter import croniter
 
-    def counting(self: cron.croniter, *args: object, **kwargs: object) -> datetime:
+    steps: list[datetime] = []
+    original = croniter.get_next
+
+    def counting(self: croniter, *args: object, **kwargs: object) -> datetime:
         result: datetime = original(self, *args, **kwargs)
         steps.append(result)
         return result
 
-    monkeypatch.setattr(cron.croniter, "get_next", counting)
+    monkeypatch.setattr(croniter, "get_next", counting)
     assert iso(next_run(parse("0 0 29 2 *"), utc(2026, 3, 1), "UTC")) == "2028-02-29T00:00Z"
     assert len(steps) == 1
     steps.clear()
@@ -750,3 +752,16 @@ def test_cron_tz_in_any_case(run: Run) -> None:
         "Crontab `0 9 * * *` means the executable will be run at 09:00, every day "
         "(time zone UTC)\nThe next 5 runs (UTC):\n• Mon 23 Nov 2026 09:00 UTC\n"
     )
+
+
+def test_croniter_is_loaded_only_when_a_next_run_is_computed() -> None:
+    """A bot without schedules never pays croniter's (and dateutil's) memory."""
+    code = (
+        "import sys, bot.app, bot.core.cron as c; assert 'croniter' not in sys.modules; "
+        "c.next_run(c.parse('0 9 * * *'), __import__('datetime').datetime.now("
+        "__import__('datetime').UTC), 'UTC'); assert 'croniter' in sys.modules"
+    )
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
