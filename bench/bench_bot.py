@@ -1,8 +1,10 @@
 """Benchmark: the dienstplan bot against the documented slack-bolt app (the floor), in one run.
 
 The floor (`floor_app.py`) is what bolt's documentation shows: `App` plus its built-in Socket
-Mode handler, answering every mention with a fixed `chat.postMessage`. Both run as real
-processes against the in-repo Slack emulator on 127.0.0.1. For each: latency from envelope
+Mode handler, answering every mention with a fixed `chat.postMessage`. Both run at once as
+real processes, each against its own in-repo Slack emulator on 127.0.0.1, and are measured
+interleaved (one request to each in turn, then one burst each) so that the shared machine's
+noise hits both alike. For each: latency from envelope
 sent to reply posted for `who` (p50/p99 over sequential requests); for a burst of 500 `who`
 mentions sent at once, the rate of the replies that came, the process's CPU time per reply,
 and the events lost (a loss is reported, with what the process logged, not hidden in the
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -73,102 +76,161 @@ def wait_for_burst(emu: SlackEmulator, expected: int, stall: float = 10.0) -> li
             continue
 
 
-def measure(emu: SlackEmulator, pid: int, text: str, samples: int, burst: int) -> Figures:
-    mention = f"<@{emu.bot_user_id}> {text}"
-    latencies = []
-    for i in range(samples + 20):
-        before = len(emu.posts(CHANNEL))
-        envelope = emu.mention(mention, channel=CHANNEL)
-        post = emu.wait_for_posts(before + 1, channel=CHANNEL)[before]
-        emu.wait_for_ack(envelope)
-        if i >= 20:  # warm-up: imports, caches, first connections
-            latencies.append((post.at - envelope.sent_at) * 1000)
-    latencies.sort()
-    before = len(emu.posts(CHANNEL))
-    cpu_before = cpu_seconds(pid)
-    started = time.monotonic()
-    envelopes = [emu.mention(mention, channel=CHANNEL) for _ in range(burst)]
-    posts = wait_for_burst(emu, before + burst)[before:]
-    cpu = cpu_seconds(pid) - cpu_before
-    time.sleep(0.5)
-    answered = len(emu.posts(CHANNEL)) - before
-    lost = burst - min(answered, sum(emu.is_acked(e) for e in envelopes))
-    rss, peak = rss_mib(pid)
-    return Figures(
-        p50_ms=statistics.median(latencies),
-        p99_ms=latencies[int(len(latencies) * 0.99) - 1],
-        # the rate of the replies that came; the lost ones are counted, not timed
-        burst_per_s=len(posts) / (posts[-1].at - started) if posts else 0.0,
-        cpu_us_per_event=cpu / max(len(posts), 1) * 1e6,
-        lost=lost,
-        rss_mib=rss,
-        peak_rss_mib=peak,
-    )
+class Target(ABC):
+    """One app under test, a real process connected to its own emulator."""
+
+    def __init__(self, name: str, emu: SlackEmulator, workdir: Path) -> None:
+        self.name = name
+        self.emu = emu
+        self.workdir = workdir
+        self.log = workdir / f"{name}.log"
+        self.pid = 0
+        self.mention = f"<@{emu.bot_user_id}> who backend"
+
+    @abstractmethod
+    def start(self) -> None: ...
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    def request(self) -> float:
+        """One `who` from envelope sent to reply posted, in ms; the ack is awaited too."""
+        before = len(self.emu.posts(CHANNEL))
+        envelope = self.emu.mention(self.mention, channel=CHANNEL)
+        post = self.emu.wait_for_posts(before + 1, channel=CHANNEL)[before]
+        self.emu.wait_for_ack(envelope)
+        return (post.at - envelope.sent_at) * 1000
+
+    def burst(self, size: int) -> tuple[float, float, int]:
+        """Replies per second, process CPU per reply (us), and the events lost."""
+        before = len(self.emu.posts(CHANNEL))
+        cpu_before = cpu_seconds(self.pid)
+        started = time.monotonic()
+        envelopes = [self.emu.mention(self.mention, channel=CHANNEL) for _ in range(size)]
+        posts = wait_for_burst(self.emu, before + size)[before:]
+        cpu = cpu_seconds(self.pid) - cpu_before
+        time.sleep(0.5)
+        answered = len(self.emu.posts(CHANNEL)) - before
+        lost = size - min(answered, sum(self.emu.is_acked(e) for e in envelopes))
+        rate = len(posts) / (posts[-1].at - started) if posts else 0.0
+        return rate, cpu / max(len(posts), 1) * 1e6, lost
 
 
-def run_floor(samples: int, burst: int) -> Figures:
-    with SlackEmulator() as emu, tempfile.TemporaryDirectory() as tmp:
+class Floor(Target):
+    def start(self) -> None:
         env = {
             **os.environ,
-            "SLACK_BOT_TOKEN": emu.bot_token,
-            "SLACK_APP_TOKEN": emu.app_token,
-            "SLACK_API_URL": emu.api_url,
+            "SLACK_BOT_TOKEN": self.emu.bot_token,
+            "SLACK_APP_TOKEN": self.emu.app_token,
+            "SLACK_API_URL": self.emu.api_url,
         }
-        log = Path(tmp) / "floor.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
                 [sys.executable, str(ROOT / "bench" / "floor_app.py")],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        try:
-            emu.wait_connected(timeout=30)
-            figures = measure(emu, proc.pid, "who backend", samples, burst)
-        finally:
-            proc.terminate()
-            proc.wait(30)
-        if figures.lost:
-            report_errors("floor", log)
-        return figures
+        self.pid = self.process.pid
+        self.emu.wait_connected(timeout=30)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
 
 
-def report_errors(name: str, log: Path) -> None:
-    """A loss is the app's, not the benchmark's: show what it logged about it."""
-    errors = [line for line in log.read_text(errors="replace").splitlines() if "rror" in line]
-    print(f"{name} logged {len(errors)} error lines, e.g.:", *errors[:3], sep="\n  ")
+class Bot(Target):
+    def start(self) -> None:
+        self.bot = BotProcess(self.emu, self.workdir, DIENSTPLAN_LOG_LEVEL="WARNING").start()
+        self.log = self.bot.log_path
+        self.emu.mention(
+            f"<@{self.emu.bot_user_id}> create backend <@U1> <@U2> <@U3> Watch alerts",
+            channel=CHANNEL,
+        )
+        self.emu.wait_for_posts(1, channel=CHANNEL)
+        assert self.bot.process is not None
+        self.pid = self.bot.process.pid
+
+    def stop(self) -> None:
+        self.bot.stop()
 
 
-def run_bot(samples: int, burst: int) -> Figures:
-    with SlackEmulator() as emu, tempfile.TemporaryDirectory() as tmp:
-        bot = BotProcess(emu, Path(tmp), DIENSTPLAN_LOG_LEVEL="WARNING").start()
-        try:
-            emu.mention(
-                f"<@{emu.bot_user_id}> create backend <@U1> <@U2> <@U3> Watch alerts",
-                channel=CHANNEL,
+def measure(targets: list[Target], samples: int, burst: int, rounds: int) -> list[list[Figures]]:
+    """Interleaved: request by request for latency (who goes first alternates), burst by burst
+    for throughput, so the machine's noise hits the floor and the bot alike."""
+    for target in targets:
+        for _ in range(20):  # warm-up: imports, caches, first connections
+            target.request()
+    figures: list[list[Figures]] = [[] for _ in targets]
+    for round_ in range(rounds):
+        latencies: list[list[float]] = [[] for _ in targets]
+        for i in range(samples):
+            order = list(enumerate(targets))
+            for index, target in order if (i + round_) % 2 == 0 else reversed(order):
+                latencies[index].append(target.request())
+        bursts = {}
+        order = list(enumerate(targets))
+        for index, target in order if round_ % 2 == 0 else reversed(order):
+            bursts[index] = target.burst(burst)
+        for index, target in enumerate(targets):
+            ms = sorted(latencies[index])
+            rate, cpu, lost = bursts[index]
+            rss, peak = rss_mib(target.pid)
+            figures[index].append(
+                Figures(
+                    p50_ms=statistics.median(ms),
+                    p99_ms=ms[int(len(ms) * 0.99) - 1],
+                    burst_per_s=rate,  # the rate of the replies that came; losses are counted
+                    cpu_us_per_event=cpu,
+                    lost=lost,
+                    rss_mib=rss,
+                    peak_rss_mib=peak,
+                )
             )
-            emu.wait_for_posts(1, channel=CHANNEL)
-            assert bot.process is not None
-            figures = measure(emu, bot.process.pid, "who backend", samples, burst)
+    return figures
+
+
+def report_errors(target: Target) -> None:
+    """A loss is the app's, not the benchmark's: show what it logged about it."""
+    lines = target.log.read_text(errors="replace").splitlines()
+    errors = [line for line in lines if "rror" in line]
+    print(f"{target.name} logged {len(errors)} error lines, e.g.:", *errors[:3], sep="\n  ")
+
+
+def run(samples: int, burst: int, rounds: int) -> tuple[list[Figures], list[Figures]]:
+    with (
+        SlackEmulator() as floor_emu,
+        SlackEmulator() as bot_emu,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        targets: list[Target] = [
+            Floor("floor", floor_emu, Path(tmp)),
+            Bot("bot", bot_emu, Path(tmp)),
+        ]
+        started: list[Target] = []
+        try:
+            for target in targets:
+                target.start()
+                started.append(target)
+            floors, bots = measure(targets, samples, burst, rounds)
         finally:
-            bot.stop()
-        if figures.lost:
-            report_errors("bot", bot.log_path)
-        return figures
+            for target in started:
+                target.stop()
+        for target, figures in zip(targets, (floors, bots), strict=True):
+            if any(f.lost for f in figures):
+                report_errors(target)
+        return floors, bots
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--burst", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating floor/bot rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of latency and burst")
     args = parser.parse_args()
 
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    floors, bots = [], []
-    for _ in range(args.rounds):  # interleaved so machine noise hits both alike
-        floors.append(run_floor(args.samples, args.burst))
-        bots.append(run_bot(args.samples, args.burst))
+    floors, bots = run(args.samples, args.burst, args.rounds)
 
     def med(items: list[Figures], key: str) -> float:
         """The median of the rounds; for losses the sum, so that no round's loss is hidden."""
