@@ -23,6 +23,7 @@ from bot.housekeeping import Housekeeping, jobs
 from bot.scheduler import Scheduler
 from bot.slack.bolt_app import create_app
 from bot.slack.client import make_web_client
+from bot.slack.membership import SlackMembership
 from bot.slack.outbound import Sender
 from bot.slack.sender import OutboxSender
 from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
@@ -133,6 +134,7 @@ class SlackBot:
         client: WebClient = make_web_client(self._bot_token, config.api_url)
         users = SlackUsers(client)
         services.dispatcher.directory = users
+        services.dispatcher.membership = SlackMembership(client)
         poster = Sender(make_web_client(self._bot_token, config.api_url, retries=False), users)
         self._outbox = OutboxSender(store=services.repo, poster=poster, clock=utc_now)
         self._outbox.start()

@@ -37,11 +37,17 @@ Reader = Callable[[str], str | None]
 """Shows a prompt, returns what was typed (None at end of input); may raise KeyboardInterrupt."""
 
 
+# A channel in a reply, `<#C123>`: the console shows it as it takes it, `#C123`.
+_CHANNEL_TOKEN = re.compile(r"<#([A-Za-z0-9_.-]+)(?:\|[^>]*)?>")
+
+
 def _readable(markup: str) -> str:
     """mrkdwn in the console's own syntax: pings as plain @names (a terminal has no
-    mentions), entities as the characters they stand for; links stay `<url|label>`."""
+    mentions), channels as `#name`, entities as the characters they stand for; links stay
+    `<url|label>`."""
     pings = defuse_broadcasts(markup)
-    return unescape(MEMBER_RE.sub(lambda m: escape(member_from_match(m).plain()), pings))
+    plain = MEMBER_RE.sub(lambda m: escape(member_from_match(m).plain()), pings)
+    return unescape(_CHANNEL_TOKEN.sub(lambda m: f"#{m.group(1)}", plain))
 
 
 def render(reply: Reply) -> str:

@@ -310,3 +310,26 @@ def test_a_line_that_is_not_utf8_is_answered_and_the_console_goes_on(
     assert result.stderr.decode().splitlines() == [
         f"dienstplan: creating a new database at {tmp_path / 'd.db'}"
     ]
+
+
+def test_console_names_a_channel_with_a_plain_hash(tmp_path: Path) -> None:
+    """`#backend` is the channel `--channel backend` acts in; replies show channels so too."""
+    db = tmp_path / "d.db"
+    console(db, "create ops <@U1> <@U2> backend duty\n", "--channel", "backend")
+    out = console(
+        db,
+        "who #backend ops\ncreate #backend ops <@U3> duty\ncreate ops <@U3> duty\nlist\n",
+        "--channel",
+        "D1",
+    )
+    assert out.splitlines() == [
+        "@U1 is on duty for *ops*:",
+        "backend duty",
+        "A rotation named *ops* already exists in #backend. Pick another name, or change it "
+        "with `@dienstplan update ops <members> <description>`.",
+        "In a direct message, say which channel `create` is for: write the channel right after "
+        "`create`, as in `@dienstplan create #channel <rotation name> <list of user mentions> "
+        "<duties description>`.",
+        "Rotations in your channels (1), newest first:",
+        "• #backend ops (created " + out.split("(created ")[1].split(")")[0] + ")",
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,11 +23,19 @@ from bot.core.model import (
     ReplyPart,
     Request,
     Rotation,
+    Verbatim,
     bold,
     code,
 )
-from bot.core.parser import name_key
-from bot.core.ports import Deactivated, RotationRepository, ScheduleRepository, nobody_deactivated
+from bot.core.parser import channel_mention, name_key
+from bot.core.ports import (
+    EVERYWHERE,
+    Deactivated,
+    Membership,
+    RotationRepository,
+    ScheduleRepository,
+    nobody_deactivated,
+)
 from bot.core.suggest import closest
 
 BOT_HANDLE = "@dienstplan"
@@ -52,9 +61,51 @@ class Context:
     commands: dict[str, Command]
     effects: Effects = field(default_factory=Effects)
     deactivated: Deactivated = nobody_deactivated
+    membership: Membership = EVERYWHERE
 
     def local_date(self, moment: datetime) -> str:
         return moment.astimezone(self.timezone).strftime("%Y-%m-%d")
+
+    def here(self) -> str:
+        """The channel acted on, as replies name it: `this channel`, or `<#C…>` when the
+        command was typed elsewhere (a DM, another channel)."""
+        if self.request.elsewhere:
+            return channel_mention(self.request.channel)
+        return "this channel"
+
+    def my_channels(self) -> frozenset[str] | None:
+        """The channels whose rotations the user may reach from here: theirs, and the one
+        typed in (a DM's own rotations, made before DMs named channels). None: all."""
+        channels = self.membership.channels_of(self.request.user)
+        return None if channels is None else channels | {self.request.channel}
+
+
+class InDm(Enum):
+    """What a command does in a direct message when it names no `#channel`."""
+
+    HERE = "here"  # it needs no channel (help)
+    BY_NAME = "by name"  # the user's channels' rotation of that name
+    ALL = "all"  # every channel of the user (list)
+    NEEDS_CHANNEL = "needs channel"  # it makes or shows something in one channel
+
+
+Locate = Callable[[str, bool], tuple[str | None, str]]
+"""A command's `#channel` (and the arguments without it); True: take the console's `#name`."""
+
+
+def _no_channel(rest: str, typed: bool) -> tuple[str | None, str]:
+    return None, rest
+
+
+def _leading_channel(rest: str, typed: bool) -> tuple[str | None, str]:
+    return parser.split_channel(rest, typed=typed)
+
+
+def always(rule: InDm) -> Callable[[Any], InDm]:
+    return lambda _args: rule
+
+
+_BY_NAME = always(InDm.BY_NAME)
 
 
 @dataclass(frozen=True)
@@ -78,6 +129,8 @@ class Command:
     names_rotation: bool = True
     creates_rotation: bool = False
     subcommands: tuple[Subcommand, ...] = ()
+    locate: Locate = _leading_channel
+    in_dm: Callable[[Any], InDm] = _BY_NAME
 
     def usage_line(self, subcommand: Subcommand | None = None) -> str:
         name, usage = (
@@ -108,10 +161,19 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
     raise NotFound(
         "There is no rotation ",
         bold(name),
-        " in this channel.",
+        f" in {ctx.here()}.",
         *suggestion,
-        f" `{BOT_HANDLE} list` shows this channel's rotations.",
+        f" `{BOT_HANDLE} list{_channel_arg(ctx)}` shows {_possessive(ctx)} rotations.",
     )
+
+
+def _channel_arg(ctx: Context) -> str:
+    """` <#C…>` when acting elsewhere, so a suggested command names the same channel."""
+    return f" {channel_mention(ctx.request.channel)}" if ctx.request.elsewhere else ""
+
+
+def _possessive(ctx: Context) -> str:
+    return f"{ctx.here()}'s" if ctx.request.elsewhere else "this channel's"
 
 
 def _chain(members: list[Member], duty: int | None = None) -> list[ReplyPart]:
@@ -180,7 +242,7 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
         raise DomainError(
             "A rotation named ",
             bold(existing.name),
-            " already exists in this channel. Pick another name, or change it with ",
+            f" already exists in {ctx.here()}. Pick another name, or change it with ",
             code(f"{BOT_HANDLE} update {existing.name} <members> <description>"),
             ".",
         )
@@ -196,6 +258,7 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     return Reply.of(
         "Created rotation ",
         bold(rotation.name),
+        f" in {ctx.here()}" if ctx.request.elsewhere else "",
         f" with {len(members)} {'member' if len(members) == 1 else 'members'}: ",
         *_chain(members),
         f". {members[0].mention()} is on duty now.",
@@ -342,18 +405,43 @@ def _delete(ctx: Context, name: str) -> Reply:
 
 
 def _list(ctx: Context, _: None) -> Reply:
+    if ctx.request.direct:
+        return _list_mine(ctx)
     rotations, total = ctx.repo.list_rotations(ctx.request.channel, LIST_LIMIT)
     if not rotations:
         return Reply.of(
-            "There are no rotations in this channel yet. Create one with "
+            f"There are no rotations in {ctx.here()} yet. Create one with "
             f"{ctx.commands['create'].usage_line()}."
         )
-    parts: list[ReplyPart] = [f"Rotations in this channel ({total}), newest first:"]
+    parts: list[ReplyPart] = [f"Rotations in {ctx.here()} ({total}), newest first:"]
     for r in rotations:
         parts += ["\n• ", bold(r.name), f" (created {ctx.local_date(r.created_at)})"]
     if total > len(rotations):
         parts.append(f"\nShowing the newest {len(rotations)} of {total}.")
     return Reply.of(*parts)
+
+
+def _list_mine(ctx: Context) -> Reply:
+    """In a DM: the rotations of every channel the user is in, as `#channel name`, so each
+    line can be copied into a command."""
+    rotations, total = ctx.repo.list_rotations_in(ctx.my_channels(), LIST_LIMIT)
+    if not rotations:
+        return Reply.of(
+            "There are no rotations in the channels you are a member of. Create one with "
+            f"`{BOT_HANDLE} create #channel <rotation name> <list of user mentions> "
+            "<duties description>`."
+        )
+    parts: list[ReplyPart] = [f"Rotations in your channels ({total}), newest first:"]
+    for r in rotations:
+        parts += ["\n• ", *channel_and_name(r), f" (created {ctx.local_date(r.created_at)})"]
+    if total > len(rotations):
+        parts.append(f"\nShowing the newest {len(rotations)} of {total}.")
+    return Reply.of(*parts)
+
+
+def channel_and_name(rotation: Rotation) -> list[ReplyPart]:
+    """`#backend ops` as a person would type it to name this rotation from anywhere."""
+    return [f"{channel_mention(rotation.channel)} ", Verbatim(rotation.name)]
 
 
 def help_text(commands: dict[str, Command]) -> str:
@@ -420,6 +508,7 @@ ROTATION_COMMANDS: list[Command] = [
         lambda rest: parser.parse_name_members_description("create", rest),
         _create,
         creates_rotation=True,
+        in_dm=always(InDm.NEEDS_CHANNEL),
     ),
     Command(
         "rotate",
@@ -486,6 +575,7 @@ ROTATION_COMMANDS: list[Command] = [
         _no_arguments,
         _list,
         names_rotation=False,
+        in_dm=always(InDm.ALL),
     ),
     Command(
         "help",
@@ -495,5 +585,7 @@ ROTATION_COMMANDS: list[Command] = [
         parser.parse_topic,
         _help,
         names_rotation=False,
+        locate=_no_channel,
+        in_dm=always(InDm.HERE),
     ),
 ]

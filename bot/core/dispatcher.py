@@ -7,6 +7,7 @@ ever dropped silently.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -15,11 +16,20 @@ from zoneinfo import ZoneInfo
 from bot.core.commands import Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
 from bot.core.model import Outgoing, Reply, Request, code
-from bot.core.parser import MEMBER_RE, split_command
+from bot.core.parser import (
+    MEMBER_RE,
+    SLACKBOT,
+    channels_in,
+    split_command,
+    without_reminder,
+)
+from bot.core.places import acting_in
 from bot.core.ports import (
     EVERYONE_ACTIVE,
+    EVERYWHERE,
     Clock,
     Deactivated,
+    Membership,
     RotationRepository,
     ScheduleRepository,
     UserDirectory,
@@ -27,6 +37,7 @@ from bot.core.ports import (
 from bot.core.registry import COMMANDS
 from bot.core.suggest import closest
 from bot.core.text import unpaired_surrogate
+from bot.core.welcome import WELCOME_AGAIN_AFTER, welcome_message
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +64,7 @@ class Dispatcher:
         commands: dict[str, Command] = COMMANDS,
         on_schedules_changed: Callable[[], None] = lambda: None,
         directory: UserDirectory = EVERYONE_ACTIVE,
+        membership: Membership = EVERYWHERE,
     ) -> None:
         self._repo = repo
         self._schedules = schedules
@@ -62,6 +74,7 @@ class Dispatcher:
         self.on_schedules_changed = on_schedules_changed
         # Set by the Slack front end once it has a Web API client; the others know nobody.
         self.directory = directory
+        self.membership = membership
 
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
@@ -76,12 +89,14 @@ class Dispatcher:
         The transaction takes the write lock first (BEGIN IMMEDIATE), so checking for the
         event and recording it cannot race with another worker or process. The users the text
         mentions are looked up before the transaction, so the handler finds them cached and
-        no Slack call holds the database's write lock.
+        no Slack call holds the database's write lock; so are the channels of a user who
+        writes in a DM or names a channel.
         """
         now = self._clock()
         effects = Effects()
         deactivated = _never_failing(self.directory.for_request())
         deactivated(_mentioned_users(request))
+        self._look_up_channels(request)
         with self._repo.transaction():
             if event_id is not None and self._repo.seen_event(event_id):
                 return Outcome(Reply(), duplicate=True)
@@ -94,6 +109,7 @@ class Dispatcher:
                 self._commands,
                 effects,
                 deactivated,
+                self.membership,
             )
             reply, failed = self._run(request, ctx)
             if event_id is not None:
@@ -103,12 +119,31 @@ class Dispatcher:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed)
 
+    def welcome(self, channel: str, *, event_id: str) -> bool:
+        """The bot was added to the channel: post the welcome, unless it did within a day.
+
+        The event id, the time of the welcome and the message commit together, so a
+        redelivery or a restart never posts it twice. Returns whether it was queued."""
+        now = self._clock()
+        with self._repo.transaction():
+            if self._repo.seen_event(event_id):
+                return False
+            self._repo.record_event(event_id, now)
+            last = self._repo.welcomed_at(channel)
+            if last is not None and now - last < WELCOME_AGAIN_AFTER:
+                return False
+            self._repo.record_welcome(channel, now)
+            message = Outgoing(channel, welcome_message(self._commands), "welcome")
+            self._repo.enqueue([message], now)
+        return True
+
     def _run(self, request: Request, ctx: Context) -> tuple[Reply, bool]:
         """The reply, and whether the command failed."""
         surrogate = unpaired_surrogate(request.text)
         if surrogate is not None:
             return Reply.of(not_unicode(surrogate)), True
-        invocation = split_command(request.text, request.bot_user_id)
+        text = without_reminder(request.text) if request.user == SLACKBOT else request.text
+        invocation = split_command(text, request.bot_user_id)
         if not invocation.command:
             return Reply.of(help_text(self._commands)), False
         command = self._commands.get(invocation.command)
@@ -122,7 +157,9 @@ class Dispatcher:
             ), True
         try:
             with self._repo.transaction():
-                return command.run(ctx, command.parse(invocation.rest)), False
+                channel, rest = command.locate(invocation.rest, request.source == "console")
+                args = command.parse(rest)
+                return command.run(acting_in(ctx, command, channel, args), args), False
         except UsageError as error:
             return Reply.of(
                 f"That `{command.name}` needs fixing: ",
@@ -139,6 +176,12 @@ class Dispatcher:
                 request.channel,
             )
             return Reply.of(APOLOGY), True
+
+    def _look_up_channels(self, request: Request) -> None:
+        """Ask before the transaction, so the answer is cached when the command needs it."""
+        if request.direct or channels_in(request.text) - {request.channel}:
+            with contextlib.suppress(DomainError):  # the command says so, if it needs them
+                self.membership.channels_of(request.user)
 
 
 def not_unicode(surrogate: str) -> str:

@@ -25,3 +25,14 @@ class UsageError(DomainError):
 
 class NotFound(DomainError):
     """A rotation (or other named thing) does not exist in this channel."""
+
+
+class MembershipUnknown(DomainError):
+    """Slack could not say which channels someone is in, so nothing outside this one is
+    reached."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "I could not ask Slack which channels you are a member of, so I can't tell which "
+            "rotations you may use from here. Try again in a minute."
+        )

@@ -170,6 +170,18 @@ class Request:
     source: str = "slack"
     thread_ts: str | None = None
     bot_user_id: str | None = None
+    # The channel it was typed in, when it acts on another one (`who #backend ops`).
+    origin: str | None = None
+
+    @property
+    def direct(self) -> bool:
+        """Typed in a direct message with the bot: Slack's IM channel ids start with D."""
+        return self.channel.startswith("D")
+
+    @property
+    def elsewhere(self) -> bool:
+        """Acting on another channel than the one it was typed in."""
+        return self.origin is not None and self.origin != self.channel
 
 
 @dataclass(frozen=True)

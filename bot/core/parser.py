@@ -66,6 +66,13 @@ _QUOTE_PAIRS = {
     "\u275d": "\u275e",
 }
 _TRAILING = ".,;:!?…"
+# A channel as Slack sends it: `<#C123|backend>`, `<#C123>` or `<#C123|>` (private channels and
+# some clients leave the label empty).
+_CHANNEL = re.compile(f"{_GAP}*<#(?P<channel>[CGD][A-Z0-9]+)(?:\\|[^>]*)?>")
+# The console's own way to name a channel: `#backend` is the channel `--channel backend` picks.
+_TYPED_CHANNEL = re.compile(f"{_GAP}*#(?P<channel>[^\\s#<>&]+)(?={_GAP}|$)")
+SLACKBOT = "USLACKBOT"
+_REMINDER = "Reminder: "
 MAX_NAME_LENGTH = 80
 MAX_DESCRIPTION_LENGTH = 4000
 
@@ -322,6 +329,39 @@ def parse_name_member(command: str, rest: str) -> tuple[str, Member]:
             command, "unexpected text after the mention: ", code(unescape(trailing)), "."
         )
     return name, member_from_match(match)
+
+
+def split_channel(rest: str, *, typed: bool = False) -> tuple[str | None, str]:
+    """A leading channel (`<#C123|backend> ops`) and the rest after it; `typed` also takes the
+    console's plain `#backend`. Without one, the rest is returned untouched."""
+    found = _CHANNEL.match(rest) or (_TYPED_CHANNEL.match(rest) if typed else None)
+    if found is None:
+        return None, rest
+    return found.group("channel"), rest[found.end() :]
+
+
+def channels_in(text: str) -> set[str]:
+    """The channels a text mentions anywhere."""
+    return {found.group("channel") for found in _CHANNEL.finditer(text)}
+
+
+def channel_mention(channel: str) -> str:
+    """How a reply names a channel: Slack shows `<#C123>` as a link with its current name."""
+    return f"<#{channel}>"
+
+
+def is_reminder(text: str) -> bool:
+    """Whether a Slackbot message is a `/remind` reminder going off (not another notice)."""
+    return text.startswith(_REMINDER)
+
+
+def without_reminder(text: str) -> str:
+    """The command in a Slackbot reminder: Slackbot posts `/remind` text as `Reminder: <text>`
+    and ends it with a `.` when it does not end in `.`, `!` or `?` already."""
+    if not is_reminder(text):
+        return text
+    text = text[len(_REMINDER) :]
+    return text[:-1] if text.endswith(".") else text
 
 
 def parse_topic(rest: str) -> str:

@@ -40,6 +40,14 @@ class RotationRepository(Protocol):
 
     def list_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]: ...
 
+    def find_named(self, channels: Collection[str] | None, name: str) -> list[Rotation]:
+        """The rotations of this name in these channels (None: in any channel)."""
+
+    def list_rotations_in(
+        self, channels: Collection[str] | None, limit: int
+    ) -> tuple[list[Rotation], int]:
+        """Like list_rotations, across these channels (None: every channel)."""
+
     def member_at(self, rotation: Rotation, position: int) -> Member: ...
 
     def members(self, rotation: Rotation) -> Iterator[Member]: ...
@@ -57,6 +65,11 @@ class RotationRepository(Protocol):
     def enqueue(self, messages: Sequence[Outgoing], now: datetime) -> None:
         """Queue messages in the outbox, in the caller's transaction: they are sent if and
         only if it commits."""
+
+    def welcomed_at(self, channel: str) -> datetime | None:
+        """When the bot last posted its welcome in the channel."""
+
+    def record_welcome(self, channel: str, now: datetime) -> None: ...
 
 
 class ScheduleRepository(Protocol):
@@ -135,6 +148,25 @@ def nobody_deactivated(user_ids: Collection[str]) -> frozenset[str]:
 
 
 EVERYONE_ACTIVE = EveryoneActive()
+
+
+class Membership(Protocol):
+    """Which channels people are members of: a direct message reaches only their rotations."""
+
+    def channels_of(self, user: str) -> frozenset[str] | None:
+        """The user's channels; None when this front end has no channels to check (the
+        console), so every channel counts. Raises MembershipUnknown when it cannot tell now:
+        a command must not reach a channel nobody checked."""
+
+
+class Everywhere:
+    """The membership of a front end without Slack: everyone is in every channel."""
+
+    def channels_of(self, user: str) -> frozenset[str] | None:
+        return None
+
+
+EVERYWHERE = Everywhere()
 
 
 @dataclass(frozen=True)

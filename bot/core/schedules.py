@@ -6,15 +6,25 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.core import cron
-from bot.core.commands import BOT_HANDLE, Command, Context, Effects, Subcommand, rotation_named
+from bot.core.commands import (
+    BOT_HANDLE,
+    Command,
+    Context,
+    Effects,
+    InDm,
+    Subcommand,
+    rotation_named,
+)
 from bot.core.errors import DomainError, UsageError
 from bot.core.model import Reply, ReplyPart, Schedule, code
 from bot.core.parser import (
+    channel_mention,
     clean_name,
     command_list,
     command_parts,
     name_key,
     normalise_spaces,
+    split_channel,
     split_command,
     split_word,
 )
@@ -208,7 +218,7 @@ def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
     if command.name == "schedule":
         raise _usage("a schedule cannot run `schedule` itself.", "create")
     try:
-        args = command.parse(invocation.rest)
+        args = command.parse(command.locate(invocation.rest, ctx.request.source == "console")[1])
     except UsageError as error:
         raise UsageError(
             "schedule",
@@ -219,9 +229,25 @@ def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
             f" Its usage: {command.usage_line()}",
             subcommand="create",
         ) from error
-    normalised = f"{command.name} {invocation.rest}".strip()
+    normalised = f"{command.name} {_in_this_channel(ctx, command, invocation.rest)}".strip()
     _dry_run(ctx, command, args, normalised)
     return normalised, rotation_named(command, args)
+
+
+def _in_this_channel(ctx: Context, command: Command, rest: str) -> str:
+    """The scheduled command's arguments without a `#channel` naming the schedule's own
+    channel; a schedule runs in its channel, so naming another one is refused."""
+    channel, without = command.locate(rest, ctx.request.source == "console")
+    if channel is None:
+        return rest
+    if channel != ctx.request.channel:
+        raise _usage(
+            f"a schedule runs its command in the schedule's channel, so the command cannot name "
+            f"{channel_mention(channel)}. Name the channel after `schedule create` instead: "
+            f'`{BOT_HANDLE} schedule create #channel "{command.name} …" <crontab>`.',
+            "create",
+        )
+    return without
 
 
 def _create(ctx: Context, args: ScheduleArgs) -> Reply:
@@ -254,7 +280,7 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
     return Reply.of(
         "Scheduled ",
         *command_parts(command),
-        f" in this channel. {cron.explain(spec)}.\n"
+        f" in {ctx.here()}. {cron.explain(spec)}.\n"
         f"Next run: {cron.format_run(first, zone)} ({zone}).",
     )
 
@@ -265,10 +291,11 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
     schedule = ctx.schedules.find_schedule(ctx.request.channel, key)
     if schedule is None:
         known = ctx.schedules.channel_schedules(ctx.request.channel)
+        owner = "Its" if ctx.request.elsewhere else "This channel's"
         raise DomainError(
             "There is no schedule for ",
             *command_parts(args.command),
-            " in this channel. This channel's schedules: ",
+            f" in {ctx.here()}. {owner} schedules: ",
             *(command_list([s.command for s in known]) if known else ["none"]),
             ".",
         )
@@ -284,8 +311,8 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
 def _list(ctx: Context, _: ScheduleArgs) -> Reply:
     schedules = ctx.schedules.channel_schedules(ctx.request.channel)
     if not schedules:
-        return Reply.of(f"There are no schedules in this channel. Create one with `{EXAMPLE}`.")
-    parts: list[ReplyPart] = [f"Schedules in this channel ({len(schedules)}):"]
+        return Reply.of(f"There are no schedules in {ctx.here()}. Create one with `{EXAMPLE}`.")
+    parts: list[ReplyPart] = [f"Schedules in {ctx.here()} ({len(schedules)}):"]
     for schedule in schedules:
         parts += ["\n• ", *schedule_line(schedule, ctx.timezone.key)]
     return Reply.of(*parts)
@@ -317,6 +344,20 @@ def run_schedule(ctx: Context, args: ScheduleArgs) -> Reply:
     return _HANDLERS[args.subcommand](ctx, args)
 
 
+def locate_schedule(rest: str, typed: bool) -> tuple[str | None, str]:
+    """`create #backend "rotate ops" …`: the channel comes right after the subcommand."""
+    sub, tail = split_word(rest)
+    channel, without = split_channel(tail, typed=typed)
+    if channel is None:
+        return None, rest
+    return channel, f"{sub} {without.lstrip()}"
+
+
+def schedule_in_dm(args: ScheduleArgs) -> InDm:
+    """`explain` needs no channel; the others act on one channel's schedules."""
+    return InDm.HERE if args.subcommand == "explain" else InDm.NEEDS_CHANNEL
+
+
 def describe_run(schedule: Schedule) -> Reply:
     """The notice posted before a scheduled command runs (the reference's wording)."""
     return Reply.of(
@@ -335,4 +376,6 @@ SCHEDULE_COMMAND = Command(
     run_schedule,
     names_rotation=False,
     subcommands=SUBCOMMANDS,
+    locate=locate_schedule,
+    in_dm=schedule_in_dm,
 )

@@ -7,12 +7,15 @@ from typing import Any
 
 BOT_SCOPES = [
     "app_mentions:read",  # @mentions in channels
+    "channels:read",  # users.conversations: a DM reaches only its writer's public channels
     "chat:write",  # replies
+    "groups:read",  # users.conversations for private channels; joins of private channels
     "im:history",  # commands typed in the bot's Messages tab
     "users:read",  # display names, so the person going off duty is not pinged
 ]
-# user_change and team_join keep the users.info cache current (bot/slack/listeners/users.py).
-BOT_EVENTS = ["app_mention", "message.im", "user_change", "team_join"]
+# user_change and team_join keep the users.info cache current (bot/slack/listeners/users.py);
+# member_joined_channel tells the bot it was added to a channel, so it posts its welcome.
+BOT_EVENTS = ["app_mention", "message.im", "member_joined_channel", "user_change", "team_join"]
 
 # Slack documents the app name as at most 35 characters and the bot's display name as at most
 # 80 of a-z, 0-9, `-`, `_` and `.`; one name serves as both, so both rules apply.

@@ -89,3 +89,11 @@ class ScheduleRow(BaseModel):
 
     class Meta:
         table_name = "schedule"
+
+
+class WelcomeRow(BaseModel):
+    channel = CharField(primary_key=True)
+    welcomed_at = DateTimeField()
+
+    class Meta:
+        table_name = "welcome"

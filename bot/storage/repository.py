@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ from bot.storage.models import (
     ProcessedEventRow,
     RotationRow,
     ScheduleRow,
+    WelcomeRow,
 )
 
 log = logging.getLogger(__name__)
@@ -345,6 +346,22 @@ class PeeweeRepository:
         rows = query.order_by(RotationRow.created_at.desc(), RotationRow.id.desc()).limit(limit)
         return [_rotation_from_tuple(cast(tuple[Any, ...], r)) for r in rows.tuples()], total
 
+    def find_named(self, channels: Collection[str] | None, name: str) -> list[Rotation]:
+        """By the name index, then the channels: few channels share a rotation name."""
+        query = RotationRow.select().where(RotationRow.name_key == name_key(name))
+        rotations = [_rotation_from_tuple(cast(tuple[Any, ...], r)) for r in query.tuples()]
+        return [r for r in rotations if channels is None or r.channel in channels]
+
+    def list_rotations_in(
+        self, channels: Collection[str] | None, limit: int
+    ) -> tuple[list[Rotation], int]:
+        query = RotationRow.select()
+        if channels is not None:
+            query = query.where(RotationRow.channel.in_(sorted(channels)))
+        total = query.count()
+        rows = query.order_by(RotationRow.created_at.desc(), RotationRow.id.desc()).limit(limit)
+        return [_rotation_from_tuple(cast(tuple[Any, ...], r)) for r in rows.tuples()], total
+
     def member_at(self, rotation: Rotation, position: int) -> Member:
         ref, kind, label = _MEMBER_AT.run(self._db, rotation.id, position).fetchone()
         return Member(ref, MemberKind(kind), label)
@@ -371,6 +388,13 @@ class PeeweeRepository:
 
     def record_event(self, event_id: str, now: datetime) -> None:
         _RECORD_EVENT.run(self._db, event_id, to_db(now))
+
+    def welcomed_at(self, channel: str) -> datetime | None:
+        row = WelcomeRow.get_or_none(WelcomeRow.channel == channel)
+        return from_db(row.welcomed_at) if row else None
+
+    def record_welcome(self, channel: str, now: datetime) -> None:
+        WelcomeRow.replace(channel=channel, welcomed_at=to_db(now)).execute()
 
     def enqueue(self, messages: Sequence[Outgoing], now: datetime) -> None:
         """With a sender attached, a row is leased to it at once unless another pending row

@@ -48,6 +48,18 @@ def dm_channel_for(user: str) -> str:
     return "D" + user[1:]
 
 
+def encode_cursor(position: str) -> str:
+    """Slack's cursors are opaque base64 strings such as ``dXNlcjpVMDYxTkZUVDI=``."""
+    return base64.b64encode(f"next:{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.b64decode(cursor.encode()).decode().removeprefix("next:")
+    except ValueError as error:
+        raise ValueError(f"not a cursor: {cursor!r}") from error
+
+
 def rich_text_blocks(text: str) -> list[dict[str, Any]]:
     """The ``rich_text`` block Slack attaches to user-typed messages.
 
@@ -126,6 +138,95 @@ def im_message_event(
     event["event_ts"] = ts
     event["channel_type"] = "im"
     return event
+
+
+def bot_message_event(
+    text: str, *, bot_id: str, channel: str, ts: str, user: str | None = None
+) -> dict[str, Any]:
+    """A message an app posted. Posted with a bot token it carries ``user`` (the bot user) and
+    ``bot_id`` without a subtype; legacy integrations and webhooks post ``bot_message``."""
+    event: dict[str, Any] = {"type": "message", "text": text, "ts": ts, "bot_id": bot_id}
+    if user is None:
+        event["subtype"] = "bot_message"
+        event["username"] = "deploy-bot"
+    else:
+        event["user"] = user
+        event["app_id"] = "A0OTHER"
+    event["channel"] = channel
+    event["event_ts"] = ts
+    event["channel_type"] = "im" if channel.startswith("D") else "channel"
+    return event
+
+
+def slackbot_reminder_event(text: str, *, channel: str, ts: str, team_id: str) -> dict[str, Any]:
+    """A ``/remind`` reminder going off: Slackbot (``USLACKBOT``, no ``bot_id``) posts
+    ``Reminder: <text>`` and adds a ``.`` unless the text ends in ``.``, ``!`` or ``?``."""
+    body = text if text.endswith((".", "!", "?")) else f"{text}."
+    event: dict[str, Any] = {
+        "type": "message",
+        "user": "USLACKBOT",
+        "text": f"Reminder: {body}",
+        "ts": ts,
+        "team": team_id,
+        "channel": channel,
+        "event_ts": ts,
+        "channel_type": "im" if channel.startswith("D") else "channel",
+    }
+    return event
+
+
+def message_changed_event(
+    previous: dict[str, Any], text: str, *, ts: str, channel_type: str = "im"
+) -> dict[str, Any]:
+    """An edit: ``message_changed`` with the new ``message`` and the ``previous_message``; the
+    author is only inside them."""
+    edited = {**previous, "text": text, "edited": {"user": previous.get("user"), "ts": ts}}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "message": edited,
+        "previous_message": previous,
+        "channel": previous["channel"],
+        "hidden": True,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": channel_type,
+    }
+
+
+def message_deleted_event(
+    previous: dict[str, Any], *, ts: str, channel_type: str = "im"
+) -> dict[str, Any]:
+    """A deletion: ``message_deleted`` naming the deleted message's ``ts``."""
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "deleted_ts": previous["ts"],
+        "channel": previous["channel"],
+        "previous_message": previous,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": channel_type,
+    }
+
+
+def channel_join_message_event(
+    *, user: str, channel: str, ts: str, subtype: str = "channel_join"
+) -> dict[str, Any]:
+    """The "<@U…> has joined the channel" message (``channel_join``; ``channel_leave`` on
+    leaving), sent beside ``member_joined_channel`` to apps that read the channel's messages."""
+    verb = "joined" if subtype.endswith("join") else "left"
+    return {
+        "type": "message",
+        "subtype": subtype,
+        "ts": ts,
+        "user": user,
+        "text": f"<@{user}> has {verb} the channel",
+        "channel": channel,
+        "event_ts": ts,
+        "channel_type": "group" if channel.startswith("G") else "channel",
+    }
 
 
 def member_joined_channel_event(

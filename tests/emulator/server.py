@@ -188,6 +188,7 @@ class SlackEmulator:
         self._home_views: dict[str, dict[str, Any]] = {}
         self._user_overrides: dict[str, dict[str, Any]] = {}
         self._channel_overrides: dict[str, dict[str, Any]] = {}
+        self._channel_members: dict[str, set[str]] = {}
         self._timers: set[asyncio.TimerHandle] = set()
 
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -212,6 +213,8 @@ class SlackEmulator:
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
             "conversations.open": self._conversations_open,
+            "conversations.members": self._conversations_members,
+            "users.conversations": self._users_conversations,
             "reactions.add": self._reactions_add,
             "reactions.remove": self._reactions_remove,
         }
@@ -339,6 +342,10 @@ class SlackEmulator:
             if not result:
                 raise TimeoutError(describe())
             return result
+
+    def next_ts(self) -> str:
+        """A new message ts, for tests that build their own events (see ``payloads``)."""
+        return self._next_ts()
 
     def _next_ts(self) -> str:
         """Unique, strictly increasing message ts in Slack's ``1700000000.000100`` format."""
@@ -495,6 +502,16 @@ class SlackEmulator:
         """Override ``conversations.info`` fields for a channel (e.g. ``name="oncall"``)."""
         with self._cond:
             self._channel_overrides.setdefault(channel_id, {}).update(fields)
+
+    def add_members(self, channel: str, *users: str) -> None:
+        """These users are members of the channel (``users.conversations``,
+        ``conversations.members``); ``member_joined`` adds its user too."""
+        with self._cond:
+            self._channel_members.setdefault(channel, set()).update(users)
+
+    def remove_member(self, channel: str, user: str) -> None:
+        with self._cond:
+            self._channel_members.get(channel, set()).discard(user)
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """Current state of a message (after chat.update), or None if unknown/deleted."""
@@ -952,6 +969,47 @@ class SlackEmulator:
         digest = uuid.uuid5(uuid.NAMESPACE_OID, ",".join(sorted(users))).hex[:10].upper()
         return {"channel": {"id": "G" + digest}}
 
+    @staticmethod
+    def _page(items: list[str], p: dict[str, Any], default: int) -> tuple[list[str], str]:
+        """Cursor pagination like Slack's: an opaque ``next_cursor``, empty on the last page."""
+        try:
+            limit = int(p.get("limit") or default)
+            start = int(payloads.decode_cursor(str(p["cursor"]))) if p.get("cursor") else 0
+        except ValueError as error:
+            raise ApiError("invalid_cursor") from error
+        limit = min(max(limit, 1), 1000)
+        end = start + limit
+        return items[start:end], payloads.encode_cursor(str(end)) if end < len(items) else ""
+
+    def _conversations_members(self, p: dict[str, Any]) -> dict[str, Any]:
+        cid = p.get("channel")
+        if not isinstance(cid, str) or len(cid) < 2 or cid[0] not in "CGD":
+            raise ApiError("channel_not_found")
+        members = sorted(self._channel_members.get(cid, set()))
+        if cid[0] == "G" and self.bot_user_id not in members:
+            raise ApiError("channel_not_found")  # a private channel the bot is not in
+        page, cursor = self._page(members, p, 100)
+        return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _users_conversations(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Channels the user is in; private ones only where the bot is too, as for a bot token
+        (needs channels:read and groups:read)."""
+        user = p.get("user") or self.bot_user_id
+        if not isinstance(user, str) or user[:1] not in ("U", "W"):
+            raise ApiError("user_not_found")
+        types = set(str(p.get("types") or "public_channel").split(","))
+        found = []
+        for cid, members in sorted(self._channel_members.items()):
+            kind = "private_channel" if cid.startswith("G") else "public_channel"
+            if user not in members or kind not in types:
+                continue
+            if kind == "private_channel" and self.bot_user_id not in members:
+                continue
+            found.append(cid)
+        page, cursor = self._page(found, p, 100)
+        channels = [self._conversations_info({"channel": cid})["channel"] for cid in page]
+        return {"channels": channels, "response_metadata": {"next_cursor": cursor}}
+
     # ================================================================== Socket Mode server
 
     async def _handle_ws(self, request: web.Request) -> web.StreamResponse:
@@ -1192,7 +1250,9 @@ class SlackEmulator:
     def member_joined(
         self, channel: str, user: str, *, inviter: str | None = "U0INVITER"
     ) -> Envelope:
-        """``member_joined_channel`` (also sent when the bot itself is invited: user=UBOT)."""
+        """``member_joined_channel`` (also sent when the bot itself is invited: user=UBOT);
+        the user becomes a member of the channel."""
+        self.add_members(channel, user)
         event = payloads.member_joined_channel_event(
             user=user,
             channel=channel,

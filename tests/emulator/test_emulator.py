@@ -497,3 +497,21 @@ def test_bolt_socket_mode_app_roundtrip_and_reconnect(emu: SlackEmulator) -> Non
         handler.client.auto_reconnect_enabled = False
         emu.drop_connections("close_frame")
         handler.close()
+
+
+def test_channel_membership_methods(emu: SlackEmulator) -> None:
+    client = bot_client(emu)
+    emu.add_members("C1", "U0ALICE", "U0BOB", "UBOT")
+    emu.add_members("G1", "U0ALICE")  # private, without the bot
+    first = client.conversations_members(channel="C1", limit=2)
+    assert first["members"] == ["U0ALICE", "U0BOB"]
+    rest = client.conversations_members(
+        channel="C1", cursor=first["response_metadata"]["next_cursor"]
+    )
+    assert rest["members"] == ["UBOT"] and rest["response_metadata"]["next_cursor"] == ""
+    with pytest.raises(SlackApiError, match="channel_not_found"):
+        client.conversations_members(channel="G1")
+    found = client.users_conversations(user="U0ALICE", types="public_channel,private_channel")
+    assert [c["id"] for c in found["channels"]] == ["C1"]
+    emu.remove_member("C1", "U0ALICE")
+    assert client.users_conversations(user="U0ALICE")["channels"] == []

@@ -129,3 +129,11 @@ def test_replies_stored_before_user_text_parts_still_load() -> None:
     )
     reply = Reply.of("There is no rotation ", bold("R&D *"), ". ", code("x`"), Verbatim("p"))
     assert Reply.from_json(reply.to_json()) == reply
+
+
+def test_manifest_has_the_welcome_event_and_the_membership_scopes() -> None:
+    """member_joined_channel starts the welcome; users.conversations needs channels:read and
+    groups:read (which member_joined_channel needs too, for public and private channels)."""
+    data = manifest()
+    assert "member_joined_channel" in data["settings"]["event_subscriptions"]["bot_events"]
+    assert {"channels:read", "groups:read"} <= set(data["oauth_config"]["scopes"]["bot"])
