@@ -10,6 +10,7 @@ BOT_SCOPES = [
     "chat:write",  # replies
     "im:history",  # commands typed in the bot's Messages tab
     "users:read",  # display names, so the person going off duty is not pinged
+    "usergroups:read",  # a user group's users, for `shifts`
 ]
 # user_change and team_join keep the users.info cache current (bot/slack/listeners/users.py).
 BOT_EVENTS = ["app_mention", "message.im", "user_change", "team_join"]

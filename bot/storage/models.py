@@ -3,6 +3,7 @@
 from peewee import (
     AutoField,
     CharField,
+    DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -89,3 +90,13 @@ class ScheduleRow(BaseModel):
 
     class Meta:
         table_name = "schedule"
+
+
+class AwayRow(BaseModel):
+    id = AutoField()
+    user = CharField()
+    start_date = DateField()
+    end_date = DateField()
+
+    class Meta:
+        table_name = "away"

@@ -152,7 +152,7 @@ def test_upgrading_moves_unposted_scheduled_replies_into_the_outbox(tmp_path: Pa
                 " VALUES (?, ?, ?, ?, ?)",
                 row,
             )
-    assert migrate(db) == ["0004_plain_names", "0005_outbox"]
+    assert migrate(db) == ["0004_plain_names", "0005_outbox", "0006_away"]
     repo = PeeweeRepository(db)
     (row,) = repo.claim("a", NOW, NOW + LEASE, 10)
     assert (row.channel, row.reply) == ("C1", Reply.of("notice\freply"))

@@ -27,6 +27,7 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         "0003_schedule_zone",
         "0004_plain_names",
         "0005_outbox",
+        "0006_away",
     ]
     assert migrate(db) == []
     with db.connection_context():
@@ -126,6 +127,7 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
         "0003_schedule_zone",
         "0004_plain_names",
         "0005_outbox",
+        "0006_away",
     ]
     with repo.transaction():
         assert repo.find("C1", "x") is not None
@@ -151,7 +153,7 @@ def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
                 " ?, 'U1', '2026-01-01 00:00:00', '2026-11-23 08:00:00')",
                 (channel, timezone),
             )
-    assert migrate(db) == ["0003_schedule_zone", "0004_plain_names", "0005_outbox"]
+    assert migrate(db) == ["0003_schedule_zone", "0004_plain_names", "0005_outbox", "0006_away"]
     with repo.transaction():
         assert [(s.channel, s.zone) for s in repo.all_schedules()] == [
             ("C1", None),
@@ -221,7 +223,7 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
             " created_by, created_at) VALUES ('C2', 'rotate R&amp;D', 'rotate r&amp;d',"
             " 'r&amp;d', '0 9 * * *', 'U1', '2026-01-01 00:00:00')"
         )
-    assert migrate(db) == ["0003_schedule_zone", "0004_plain_names", "0005_outbox"]
+    assert migrate(db) == ["0003_schedule_zone", "0004_plain_names", "0005_outbox", "0006_away"]
     repo = PeeweeRepository(db)
     with repo.transaction():
         assert sorted(repo.names("C1")) == ["Caf\u00e9 <3", "R&D", "R&D (2)"]
