@@ -245,7 +245,9 @@ def _find(ctx: Context, rotation: Rotation, user: str, holders: Holders) -> tupl
         after = len(members) > 1 and any(s.start is not None for s in mine)
         return _Found(rotation, now, scheduled=False, next_in_line=after), False
     shifts = project(members, rotation.duty_position, handoffs, unavailable=unavailable)
-    return _Found(rotation, shifts_of(user, shifts, holders), scheduled=True), cut
+    horizon = ctx.now + HORIZON
+    mine = [s for s in shifts_of(user, shifts, holders) if s.start is None or s.start <= horizon]
+    return _Found(rotation, mine, scheduled=True), cut
 
 
 def _when(shift: Shift, zone: ZoneInfo) -> str:

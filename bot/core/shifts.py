@@ -192,15 +192,16 @@ def handoff_times(
     until: datetime,
     limit: int = MAX_HANDOFFS,
 ) -> tuple[list[datetime], bool]:
-    """The merged runs of the rotate schedules up to `until` (at most `limit`; a time two
-    schedules share counts once), and whether the limit cut them."""
+    """The merged runs of the rotate schedules up to `until` and the first one after it, so
+    the last shift that starts in time has its end (at most `limit`; a time two schedules
+    share counts once), and whether the limit cut them."""
     merged = heapq.merge(*(_runs(s, default_tz) for s in schedules if is_handoff(s)))
     times: list[datetime] = []
     for run in merged:
-        if run > until:
-            return times, False
         if times and run == times[-1]:
             continue
+        if times and times[-1] > until:
+            return times, False
         if len(times) == limit:
             return times, True
         times.append(run)
