@@ -70,7 +70,9 @@ def build(config: Config, *, create: bool = False) -> Services:
             f"SQLite database: {error}."
         ) from error
     repo = PeeweeRepository(db)
-    dispatcher = Dispatcher(repo=repo, schedules=repo, clock=utc_now, timezone=config.zone)
+    dispatcher = Dispatcher(
+        repo=repo, schedules=repo, away=repo, clock=utc_now, timezone=config.zone
+    )
     return Services(config=config, db=db, repo=repo, dispatcher=dispatcher)
 
 

@@ -47,7 +47,9 @@ def repo(tmp_path: Path) -> Iterator[PeeweeRepository]:
 
 @pytest.fixture
 def dispatcher(repo: PeeweeRepository, clock: FakeClock) -> Dispatcher:
-    return Dispatcher(repo=repo, schedules=repo, clock=clock, timezone=ZoneInfo("Europe/Berlin"))
+    return Dispatcher(
+        repo=repo, schedules=repo, away=repo, clock=clock, timezone=ZoneInfo("Europe/Berlin")
+    )
 
 
 Run = Callable[..., str]

@@ -325,6 +325,7 @@ def test_console_names_a_channel_with_a_plain_hash(tmp_path: Path) -> None:
     assert out.splitlines() == [
         "@U1 is on duty for *ops*:",
         "backend duty",
+        "Next in line: @U2.",
         "A rotation named *ops* already exists in #backend. Pick another name, or change it "
         "with `@dienstplan update ops <members> <description>`.",
         "In a direct message, say which channel `create` is for: write the channel right after "

@@ -6,16 +6,19 @@ without its usage text, and the README cannot drift from what the bot accepts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core import parser
+from bot.core import cron, parser
 from bot.core.errors import DomainError, NotFound
 from bot.core.model import (
+    AwayPeriod,
     Member,
     MemberKind,
     Quiet,
@@ -29,17 +32,33 @@ from bot.core.model import (
 )
 from bot.core.parser import channel_mention, name_key
 from bot.core.ports import (
+    EVERYONE_ACTIVE,
     EVERYWHERE,
+    AvailabilityRepository,
     Deactivated,
     Membership,
     RotationRepository,
     ScheduleRepository,
+    UserDirectory,
     nobody_deactivated,
+)
+from bot.core.shifts import (
+    Availability,
+    Skip,
+    Step,
+    Unavailable,
+    either,
+    handoff_hint,
+    next_handoff,
+    next_in_line,
 )
 from bot.core.suggest import closest
 
+log = logging.getLogger(__name__)
+
 BOT_HANDLE = "@dienstplan"
 LIST_LIMIT = 500
+DEACTIVATED = "deactivated in Slack"
 
 
 @dataclass
@@ -59,9 +78,11 @@ class Context:
     now: datetime
     timezone: ZoneInfo
     commands: dict[str, Command]
+    away: AvailabilityRepository
     effects: Effects = field(default_factory=Effects)
     deactivated: Deactivated = nobody_deactivated
     membership: Membership = EVERYWHERE
+    directory: UserDirectory = EVERYONE_ACTIVE
 
     def local_date(self, moment: datetime) -> str:
         return moment.astimezone(self.timezone).strftime("%Y-%m-%d")
@@ -78,6 +99,36 @@ class Context:
         typed in (a DM's own rotations, made before DMs named channels). None: all."""
         channels = self.membership.channels_of(self.request.user)
         return None if channels is None else channels | {self.request.channel}
+
+    def zone_of(self, user: str) -> ZoneInfo:
+        """The person's Slack time zone; the bot's when Slack cannot tell (or in the console)."""
+        try:
+            name = self.directory.time_zone(user)
+            return ZoneInfo(name) if name else self.timezone
+        except Exception:
+            log.warning("no time zone for %s; using %s", user, self.timezone.key, exc_info=True)
+            return self.timezone
+
+    def availability(self, users: Collection[str] | None = None) -> Availability:
+        """Away periods not over yet (a day's margin covers every zone). With `users`, read
+        at once; without, each person's on first use, so a rotate reads only its candidates."""
+        since = (self.now - timedelta(days=1)).date()
+        zone_of = cache(self.zone_of)
+        if users is None:
+            return Availability(cache(lambda user: self.away.away_periods([user], since)), zone_of)
+        by_user: dict[str, list[AwayPeriod]] = {}
+        for period in self.away.away_periods(users, since) if users else []:
+            by_user.setdefault(period.user, []).append(period)
+        return Availability(lambda user: by_user.get(user, ()), zone_of)
+
+    def unavailable(self, availability: Availability | None = None) -> Unavailable:
+        """Who `rotate` passes over: deactivated accounts and people away."""
+        return either(self._deactivated_reason, (availability or self.availability()).reason)
+
+    def _deactivated_reason(self, member: Member, at: datetime) -> str | None:
+        if member.kind is MemberKind.USER and self.deactivated([member.ref]):
+            return DEACTIVATED
+        return None
 
 
 class InDm(Enum):
@@ -218,21 +269,44 @@ def _refuse_deactivated(ctx: Context, members: Sequence[Member], name: str) -> N
     )
 
 
-def _next_on_duty(ctx: Context, rotation: Rotation) -> tuple[int | None, list[Member]]:
-    """The next position round-robin whose member is not deactivated, and the members skipped.
+def _next_on_duty(ctx: Context, rotation: Rotation, at: datetime) -> Step:
+    """The next member round-robin who is neither deactivated nor away at `at`.
 
     Asked inside the transaction, one candidate at a time (a rotation's members are not known
-    before it): the first active candidate ends the search, and the directory keeps its answers
-    cached, so a rotate usually costs no lookup at all.
+    before it): the first available candidate ends the search, and the directory keeps its
+    answers cached, so a rotate usually costs no lookup at all.
     """
-    skipped: list[Member] = []
-    for step in range(1, rotation.member_count):
-        position = (rotation.duty_position + step) % rotation.member_count
-        member = ctx.repo.member_at(rotation, position)
-        if not _deactivated(ctx, [member]):
-            return position, skipped
-        skipped.append(member)
-    return None, skipped
+    return next_in_line(
+        lambda position: ctx.repo.member_at(rotation, position),
+        rotation.member_count,
+        rotation.duty_position,
+        at,
+        ctx.unavailable(),
+    )
+
+
+def _skipped(skips: Sequence[Skip]) -> list[ReplyPart]:
+    """` Skipped bob and carol (deactivated in Slack); dave (away until Fri 27 Nov).`"""
+    if not skips:
+        return []
+    by_reason: dict[str, list[Member]] = {}
+    for skip in skips:
+        by_reason.setdefault(skip.reason, []).append(skip.member)
+    parts: list[ReplyPart] = [" Skipped "]
+    for i, (reason, members) in enumerate(by_reason.items()):
+        parts += ["; " if i else "", *_names(members), f" ({reason})"]
+    parts.append(".")
+    return parts
+
+
+def _each_with_reason(skips: Sequence[Skip]) -> list[ReplyPart]:
+    """`bob (away until Fri 27 Nov) and carol (deactivated in Slack)`"""
+    parts: list[ReplyPart] = []
+    for i, skip in enumerate(skips):
+        if i:
+            parts.append(" and " if i == len(skips) - 1 else ", ")
+        parts += [Quiet(skip.member), f" ({skip.reason})"]
+    return parts
 
 
 def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
@@ -286,25 +360,80 @@ def _rotate(ctx: Context, name: str) -> Reply:
         return Reply.of(
             bold(rotation.name), f" has a single member, so {previous.mention()} stays on duty."
         )
-    position, skipped = _next_on_duty(ctx, rotation)
-    if position is None:
-        return Reply.of(
-            bold(rotation.name),
-            ": every other member is deactivated in Slack (",
-            *_names(skipped),
-            f"), so {previous.mention()} stays on duty. ",
-            code(f"{BOT_HANDLE} update {rotation.name}"),
-            " can take them off the rotation.",
-        )
-    ctx.repo.set_duty(rotation, position)
-    current = ctx.repo.member_at(rotation, position)
+    step = _next_on_duty(ctx, rotation, ctx.now)
+    if step.kept:
+        return _nobody_else(rotation, previous, step.skipped)
+    ctx.repo.set_duty(rotation, step.position)
+    current = ctx.repo.member_at(rotation, step.position)
     return Reply.of(
         bold(rotation.name),
         ": the duty passes from ",
         Quiet(previous),
         f" to {current.mention()}.",
-        *([" Skipped ", *_names(skipped), " (deactivated in Slack)."] if skipped else []),
+        *_skipped(step.skipped),
     )
+
+
+def _nobody_else(rotation: Rotation, previous: Member, skips: Sequence[Skip]) -> Reply:
+    """Every other member is unavailable: the duty stays, and the reply says why."""
+    if all(skip.reason == DEACTIVATED for skip in skips):
+        return Reply.of(
+            bold(rotation.name),
+            ": every other member is deactivated in Slack (",
+            *_names([skip.member for skip in skips]),
+            f"), so {previous.mention()} stays on duty. ",
+            code(f"{BOT_HANDLE} update {rotation.name}"),
+            " can take them off the rotation.",
+        )
+    return Reply.of(
+        bold(rotation.name),
+        ": every other member is away or deactivated (",
+        *_each_with_reason(skips),
+        f"), so {previous.mention()} stays on duty.",
+    )
+
+
+def _next_parts(ctx: Context, rotation: Rotation, *, hint: bool = False) -> list[ReplyPart]:
+    """`Next handoff: <time>, to bob.` from the rotate schedules, else `Next in line: bob.`;
+    with `hint`, how to add a handoff schedule when there is none."""
+    if rotation.member_count < 2:
+        return []
+    schedules = ctx.schedules.rotation_schedules(rotation.channel, name_key(rotation.name))
+    handoff = next_handoff(schedules)
+    at = handoff[0] if handoff else ctx.now
+    step = _next_on_duty(ctx, rotation, at)
+    duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    if handoff is None:
+        parts: list[ReplyPart] = ["\nNext in line: "]
+    else:
+        when = cron.format_run(at, handoff[1].shown_zone(ctx.timezone.key))
+        parts = [f"\nNext handoff: {when}, "]
+    if step.kept:
+        parts += [
+            "nobody else is available (",
+            *_each_with_reason(step.skipped),
+            "), so ",
+            Quiet(duty),
+            " stays on duty.",
+        ]
+    else:
+        after = "to " if handoff else ""
+        parts += [after, Quiet(ctx.repo.member_at(rotation, step.position))]
+        if step.skipped:
+            parts += [", skipping ", *_each_with_reason(step.skipped)]
+        parts.append(".")
+    if hint and handoff is None:
+        parts += [
+            " No handoff schedule: ",
+            code(f"{BOT_HANDLE} {handoff_hint(rotation.name)}"),
+            " adds one.",
+        ]
+    return parts
+
+
+def _away_note(ctx: Context, member: Member) -> str:
+    """`away until Fri 27 Nov` when the member is away now, else empty."""
+    return ctx.availability().reason(member, ctx.now) or ""
 
 
 def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
@@ -322,10 +451,18 @@ def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
 def _who(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    after = _next_parts(ctx, rotation)
     if _deactivated(ctx, [duty]):
-        return Reply.of(*_deactivated_on_duty(rotation, duty), f"\nDuties:\n{rotation.description}")
+        return Reply.of(
+            *_deactivated_on_duty(rotation, duty), f"\nDuties:\n{rotation.description}", *after
+        )
+    away = _away_note(ctx, duty)
     return Reply.of(
-        f"{duty.mention()} is on duty for ", bold(rotation.name), f":\n{rotation.description}"
+        f"{duty.mention()} is on duty for ",
+        bold(rotation.name),
+        f", but is {away}" if away else "",
+        f":\n{rotation.description}",
+        *after,
     )
 
 
@@ -361,11 +498,13 @@ def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
         return Reply.of(Quiet(member), " is already on duty for ", bold(rotation.name), ".")
     previous = ctx.repo.member_at(rotation, rotation.duty_position)
     ctx.repo.set_duty(rotation, position)
+    away = _away_note(ctx, member)
     return Reply.of(
         bold(rotation.name),
         f": {member.mention()} is on duty now (instead of ",
         Quiet(previous),
         "). The next `rotate` continues from them.",
+        f" Note: they are {away}." if away else "",
     )
 
 
@@ -379,10 +518,14 @@ def _about(ctx: Context, name: str) -> Reply:
     ]
     members = list(ctx.repo.members(rotation))
     gone = _deactivated(ctx, members)
+    availability = ctx.availability([m.ref for m in members if m.kind is MemberKind.USER])
     for i, member in enumerate(members):
         marker = " (deactivated in Slack)" if member in gone else ""
+        away = availability.reason(member, ctx.now)
+        marker += f" ({away})" if away else ""
         marker += "  ← on duty" if i == rotation.duty_position else ""
         parts += [f"\n{i + 1}. ", Quiet(member), marker]
+    parts += _next_parts(ctx, rotation, hint=True)
     parts.append(f"\nDuties:\n{rotation.description}")
     return Reply.of(*parts)
 

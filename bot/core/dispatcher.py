@@ -27,6 +27,7 @@ from bot.core.places import acting_in
 from bot.core.ports import (
     EVERYONE_ACTIVE,
     EVERYWHERE,
+    AvailabilityRepository,
     Clock,
     Deactivated,
     Membership,
@@ -59,6 +60,7 @@ class Dispatcher:
         *,
         repo: RotationRepository,
         schedules: ScheduleRepository,
+        away: AvailabilityRepository,
         clock: Clock,
         timezone: ZoneInfo,
         commands: dict[str, Command] = COMMANDS,
@@ -68,6 +70,7 @@ class Dispatcher:
     ) -> None:
         self._repo = repo
         self._schedules = schedules
+        self._away = away
         self._clock = clock
         self._timezone = timezone
         self._commands = commands
@@ -107,9 +110,11 @@ class Dispatcher:
                 now,
                 self._timezone,
                 self._commands,
+                self._away,
                 effects,
                 deactivated,
                 self.membership,
+                _NeverFailing(self.directory),
             )
             reply, failed = self._run(request, ctx)
             if event_id is not None:
@@ -207,6 +212,30 @@ def _mentioned_users(request: Request) -> list[str]:
             if match["user"] and match["user"] != request.bot_user_id
         )
     )
+
+
+class _NeverFailing:
+    """The directory as a command sees it: a time zone or group it cannot get is unknown."""
+
+    def __init__(self, directory: UserDirectory) -> None:
+        self._directory = directory
+
+    def for_request(self) -> Deactivated:
+        return _never_failing(self._directory.for_request())
+
+    def time_zone(self, user_id: str) -> str | None:
+        try:
+            return self._directory.time_zone(user_id)
+        except Exception:
+            log.exception("could not look up the time zone of %s", user_id)
+            return None
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        try:
+            return self._directory.group_members(group_id)
+        except Exception:
+            log.exception("could not list the users of group %s", group_id)
+            return frozenset()
 
 
 def _never_failing(deactivated: Deactivated) -> Deactivated:

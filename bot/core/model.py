@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -233,3 +233,16 @@ class Schedule:
     def cron_text(self) -> str:
         """The crontab as written, with its CRON_TZ= prefix if it has one."""
         return f"CRON_TZ={self.timezone} {self.crontab}" if self.timezone else self.crontab
+
+
+@dataclass(frozen=True)
+class AwayPeriod:
+    """Whole days a person is away, both ends inclusive, as dates in that person's zone."""
+
+    id: int
+    user: str
+    start: date
+    end: date
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from bot.core.model import Member, Outgoing, Reply, Rotation, Schedule
+from bot.core.model import AwayPeriod, Member, Outgoing, Reply, Rotation, Schedule
 
 Clock = Callable[[], datetime]
 
@@ -56,6 +56,12 @@ class RotationRepository(Protocol):
 
     def set_duty(self, rotation: Rotation, position: int) -> None: ...
 
+    def rotations_with(self, refs: Collection[str]) -> list[Rotation]:
+        """Every rotation, in any channel, with one of these user or group ids as a member."""
+
+    def group_refs(self) -> list[str]:
+        """The user group ids that are members of some rotation."""
+
     def seen_event(self, event_id: str) -> bool:
         """Whether this event was applied already (a redelivery)."""
 
@@ -70,6 +76,22 @@ class RotationRepository(Protocol):
         """When the bot last posted its welcome in the channel."""
 
     def record_welcome(self, channel: str, now: datetime) -> None: ...
+
+
+class AvailabilityRepository(Protocol):
+    """Away periods: they belong to a person (a user id) and apply to all their rotations."""
+
+    def away_periods(self, users: Collection[str], ending_from: date) -> list[AwayPeriod]:
+        """The periods of these users that end on or after `ending_from`, by user and start."""
+
+    def add_away(self, user: str, start: date, end: date) -> AwayPeriod: ...
+
+    def set_away_end(self, period_id: int, end: date) -> None: ...
+
+    def delete_away(self, period_ids: Collection[int]) -> None: ...
+
+    def forget_away_before(self, user: str, day: date) -> None:
+        """Drop the user's periods that ended before `day`: nothing reads them again."""
 
 
 class ScheduleRepository(Protocol):
@@ -97,6 +119,9 @@ class ScheduleRepository(Protocol):
         """Remove the schedules whose command names the rotation; return what was removed."""
 
     def channel_schedules(self, channel: str) -> list[Schedule]: ...
+
+    def rotation_schedules(self, channel: str, rotation_key: str) -> list[Schedule]:
+        """The channel's schedules whose command names the rotation (any command)."""
 
     def all_schedules(self) -> list[Schedule]: ...
 
@@ -135,12 +160,24 @@ class UserDirectory(Protocol):
         request gets its own limit; a user it cannot look up counts as active, because a
         command must not fail while Slack is down."""
 
+    def time_zone(self, user_id: str) -> str | None:
+        """The IANA zone the person set in Slack; None when unknown (the bot's zone applies)."""
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        """The user ids of a user group; nobody when it cannot be asked."""
+
 
 class EveryoneActive:
     """The directory of a front end without Slack (the console, most tests): knows nobody."""
 
     def for_request(self) -> Deactivated:
         return nobody_deactivated
+
+    def time_zone(self, user_id: str) -> str | None:
+        return None
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        return frozenset()
 
 
 def nobody_deactivated(user_ids: Collection[str]) -> frozenset[str]:

@@ -12,6 +12,7 @@ BOT_SCOPES = [
     "groups:read",  # users.conversations for private channels; joins of private channels
     "im:history",  # commands typed in the bot's Messages tab
     "users:read",  # display names, so the person going off duty is not pinged
+    "usergroups:read",  # a user group's users, for `shifts`
 ]
 # user_change and team_join keep the users.info cache current (bot/slack/listeners/users.py);
 # member_joined_channel tells the bot it was added to a channel, so it posts its welcome.

@@ -12,6 +12,10 @@ deactivation reaches the cache at once. In case an event is lost (the bot was re
 an "active" answer puts someone on duty only while it is ACTIVE_CHECK_SECONDS old; a name or
 a "deactivated" answer is kept for USER_TTL_SECONDS. A failed call is logged and retried only
 after FAILED_LOOKUP_TTL_SECONDS, so a Slack hiccup neither blocks a command nor lingers.
+
+The same answer carries the person's time zone (`tz`). A user group's users come from
+usergroups.users.list, cached for GROUP_TTL_SECONDS; a group Slack will not list counts as
+nobody, with one warning until it can be listed again.
 """
 
 from __future__ import annotations
@@ -33,12 +37,14 @@ USER_TTL_SECONDS = 3600.0
 ACTIVE_CHECK_SECONDS = 300.0
 FAILED_LOOKUP_TTL_SECONDS = 60.0
 MAX_LOOKUPS = 50
+GROUP_TTL_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
 class SlackUser:
     name: str | None
     deactivated: bool
+    tz: str | None = None
 
     @classmethod
     def from_api(cls, user: Mapping[str, Any]) -> SlackUser:
@@ -50,7 +56,12 @@ class SlackUser:
             or user.get("real_name")
             or user.get("name")
         )
-        return cls(name=name or None, deactivated=bool(user.get("deleted")))
+        tz = user.get("tz")
+        return cls(
+            name=name or None,
+            deactivated=bool(user.get("deleted")),
+            tz=tz if isinstance(tz, str) and tz else None,
+        )
 
 
 UserLookup = Callable[[str], SlackUser | None]
@@ -91,6 +102,8 @@ class SlackUsers:
         self._client = client
         self._clock = clock
         self._cache: dict[str, _Entry] = {}
+        self._groups: dict[str, tuple[frozenset[str], float]] = {}
+        self._failing_groups: set[str] = set()
         self._lock = threading.Lock()
 
     def lookup(self) -> UserLookup:
@@ -111,6 +124,33 @@ class SlackUsers:
             )
 
         return deactivated
+
+    def time_zone(self, user_id: str) -> str | None:
+        """From the cached users.info answer (one call if there is none)."""
+        user = self._find(user_id, _Budget(), checking=False)
+        return user.tz if user else None
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        now = self._clock()
+        with self._lock:
+            cached = self._groups.get(group_id)
+        if cached and now < cached[1]:
+            return cached[0]
+        try:
+            answer = self._client.usergroups_users_list(usergroup=group_id)
+            users = frozenset(u for u in answer.get("users") or [] if isinstance(u, str))
+        except Exception as error:  # a group that cannot be listed is nobody, not a failure
+            with self._lock:
+                first = group_id not in self._failing_groups
+                self._failing_groups.add(group_id)
+                self._groups[group_id] = (frozenset(), now + FAILED_LOOKUP_TTL_SECONDS)
+            if first:
+                log.warning("usergroups.users.list failed for %s: %s", group_id, error)
+            return frozenset()
+        with self._lock:
+            self._failing_groups.discard(group_id)
+            self._groups[group_id] = (users, now + GROUP_TTL_SECONDS)
+        return users
 
     def remember(self, user: Mapping[str, Any]) -> None:
         """A user object Slack sent in an event: the newest word on them, cached as such."""

@@ -3,6 +3,7 @@
 from peewee import (
     AutoField,
     CharField,
+    DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -97,3 +98,13 @@ class WelcomeRow(BaseModel):
 
     class Meta:
         table_name = "welcome"
+
+
+class AwayRow(BaseModel):
+    id = AutoField()
+    user = CharField()
+    start_date = DateField()
+    end_date = DateField()
+
+    class Meta:
+        table_name = "away"

@@ -7,16 +7,17 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from sqlite3 import Connection, Cursor
 from typing import Any, cast
 
 from peewee import Query, SqliteDatabase, fn
 
-from bot.core.model import Member, MemberKind, Outgoing, Reply, Rotation, Schedule
+from bot.core.model import AwayPeriod, Member, MemberKind, Outgoing, Reply, Rotation, Schedule
 from bot.core.parser import name_key
 from bot.core.ports import OutboxEntry, OutboxRow
 from bot.storage.models import (
+    AwayRow,
     MemberRow,
     OutboxMessageRow,
     ProcessedEventRow,
@@ -101,6 +102,19 @@ _HAS_CLAIMABLE = (
     f"SELECT EXISTS (SELECT 1 FROM outbox AS o INDEXED BY outbox_pending WHERE {_CLAIMABLE})"
 )
 _HELD = "id = ? AND lease_owner = ? AND state = 'pending'"
+_ROTATION_SCHEDULES = _Compiled(
+    lambda: (
+        ScheduleRow.select()
+        .where((ScheduleRow.channel == "") & (ScheduleRow.rotation_key == ""))
+        .order_by(ScheduleRow.id)
+    )
+)
+# Raw SQL with one placeholder per user: `who` and `rotate` ask for one person at a time.
+_AWAY = (
+    "SELECT id, user, start_date, end_date FROM away WHERE end_date >= ? AND user IN ({})"
+    " ORDER BY user, start_date"
+)
+_PARAMETERS = 500  # users per query, well below SQLite's bound-parameter limit
 
 
 def to_db(moment: datetime) -> datetime:
@@ -139,6 +153,13 @@ def _schedule(row: ScheduleRow) -> Schedule:
         last_run_at=from_db(row.last_run_at) if row.last_run_at else None,
         zone=row.zone,
     )
+
+
+def _columns(cursor: Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+    """A raw row as model field values (dates converted as peewee would)."""
+    names = [d[0] for d in cursor.description]
+    fields = ScheduleRow._meta.columns  # type: ignore[attr-defined]
+    return {name: fields[name].python_value(value) for name, value in zip(names, row, strict=True)}
 
 
 def _member(row: MemberRow) -> Member:
@@ -383,6 +404,46 @@ class PeeweeRepository:
     def set_duty(self, rotation: Rotation, position: int) -> None:
         _SET_DUTY.run(self._db, position, rotation.id)
 
+    def rotations_with(self, refs: Collection[str]) -> list[Rotation]:
+        ids = MemberRow.select(MemberRow.rotation).where(MemberRow.ref.in_(list(refs))).distinct()
+        query = RotationRow.select().where(RotationRow.id.in_(ids)).order_by(RotationRow.id)
+        return [_rotation_from_tuple(cast(tuple[Any, ...], r)) for r in query.tuples()]
+
+    def group_refs(self) -> list[str]:
+        query = (
+            MemberRow.select(MemberRow.ref)
+            .where(MemberRow.kind == MemberKind.USERGROUP.value)
+            .distinct()
+        )
+        return [row.ref for row in query]
+
+    # ------------------------------------------------------------------ availability
+    def away_periods(self, users: Collection[str], ending_from: date) -> list[AwayPeriod]:
+        wanted = list(dict.fromkeys(users))
+        periods: list[AwayPeriod] = []
+        for start in range(0, len(wanted), _PARAMETERS):
+            batch = wanted[start : start + _PARAMETERS]
+            sql = _AWAY.format(", ".join("?" * len(batch)))
+            rows = self._db.execute_sql(sql, (ending_from.isoformat(), *batch)).fetchall()
+            periods += [
+                AwayPeriod(id_, user, date.fromisoformat(first), date.fromisoformat(last))
+                for id_, user, first, last in rows
+            ]
+        return periods
+
+    def add_away(self, user: str, start: date, end: date) -> AwayPeriod:
+        row = AwayRow.create(user=user, start_date=start, end_date=end)
+        return AwayPeriod(row.id, user, start, end)
+
+    def set_away_end(self, period_id: int, end: date) -> None:
+        AwayRow.update(end_date=end).where(AwayRow.id == period_id).execute()
+
+    def delete_away(self, period_ids: Collection[int]) -> None:
+        AwayRow.delete().where(AwayRow.id.in_(list(period_ids))).execute()
+
+    def forget_away_before(self, user: str, day: date) -> None:
+        AwayRow.delete().where((AwayRow.user == user) & (AwayRow.end_date < day)).execute()
+
     def seen_event(self, event_id: str) -> bool:
         return _SEEN_EVENT.run(self._db, event_id).fetchone() is not None
 
@@ -485,6 +546,10 @@ class PeeweeRepository:
     def channel_schedules(self, channel: str) -> list[Schedule]:
         query = ScheduleRow.select().where(ScheduleRow.channel == channel)
         return [_schedule(row) for row in query.order_by(ScheduleRow.id)]
+
+    def rotation_schedules(self, channel: str, rotation_key: str) -> list[Schedule]:
+        cursor = _ROTATION_SCHEDULES.run(self._db, channel, rotation_key)
+        return [_schedule(ScheduleRow(**_columns(cursor, row))) for row in cursor.fetchall()]
 
     def all_schedules(self) -> list[Schedule]:
         query = ScheduleRow.select().order_by(ScheduleRow.channel, ScheduleRow.id)

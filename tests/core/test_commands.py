@@ -16,13 +16,15 @@ from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
 
 CREATE = "<@UBOT> create backend <@U1> <@U2> <@U3> Watch alerts"
+NEXT_U2 = "\nNext in line: @U2."
+HINT = ' No handoff schedule: `@dienstplan schedule create "rotate backend" 0 9 * * Mon` adds one.'
 
 
 def test_create_puts_the_first_member_on_duty(run: Run) -> None:
     assert run(CREATE) == (
         "Created rotation *backend* with 3 members: @U1, @U2, @U3. <@U1> is on duty now."
     )
-    assert run("<@UBOT> who backend") == "<@U1> is on duty for *backend*:\nWatch alerts"
+    assert run("<@UBOT> who backend") == "<@U1> is on duty for *backend*:\nWatch alerts" + NEXT_U2
 
 
 def test_duplicate_name_is_refused_case_insensitively(run: Run) -> None:
@@ -75,7 +77,7 @@ def test_about_lists_members_in_order_with_the_duty_marked(run: Run) -> None:
     assert run("<@UBOT> about backend") == (
         "*backend*, created 2026-11-22 by @U0ME\n"
         "Members in duty order (3):\n1. @U1\n2. @U2  ← on duty\n3. @U3\n"
-        "Duties:\nWatch alerts"
+        f"Next in line: @U3.{HINT}\nDuties:\nWatch alerts"
     )
 
 
@@ -85,7 +87,10 @@ def test_update_replaces_members_and_resets_duty(run: Run) -> None:
     assert run("<@UBOT> update backend <@U4> <@U5> New duties") == (
         "Updated rotation *backend*: @U4, @U5. The duty starts over: <@U4> is on duty now."
     )
-    assert run("<@UBOT> who backend") == "<@U4> is on duty for *backend*:\nNew duties"
+    assert (
+        run("<@UBOT> who backend")
+        == "<@U4> is on duty for *backend*:\nNew duties\nNext in line: @U5."
+    )
     assert "not a member" in run("<@UBOT> assign backend <@U1>")
 
 
@@ -264,7 +269,10 @@ def test_a_plain_at_name_beside_mentions_is_refused_not_dropped(run: Run) -> Non
 
 def test_repeated_bot_mentions_are_skipped(run: Run) -> None:
     run(CREATE)
-    assert run("<@UBOT> <@UBOT> who backend") == "<@U1> is on duty for *backend*:\nWatch alerts"
+    assert (
+        run("<@UBOT> <@UBOT> who backend")
+        == "<@U1> is on duty for *backend*:\nWatch alerts" + NEXT_U2
+    )
 
 
 def test_names_are_one_rotation_however_slack_or_the_console_wrote_them(run: Run) -> None:
@@ -357,7 +365,7 @@ def test_descriptions_and_names_keep_their_joiners(run: Run) -> None:
         "\u0645\u200b\u00a0as typed"
     )
     run(f"<@UBOT> create backend <@U1> <@U2> {description}")
-    assert run("<@UBOT> who backend") == f"<@U1> is on duty for *backend*:\n{description}"
+    assert run("<@UBOT> who backend") == f"<@U1> is on duty for *backend*:\n{description}{NEXT_U2}"
     assert run("<@UBOT> create \U0001f469\u200d\U0001f4bb devs <@U1> x").startswith(
         "Created rotation *\U0001f469\u200d\U0001f4bb devs*"
     )
@@ -369,7 +377,10 @@ def test_descriptions_and_names_keep_their_joiners(run: Run) -> None:
 @pytest.mark.parametrize("separator", [":", ",", " -", " \u2013"])
 def test_a_comma_or_colon_after_the_mention_runs_the_command(run: Run, separator: str) -> None:
     run(CREATE)
-    assert run(f"<@UBOT>{separator} who backend") == "<@U1> is on duty for *backend*:\nWatch alerts"
+    assert (
+        run(f"<@UBOT>{separator} who backend")
+        == "<@U1> is on duty for *backend*:\nWatch alerts" + NEXT_U2
+    )
     assert run(f"<@UBOT>{separator} list").startswith("Rotations in this channel (1)")
 
 

@@ -34,6 +34,12 @@ class FakeDirectory:
 
         return check
 
+    def time_zone(self, user_id: str) -> str | None:
+        return None
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        return frozenset()
+
 
 @pytest.fixture
 def users(dispatcher: Dispatcher, repo: PeeweeRepository) -> FakeDirectory:
@@ -71,7 +77,9 @@ def test_update_refuses_deactivated_members_and_changes_nothing(
     assert run("<@UBOT> update backend <@U5> <@U6> New duties") == (
         "@U5 is deactivated in Slack, so they can't be on *backend*. Leave them out and try again."
     )
-    assert run("<@UBOT> who backend") == "<@U1> is on duty for *backend*:\nWatch alerts"
+    assert run("<@UBOT> who backend") == (
+        "<@U1> is on duty for *backend*:\nWatch alerts\nNext in line: @U2."
+    )
     assert "Updated rotation" in run("<@UBOT> update backend <@U6> New duties")
 
 
@@ -149,6 +157,8 @@ def test_about_marks_deactivated_members(run: Run, users: FakeDirectory) -> None
         "2. @U2\n"
         "3. @U3 (deactivated in Slack)\n"
         "4. @U4\n"
+        "Next in line: @U2. No handoff schedule: "
+        '`@dienstplan schedule create "rotate backend" 0 9 * * Mon` adds one.\n'
         "Duties:\nWatch alerts"
     )
 
@@ -162,7 +172,9 @@ def test_who_and_shout_say_when_the_one_on_duty_is_deactivated(
         "@U1 is on duty for *backend*, but is deactivated in Slack. `@dienstplan rotate backend` "
         "passes the duty to the next active member."
     )
-    assert run("<@UBOT> who backend") == deactivated + "\nDuties:\nWatch alerts"
+    assert run("<@UBOT> who backend") == (
+        deactivated + "\nDuties:\nWatch alerts\nNext in line: @U2."
+    )
     assert run("<@UBOT> shout backend") == deactivated
     run("<@UBOT> rotate backend")
     assert run("<@UBOT> shout backend") == "<@U2> is on duty for *backend*."

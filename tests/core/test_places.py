@@ -54,9 +54,15 @@ def rotations(run: Run) -> None:
 def test_a_channel_name_comes_first_in_every_label_form(
     run: Run, membership: FakeMembership, rotations: None
 ) -> None:
-    assert run("who <#C1|general> backend") == "<@U3> is on duty for *backend*:\nbackend duty"
-    assert run("who <#C1> backend") == "<@U3> is on duty for *backend*:\nbackend duty"
-    assert run("who <#C1|> backend") == "<@U3> is on duty for *backend*:\nbackend duty"
+    assert run("who <#C1|general> backend") == (
+        "<@U3> is on duty for *backend*:\nbackend duty\nNext in line: @U4."
+    )
+    assert run("who <#C1> backend") == (
+        "<@U3> is on duty for *backend*:\nbackend duty\nNext in line: @U4."
+    )
+    assert run("who <#C1|> backend") == (
+        "<@U3> is on duty for *backend*:\nbackend duty\nNext in line: @U4."
+    )
     assert membership.asked == []  # the channel it was typed in needs no check
 
 
@@ -100,7 +106,7 @@ def test_create_in_another_channel_of_the_user(run: Run, membership: FakeMembers
 def test_a_dm_acts_on_the_one_rotation_of_that_name(
     dm: Callable[[str], str], rotations: None
 ) -> None:
-    assert dm("who backend") == "<@U3> is on duty for *backend*:\nbackend duty"
+    assert dm("who backend") == "<@U3> is on duty for *backend*:\nbackend duty\nNext in line: @U4."
     assert dm("rotate backend.") == "*backend*: the duty passes from @U3 to <@U4>."
     assert dm("update backend <@U4> <@U9> new duty").startswith("Updated rotation *backend*")
 
@@ -112,7 +118,9 @@ def test_a_dm_lists_the_candidates_of_an_ambiguous_name(
         "*ops* is a rotation in 2 of your channels. Say which one by writing the channel "
         "first, as in `@dienstplan who #channel ops`:\n• <#C1> ops\n• <#C2> ops"
     )
-    assert dm("who <#C2|other> ops") == "<@U5> is on duty for *ops*:\nother ops duty"
+    assert dm("who <#C2|other> ops") == (
+        "<@U5> is on duty for *ops*:\nother ops duty\nNext in line: @U6."
+    )
 
 
 def test_a_dm_finds_no_rotation_outside_the_users_channels(
@@ -154,7 +162,7 @@ def test_create_in_a_dm_needs_a_channel(dm: Callable[[str], str]) -> None:
     assert dm("create <#C1|general> ops <@U1> <@U2> duty") == (
         "Created rotation *ops* in <#C1> with 2 members: @U1, @U2. <@U1> is on duty now."
     )
-    assert dm("who ops") == "<@U1> is on duty for *ops*:\nduty"
+    assert dm("who ops") == "<@U1> is on duty for *ops*:\nduty\nNext in line: @U2."
 
 
 def test_schedule_create_in_a_dm_needs_a_channel(
@@ -208,7 +216,7 @@ def test_rotations_made_in_the_dm_itself_stay_reachable(
             now=clock(),
         )
     run("create ops <@U1> <@U2> ops duty", channel="C1")
-    assert dm("who mine") == "<@U1> is on duty for *mine*:\nduty"
+    assert dm("who mine") == "<@U1> is on duty for *mine*:\nduty\nNext in line: @U2."
 
 
 def test_help_in_a_dm_needs_no_channel(dm: Callable[[str], str]) -> None:

@@ -15,6 +15,7 @@ def test_full_rotation_lifecycle(chat: Conversation) -> None:
     )
     assert chat.say("who backend") == (
         "<@U0ALICE> is on duty for *backend*:\nWatch alerts\n• <https://runbook|runbook>"
+        "\nNext in line: bob."
     )
     assert chat.say("shout backend") == "<@U0ALICE> is on duty for *backend*."
     # the person going off duty is named, not pinged
@@ -103,6 +104,7 @@ def test_names_and_text_round_trip_between_slack_and_the_console(
     assert console(bot.database, "who R&D\n", "--channel", "C0CHAN").splitlines() == [
         "@U0ALICE is on duty for *R&D*:",
         "a < b & c <https://x|link>",
+        "Next in line: @U0BOB.",
     ]
     chat.say("rotate R&amp;D")
     assert chat.say("rotate r&amp;d") == (

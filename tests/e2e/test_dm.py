@@ -37,13 +37,17 @@ def test_a_dm_reaches_the_rotations_of_the_users_channels(
     chat: Conversation, emu: SlackEmulator
 ) -> None:
     setup_channels(chat, emu)
-    assert dm_say(emu, "who db") == "<@U0CAROL> is on duty for *db*:\ndatabases"
+    assert dm_say(emu, "who db") == (
+        "<@U0CAROL> is on duty for *db*:\ndatabases\nNext in line: dave."
+    )
     assert dm_say(emu, "rotate db") == "*db*: the duty passes from carol to <@U0DAVE>."
     assert dm_say(emu, "who ops") == (
         "*ops* is a rotation in 2 of your channels. Say which one by writing the channel "
         "first, as in `@dienstplan who #channel ops`:\n• <#C0BACK> ops\n• <#C0WEB> ops"
     )
-    assert dm_say(emu, "who <#C0WEB|web> ops") == "<@U0ERIN> is on duty for *ops*:\nweb ops"
+    assert dm_say(emu, "who <#C0WEB|web> ops") == (
+        "<@U0ERIN> is on duty for *ops*:\nweb ops\nNext in line: bob."
+    )
     assert dm_say(emu, "assign <#C0BACK|backend> ops <@U0BOB>").startswith(
         "*ops*: <@U0BOB> is on duty now"
     )
@@ -62,10 +66,10 @@ def test_a_dm_reaches_the_rotations_of_the_users_channels(
 def test_channel_names_in_a_channel(chat: Conversation, emu: SlackEmulator) -> None:
     setup_channels(chat, emu)
     assert chat.say("who <#C0WEB|web> ops", channel="C0BACK") == (
-        "<@U0ERIN> is on duty for *ops*:\nweb ops"
+        "<@U0ERIN> is on duty for *ops*:\nweb ops\nNext in line: bob."
     )
     assert chat.say("who <#C0BACK|backend> ops", channel="C0BACK") == (
-        "<@U0ALICE> is on duty for *ops*:\nbackend ops"
+        "<@U0ALICE> is on duty for *ops*:\nbackend ops\nNext in line: bob."
     )
     assert chat.say("who <#C0SECRET|secret> vault", channel="C0BACK").startswith(
         "You are not a member of <#C0SECRET>"

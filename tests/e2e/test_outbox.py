@@ -96,7 +96,7 @@ def test_a_bot_killed_with_undelivered_replies_sends_them_once_in_order_after_re
     time.sleep(0.5)
     assert texts(emu, "C0CHAN")[before:] == [
         "*backend*: the duty passes from alice to <@U0BOB>.",
-        "<@U0BOB> is on duty for *backend*:\nWatch alerts",
+        "<@U0BOB> is on duty for *backend*:\nWatch alerts\nNext in line: carol.",
         "*backend*: the duty passes from bob to <@U0CAROL>.",
         "<@U0CAROL> is on duty for *backend*.",
     ]

@@ -157,11 +157,13 @@ def test_runs_due_in_the_same_minute_post_each_notice_then_its_reply(
     texts = _texts(emu, before)
     assert texts[0::2] == [f"Executing `{c}` on schedule `0 9 * * *`." for c in commands]
     assert texts[1::2] == [
-        "<@U0ALICE> is on duty for *backend*:\nWatch alerts",
+        texts[1],  # the rotate schedule's handoff is due: who names it and bob
         "*backend*: the duty passes from alice to <@U0BOB>.",
         "<@U0BOB> is on duty for *backend*.",
         texts[7],
     ]
+    assert texts[1].startswith("<@U0ALICE> is on duty for *backend*:\nWatch alerts\nNext handoff: ")
+    assert texts[1].endswith(", to bob.")
     assert texts[7].startswith("*backend*, created ")
     bot.stop()
 

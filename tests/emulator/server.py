@@ -187,6 +187,7 @@ class SlackEmulator:
         self._views: dict[str, dict[str, Any]] = {}
         self._home_views: dict[str, dict[str, Any]] = {}
         self._user_overrides: dict[str, dict[str, Any]] = {}
+        self._usergroups: dict[str, list[str]] = {}
         self._channel_overrides: dict[str, dict[str, Any]] = {}
         self._channel_members: dict[str, set[str]] = {}
         self._timers: set[asyncio.TimerHandle] = set()
@@ -211,6 +212,7 @@ class SlackEmulator:
             "views.push": self._views_open,
             "views.update": self._views_update,
             "users.info": self._users_info,
+            "usergroups.users.list": self._usergroups_users_list,
             "conversations.info": self._conversations_info,
             "conversations.open": self._conversations_open,
             "conversations.members": self._conversations_members,
@@ -493,6 +495,11 @@ class SlackEmulator:
         """Override ``users.info`` fields for a user (e.g. ``tz="America/New_York"``)."""
         with self._cond:
             self._user_overrides.setdefault(user_id, {}).update(fields)
+
+    def set_usergroup(self, group_id: str, users: list[str]) -> None:
+        """The users ``usergroups.users.list`` answers for a group (``S...`` id)."""
+        with self._cond:
+            self._usergroups[group_id] = list(users)
 
     def deactivate_user(self, user_id: str) -> None:
         """The account is deactivated: ``users.info`` answers ``deleted: true``."""
@@ -912,6 +919,14 @@ class SlackEmulator:
         }
         user.update(overrides)
         return {"user": user}
+
+    def _usergroups_users_list(self, p: dict[str, Any]) -> dict[str, Any]:
+        group = p.get("usergroup")
+        if not isinstance(group, str) or not group:
+            raise ApiError("invalid_arguments")
+        if group not in self._usergroups:
+            raise ApiError("no_such_subteam")
+        return {"users": list(self._usergroups[group])}
 
     def _conversations_info(self, p: dict[str, Any]) -> dict[str, Any]:
         cid = p.get("channel")

@@ -188,6 +188,10 @@ def test_other_methods(emu: SlackEmulator) -> None:
     assert client.users_info(user="U0BOB")["user"]["tz"] == "America/New_York"
     with pytest.raises(SlackApiError, match="user_not_found"):
         client.users_info(user="C123")
+    emu.set_usergroup("S0OPS", ["U0ALICE", "U0BOB"])
+    assert client.usergroups_users_list(usergroup="S0OPS")["users"] == ["U0ALICE", "U0BOB"]
+    with pytest.raises(SlackApiError, match="no_such_subteam"):
+        client.usergroups_users_list(usergroup="S0NONE")
 
     assert client.conversations_open(users="U0ALICE")["channel"]["id"] == "D0ALICE"
     assert client.conversations_info(channel="C0CHAN")["channel"]["is_member"] is True

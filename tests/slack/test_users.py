@@ -13,6 +13,7 @@ from bot.slack.outbound import DisplayNames
 from bot.slack.users import (
     ACTIVE_CHECK_SECONDS,
     FAILED_LOOKUP_TTL_SECONDS,
+    GROUP_TTL_SECONDS,
     MAX_LOOKUPS,
     USER_TTL_SECONDS,
     SlackUsers,
@@ -129,3 +130,37 @@ def test_the_check_and_a_reply_each_look_up_at_most_the_budget(
     assert len(emu.calls_to("users.info")) == MAX_LOOKUPS + 20
     assert shown[MAX_LOOKUPS - 1] == "49"  # the emulator names U0049 "49"
     assert shown[-1] == str(MAX_LOOKUPS + 19)
+
+
+def test_the_time_zone_comes_from_the_same_cached_answer(emu: SlackEmulator) -> None:
+    users = SlackUsers(make_web_client(emu.bot_token, emu.api_url))
+    emu.set_user("U0BOB", tz="America/New_York")
+    assert users.time_zone("U0BOB") == "America/New_York"
+    assert users.for_request()(["U0BOB"]) == frozenset()
+    assert users.time_zone("U0ALICE") == "Europe/Berlin"
+    assert len(emu.calls_to("users.info")) == 2
+
+
+def test_user_groups_are_listed_once_per_ttl(emu: SlackEmulator) -> None:
+    clock = Clock()
+    users = SlackUsers(make_web_client(emu.bot_token, emu.api_url), clock=clock)
+    emu.set_usergroup("S0OPS", ["U0ALICE", "U0BOB"])
+    assert users.group_members("S0OPS") == {"U0ALICE", "U0BOB"}
+    emu.set_usergroup("S0OPS", ["U0CAROL"])
+    clock.now += GROUP_TTL_SECONDS - 1
+    assert users.group_members("S0OPS") == {"U0ALICE", "U0BOB"}
+    clock.now += 2
+    assert users.group_members("S0OPS") == {"U0CAROL"}
+    assert len(emu.calls_to("usergroups.users.list")) == 2
+
+
+def test_a_group_slack_will_not_list_is_nobody_with_one_warning(
+    emu: SlackEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    users = SlackUsers(make_web_client(emu.bot_token, emu.api_url), clock=clock)
+    assert users.group_members("S0GONE") == frozenset()
+    clock.now += FAILED_LOOKUP_TTL_SECONDS
+    assert users.group_members("S0GONE") == frozenset()
+    assert len(emu.calls_to("usergroups.users.list")) == 2
+    assert caplog.text.count("usergroups.users.list failed for S0GONE") == 1

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.core.model import Member, MemberKind
+from bot.core.model import AwayPeriod, Member, MemberKind
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import PeeweeRepository
 
@@ -27,6 +27,7 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         "0003_schedule_zone",
         "0004_plain_names",
         "0005_outbox",
+        "0006_away",
         "0007_welcome",
     ]
     assert migrate(db) == []
@@ -127,6 +128,7 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
         "0003_schedule_zone",
         "0004_plain_names",
         "0005_outbox",
+        "0006_away",
         "0007_welcome",
     ]
     with repo.transaction():
@@ -157,6 +159,7 @@ def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
         "0003_schedule_zone",
         "0004_plain_names",
         "0005_outbox",
+        "0006_away",
         "0007_welcome",
     ]
     with repo.transaction():
@@ -232,6 +235,7 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
         "0003_schedule_zone",
         "0004_plain_names",
         "0005_outbox",
+        "0006_away",
         "0007_welcome",
     ]
     repo = PeeweeRepository(db)
@@ -242,3 +246,43 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
         assert [s.command for s in repo.delete_rotation_schedules("C2", "r&d")] == [
             "rotate R&amp;D"
         ]
+
+
+def test_away_periods_by_user_and_end_and_rotations_by_member(tmp_path: Path) -> None:
+    repo = _open(tmp_path / "a.db")
+    with repo.transaction():
+        old = repo.add_away("U1", date(2026, 11, 1), date(2026, 11, 20))
+        now = repo.add_away("U1", date(2026, 11, 21), date(2026, 11, 23))
+        repo.add_away("U2", date(2026, 12, 1), date(2026, 12, 2))
+        assert repo.away_periods(["U1", "U2"], date(2026, 11, 21)) == [
+            now,
+            AwayPeriod(3, "U2", date(2026, 12, 1), date(2026, 12, 2)),
+        ]
+        repo.set_away_end(now.id, date(2026, 11, 21))
+        repo.forget_away_before("U1", date(2026, 11, 21))
+        assert repo.away_periods(["U1"], date(2000, 1, 1)) == [
+            AwayPeriod(now.id, "U1", date(2026, 11, 21), date(2026, 11, 21))
+        ]
+        repo.delete_away([now.id])
+        assert repo.away_periods(["U1"], date(2000, 1, 1)) == []
+        assert old.id == 1
+        group = Member("S1", MemberKind.USERGROUP)
+        backend = repo.create(
+            channel="C1",
+            name="backend",
+            description="d",
+            members=[Member("U1"), group],
+            created_by="U0",
+            now=NOW,
+        )
+        repo.create(
+            channel="C2",
+            name="web",
+            description="d",
+            members=[Member("U2")],
+            created_by="U0",
+            now=NOW,
+        )
+        assert [r.name for r in repo.rotations_with(["U1"])] == ["backend"]
+        assert [r.name for r in repo.rotations_with(["U9", "S1"])] == [backend.name]
+        assert repo.group_refs() == ["S1"]
