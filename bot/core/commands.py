@@ -11,8 +11,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from functools import cache
-from typing import Any
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from bot.core import cron, parser
@@ -55,6 +54,7 @@ from bot.core.shifts import (
 from bot.core.suggest import closest
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BOT_HANDLE = "@dienstplan"
 LIST_LIMIT = 500
@@ -83,6 +83,7 @@ class Context:
     deactivated: Deactivated = nobody_deactivated
     membership: Membership = EVERYWHERE
     directory: UserDirectory = EVERYONE_ACTIVE
+    _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
 
     def local_date(self, moment: datetime) -> str:
         return moment.astimezone(self.timezone).strftime("%Y-%m-%d")
@@ -113,9 +114,12 @@ class Context:
         """Away periods not over yet (a day's margin covers every zone). With `users`, read
         at once; without, each person's on first use, so a rotate reads only its candidates."""
         since = (self.now - timedelta(days=1)).date()
-        zone_of = cache(self.zone_of)
+        zone_of = _memo(self.zone_of)
         if users is None:
-            return Availability(cache(lambda user: self.away.away_periods([user], since)), zone_of)
+            if self._lazy_availability is None:
+                periods_of = _memo(lambda user: self.away.away_periods([user], since))
+                object.__setattr__(self, "_lazy_availability", Availability(periods_of, zone_of))
+            return cast(Availability, self._lazy_availability)
         by_user: dict[str, list[AwayPeriod]] = {}
         for period in self.away.away_periods(users, since) if users else []:
             by_user.setdefault(period.user, []).append(period)
@@ -129,6 +133,18 @@ class Context:
         if member.kind is MemberKind.USER and self.deactivated([member.ref]):
             return DEACTIVATED
         return None
+
+
+def _memo(function: Callable[[str], T]) -> Callable[[str], T]:
+    """A per-command memo: functools.cache costs more to set up than a command's few calls."""
+    known: dict[str, T] = {}
+
+    def lookup(key: str) -> T:
+        if key not in known:
+            known[key] = function(key)
+        return known[key]
+
+    return lookup
 
 
 class InDm(Enum):
@@ -269,6 +285,18 @@ def _refuse_deactivated(ctx: Context, members: Sequence[Member], name: str) -> N
     )
 
 
+def _members_of(ctx: Context, rotation: Rotation) -> Callable[[int], Member]:
+    """member_at, each position read once per command."""
+    known: dict[int, Member] = {}
+
+    def member_at(position: int) -> Member:
+        if position not in known:
+            known[position] = ctx.repo.member_at(rotation, position)
+        return known[position]
+
+    return member_at
+
+
 def _next_on_duty(ctx: Context, rotation: Rotation, at: datetime) -> Step:
     """The next member round-robin who is neither deactivated nor away at `at`.
 
@@ -401,8 +429,11 @@ def _next_parts(ctx: Context, rotation: Rotation, *, hint: bool = False) -> list
     schedules = ctx.schedules.rotation_schedules(rotation.channel, name_key(rotation.name))
     handoff = next_handoff(schedules)
     at = handoff[0] if handoff else ctx.now
-    step = _next_on_duty(ctx, rotation, at)
-    duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    member_at = _members_of(ctx, rotation)
+    step = next_in_line(
+        member_at, rotation.member_count, rotation.duty_position, at, ctx.unavailable()
+    )
+    duty = member_at(rotation.duty_position)
     if handoff is None:
         parts: list[ReplyPart] = ["\nNext in line: "]
     else:
@@ -418,7 +449,7 @@ def _next_parts(ctx: Context, rotation: Rotation, *, hint: bool = False) -> list
         ]
     else:
         after = "to " if handoff else ""
-        parts += [after, Quiet(ctx.repo.member_at(rotation, step.position))]
+        parts += [after, Quiet(member_at(step.position))]
         if step.skipped:
             parts += [", skipping ", *_each_with_reason(step.skipped)]
         parts.append(".")
