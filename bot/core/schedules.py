@@ -281,8 +281,14 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
         "Scheduled ",
         *command_parts(command),
         f" in {ctx.here()}. {cron.explain(spec)}.\n"
-        f"Next run: {cron.format_run(first, zone)} ({zone}).",
+        f"Next run: {_run_in_zone(first, zone)}.",
     )
+
+
+def _run_in_zone(run: datetime, zone: str) -> str:
+    """`Mon 23 Nov 2026 09:00 CET (Europe/Berlin)`; UTC is not named twice."""
+    shown = cron.format_run(run, zone)
+    return shown if shown.endswith(f" {zone}") else f"{shown} ({zone})"
 
 
 def _delete(ctx: Context, args: ScheduleArgs) -> Reply:

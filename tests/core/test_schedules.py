@@ -219,7 +219,7 @@ def test_list_shows_the_zone_the_next_run_was_computed_in(
 ) -> None:
     utc = _other_zone(repo, clock, "UTC")
     assert utc('<@UBOT> schedule create "rotate backend" 0 9 * * *').endswith(
-        "Next run: Mon 23 Nov 2026 09:00 UTC (UTC)."
+        "Next run: Mon 23 Nov 2026 09:00 UTC."
     )
     for listing in (rota("<@UBOT> schedule list"), utc("<@UBOT> schedule list")):
         # a Berlin process shows it as stored, not as 09:00 Berlin
