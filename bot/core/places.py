@@ -88,5 +88,5 @@ def _needs_channel(command: Command, args: Any) -> list[ReplyPart]:
     words = f"{command.name} {sub.name}" if sub else command.name
     return [
         f"In a direct message, say which channel `{words}` is for: write the channel right "
-        f"after `{words}`, as in `{BOT_HANDLE} {words} #channel {usage}`."
+        f"after `{words}`, as in `{f'{BOT_HANDLE} {words} #channel {usage}'.rstrip()}`."
     ]

@@ -280,8 +280,7 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
     return Reply.of(
         "Scheduled ",
         *command_parts(command),
-        f" in {ctx.here()}. {cron.explain(spec)}.\n"
-        f"Next run: {_run_in_zone(first, zone)}.",
+        f" in {ctx.here()}. {cron.explain(spec)}.\nNext run: {_run_in_zone(first, zone)}.",
     )
 
 
