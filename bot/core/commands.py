@@ -7,7 +7,7 @@ without its usage text, and the README cannot drift from what the bot accepts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -61,11 +61,39 @@ LIST_LIMIT = 500
 DEACTIVATED = "deactivated in Slack"
 
 
+@dataclass(frozen=True)
+class DutyChange:
+    """A rotation's duty moved to `after`: who is told, and whose personal views change.
+
+    `before` is None when the rotation was just created. `cause` is the command that moved
+    it: create, update, rotate, assign (a swap adds its own)."""
+
+    rotation: Rotation
+    before: Member | None
+    after: Member
+    cause: str
+
+
 @dataclass
 class Effects:
-    """What a handler changed that others must hear about once the transaction commits."""
+    """What a handler changed that others must hear about: duty changes and the people
+    concerned are read inside the transaction (to queue messages with the change); the
+    schedules flag after the commit."""
 
     schedules_changed: bool = False
+    duty_changes: list[DutyChange] = field(default_factory=list)
+    # User or group refs whose personal view (shifts, App Home) changed: they joined or left
+    # a rotation, their availability changed, or a duty they hold or get moved.
+    concerned: set[str] = field(default_factory=set)
+
+    def duty_changed(
+        self, rotation: Rotation, before: Member | None, after: Member, cause: str
+    ) -> None:
+        self.duty_changes.append(DutyChange(rotation, before, after, cause))
+        self.concerned.update(m.ref for m in (before, after) if m is not None)
+
+    def members_changed(self, members: Iterable[Member]) -> None:
+        self.concerned.update(m.ref for m in members)
 
 
 @dataclass(frozen=True)
@@ -357,6 +385,8 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
         created_by=ctx.request.user,
         now=ctx.now,
     )
+    ctx.effects.members_changed(members)
+    ctx.effects.duty_changed(rotation, None, members[0], "create")
     return Reply.of(
         "Created rotation ",
         bold(rotation.name),
@@ -371,7 +401,11 @@ def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     name, members, description = args
     rotation = find_rotation(ctx, name)
     _refuse_deactivated(ctx, members, rotation.name)
+    before = ctx.repo.member_at(rotation, rotation.duty_position)
+    ctx.effects.members_changed(ctx.repo.members(rotation))
     rotation = ctx.repo.replace(rotation, members=members, description=description)
+    ctx.effects.members_changed(members)
+    ctx.effects.duty_changed(rotation, before, members[0], "update")
     return Reply.of(
         "Updated rotation ",
         bold(rotation.name),
@@ -393,6 +427,7 @@ def _rotate(ctx: Context, name: str) -> Reply:
         return _nobody_else(rotation, previous, step.skipped)
     ctx.repo.set_duty(rotation, step.position)
     current = ctx.repo.member_at(rotation, step.position)
+    ctx.effects.duty_changed(rotation, previous, current, "rotate")
     return Reply.of(
         bold(rotation.name),
         ": the duty passes from ",
@@ -529,6 +564,7 @@ def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
         return Reply.of(Quiet(member), " is already on duty for ", bold(rotation.name), ".")
     previous = ctx.repo.member_at(rotation, rotation.duty_position)
     ctx.repo.set_duty(rotation, position)
+    ctx.effects.duty_changed(rotation, previous, member, "assign")
     away = _away_note(ctx, member)
     return Reply.of(
         bold(rotation.name),
@@ -563,6 +599,7 @@ def _about(ctx: Context, name: str) -> Reply:
 
 def _delete(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
+    ctx.effects.members_changed(ctx.repo.members(rotation))
     ctx.repo.delete(rotation)
     removed = ctx.schedules.delete_rotation_schedules(ctx.request.channel, name_key(name))
     if not removed:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import Command, Context, Effects, command_help, help_text
@@ -52,6 +52,7 @@ class Outcome:
     duplicate: bool = False
     # The command was not applied: unknown command, usage or domain error, or an apology.
     failed: bool = False
+    effects: Effects = field(default_factory=Effects)
 
 
 class Dispatcher:
@@ -117,12 +118,14 @@ class Dispatcher:
                 _NeverFailing(self.directory),
             )
             reply, failed = self._run(request, ctx)
+            if failed:  # the command's savepoint rolled back: so did what it changed
+                effects = Effects()
             if event_id is not None:
                 self._repo.record_event(event_id, now)
                 self._repo.enqueue(_messages(request, notice, reply), now)
         if effects.schedules_changed:
             self.on_schedules_changed()
-        return Outcome(reply, failed=failed)
+        return Outcome(reply, failed=failed, effects=effects)
 
     def welcome(self, channel: str, *, event_id: str) -> bool:
         """The bot was added to the channel: post the welcome, unless it did within a day.

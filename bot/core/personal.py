@@ -164,6 +164,7 @@ def _add(ctx: Context, args: AwayArgs, user: str, zone: ZoneInfo, today: date) -
         last = max(last, *(p.end for p in touching))
         ctx.away.delete_away([p.id for p in touching])
     period = ctx.away.add_away(user, first, last)
+    ctx.effects.concerned.add(user)
     return Reply.of(
         f"You are away {_period_text(period, today)} ({zone.key}). `rotate` skips you on those "
         f"days in all your rotations; `{BOT_HANDLE} back` ends it early."
@@ -195,6 +196,7 @@ def _back(ctx: Context, _: None) -> Reply:
             ctx.away.delete_away([current.id])
         else:
             ctx.away.set_away_end(current.id, today - timedelta(days=1))
+        ctx.effects.concerned.add(user)
         parts = [
             f"Welcome back: you are no longer away (you were until "
             f"{short_date(current.end, today)}). `rotate` counts on you again from today."

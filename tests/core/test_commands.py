@@ -399,3 +399,28 @@ def test_only_the_person_put_on_duty_is_pinged(run: Run) -> None:
     assert run("<@UBOT> assign backend <@U1>") == "@U1 is already on duty for *backend*."
     assert "<@U9>" not in run("<@UBOT> assign backend <@U9>")
     assert "<@U1>" not in run("<@UBOT> create twice <@U1> <@U1> x")
+
+
+def test_effects_name_each_duty_change_and_the_people_concerned(dispatcher: Dispatcher) -> None:
+    def effects(text: str) -> tuple[list[tuple[str | None, str, str]], set[str]]:
+        request = Request(text=f"<@UBOT> {text}", channel="C1", user="U0ME", bot_user_id="UBOT")
+        done = dispatcher.handle(request).effects
+        changes = [
+            (c.before.ref if c.before else None, c.after.ref, c.cause) for c in done.duty_changes
+        ]
+        return changes, done.concerned
+
+    assert effects("create backend <@U1> <@U2> <@U3> Watch") == (
+        [(None, "U1", "create")],
+        {"U1", "U2", "U3"},
+    )
+    assert effects("rotate backend") == ([("U1", "U2", "rotate")], {"U1", "U2"})
+    assert effects("assign backend <@U1>") == ([("U2", "U1", "assign")], {"U1", "U2"})
+    assert effects("update backend <@U3> <@U4> Watch") == (
+        [("U1", "U3", "update")],
+        {"U1", "U2", "U3", "U4"},
+    )
+    assert effects("who backend") == ([], set())
+    assert effects("assign backend <@U9>") == ([], set())  # refused: nothing changed
+    assert effects("away today") == ([], {"U0ME"})
+    assert effects("delete backend") == ([], {"U3", "U4"})
