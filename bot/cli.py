@@ -1,4 +1,5 @@
-"""Command line: `dienstplan run | console | schedules | outbox | manifest`."""
+"""Command line: `dienstplan run | console | schedules | outbox | manifest | export | import |
+check`."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ SUBCOMMANDS = {
     "schedules": "list every schedule in every channel with its next run",
     "outbox": "list unsent or failed messages; `retry` resends failed",
     "manifest": "print the Slack app manifest (JSON) to create the app from",
+    "export": "write all state as one JSON document, to a file or standard output",
+    "import": "load a document `export` wrote into a new or empty database",
 }
 
 
@@ -85,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
         type=_app_name,
         help="the app's name and the bot's display name: 1 to 35 of a-z, 0-9, -, _ and .",
     )
+    commands["export"].add_argument(
+        "file", nargs="?", default="-", help="where to write it (default: standard output)"
+    )
+    commands["import"].add_argument("file", help="the exported document; - reads standard input")
+    commands["import"].add_argument(
+        "--replace",
+        action="store_true",
+        help="discard what the database holds instead of refusing to import into it",
+    )
     return parser
 
 
@@ -105,6 +117,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.app import run
 
             return run(config)
+        if args.command in ("export", "import"):
+            from bot.backup import export, import_
+
+            if args.command == "export":
+                return export(config, args.file)
+            return import_(config, args.file, replace=args.replace)
         return _local(args, config)
     except ConfigError as error:
         for line in str(error).splitlines():

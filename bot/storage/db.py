@@ -12,6 +12,7 @@ from playhouse.pool import PooledSqliteDatabase
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_TABLE = "schema_migration"  # the runner's history of applied migrations
 
 # The models bind to this proxy; open_database() points it at a real database.
 database_proxy = DatabaseProxy()
@@ -58,7 +59,7 @@ def open_database(path: str | Path, *, create: bool = True) -> PooledSqliteDatab
 def migrate(db: SqliteDatabase) -> list[str]:
     """Apply pending numbered migrations; returns the names applied."""
     with db.connection_context():
-        applied = Runner(db, str(MIGRATIONS)).up()
+        applied = Runner(db, str(MIGRATIONS), table_name=MIGRATION_TABLE).up()
     for name in applied:
         log.info("applied migration %s", name)
     return applied

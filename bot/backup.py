@@ -1,0 +1,82 @@
+"""`dienstplan export` and `dienstplan import`: files and messages around bot.storage.portable."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from peewee import DatabaseError
+
+from bot.config import Config, ConfigError
+from bot.storage.db import DatabaseMissing, open_database
+from bot.storage.portable import (
+    ImportRefused,
+    export_state,
+    import_state,
+    read_document,
+    write_document,
+)
+
+
+def export(config: Config, file: str) -> int:
+    """Never creates or migrates the database: the document says which migrations its rows
+    were written under, and an import upgrades them. A file is replaced only by a complete
+    document, so a failed export leaves the previous backup in place."""
+    try:
+        db = open_database(config.database, create=False)
+        try:
+            document = export_state(db)
+        finally:
+            db.close_all()
+    except DatabaseMissing as error:
+        raise ConfigError(f"DIENSTPLAN_DATABASE / dienstplan.database: {error}.") from error
+    except DatabaseError as error:
+        raise ConfigError(
+            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot read `{config.database}` as "
+            f"the SQLite database: {error}."
+        ) from error
+    if file == "-":
+        write_document(document, sys.stdout)
+        return 0
+    target = Path(file)
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
+        ) as out:
+            write_document(document, out)
+        os.replace(out.name, target)
+    except OSError as error:
+        print(f"dienstplan: cannot write {file}: {error.strerror or error}.", file=sys.stderr)
+        return 1
+    rows = sum(len(rows) for rows in document["tables"].values())
+    print(f"Exported {rows} rows from {config.database} to {file}.", file=sys.stderr)
+    return 0
+
+
+def import_(config: Config, file: str, *, replace: bool) -> int:
+    """Stop the bot first: the import replaces the schema under it in one transaction."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        print(f"dienstplan: cannot read {file}: {reason}.", file=sys.stderr)
+        return 1
+    try:
+        document = read_document(text)
+        db = open_database(config.database, create=True)
+        try:
+            rows = import_state(db, document, replace=replace)
+        finally:
+            db.close_all()
+    except ImportRefused as error:
+        print(f"dienstplan: not imported: {error}.", file=sys.stderr)
+        return 1
+    except (OSError, DatabaseError) as error:
+        raise ConfigError(
+            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use `{config.database}` as the "
+            f"SQLite database: {error}."
+        ) from error
+    print(f"Imported {rows} rows into {config.database}.", file=sys.stderr)
+    return 0
