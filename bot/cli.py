@@ -21,8 +21,8 @@ SUBCOMMANDS = {
     "schedules": "list every schedule in every channel with its next run",
     "outbox": "list unsent or failed messages; `retry` resends failed",
     "manifest": "print the Slack app manifest (JSON) to create the app from",
-    "export": "write all state as one JSON document, to a file or standard output",
-    "import": "load a document `export` wrote into a new or empty database",
+    "export": "write all state as one JSON document, for backups",
+    "import": "load an `export` document into an empty database",
 }
 
 
