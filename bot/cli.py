@@ -23,6 +23,7 @@ SUBCOMMANDS = {
     "manifest": "print the Slack app manifest (JSON) to create the app from",
     "export": "write all state as one JSON document, for backups",
     "import": "load an `export` document into an empty database",
+    "check": "check the config, the Slack app and the database",
 }
 
 
@@ -107,6 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(json.dumps(manifest(args.name), indent=2))
         return 0
+    if args.command == "check":
+        from bot.check import run_check
+
+        setup_logging("INFO", quiet=True)
+        return run_check(
+            config_path(getattr(args, "config", None), os.environ), os.environ, sys.stdout
+        )
     try:
         config = load_config(
             config_path(getattr(args, "config", None), os.environ),

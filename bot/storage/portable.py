@@ -15,9 +15,13 @@ from datetime import datetime
 from typing import IO, Any
 
 from peewee import SqliteDatabase
-from playhouse.migrations import Migration, Runner
 
-from bot.storage.db import MIGRATION_TABLE, MIGRATIONS
+from bot.storage.db import (
+    MIGRATION_TABLE,
+    applied_migrations,
+    known_migrations,
+    migration_runner,
+)
 
 FORMAT = "dienstplan-export"
 VERSION = 1
@@ -58,14 +62,6 @@ def _sequences(db: SqliteDatabase) -> dict[str, int]:
         return {}
     cursor = db.execute_sql("SELECT name, seq FROM sqlite_sequence ORDER BY name")
     return {name: seq for name, seq in cursor.fetchall()}
-
-
-def applied_migrations(db: SqliteDatabase) -> list[str]:
-    return sorted(Runner(db, str(MIGRATIONS), table_name=MIGRATION_TABLE).applied())
-
-
-def known_migrations() -> list[str]:
-    return [m.name for m in Migration.load_directory(str(MIGRATIONS))]
 
 
 def export_state(db: SqliteDatabase) -> dict[str, Any]:
@@ -221,7 +217,7 @@ def import_state(db: SqliteDatabase, document: Mapping[str, Any], *, replace: bo
             db.execute_sql(f'DROP VIEW "{name}"')
         for table in [*_data_tables(db), MIGRATION_TABLE]:
             db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
-        runner = Runner(db, str(MIGRATIONS), table_name=MIGRATION_TABLE)
+        runner = migration_runner(db)
         if target is not None:
             runner.up(target)
         for table in _data_tables(db):  # what a migration may have seeded, the rows replace

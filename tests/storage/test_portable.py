@@ -12,13 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from peewee import SqliteDatabase
-from playhouse.migrations import Runner
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import Member, Outgoing, Reply, Request
 from bot.storage import db as storage_db
-from bot.storage import portable
-from bot.storage.db import MIGRATION_TABLE, MIGRATIONS, migrate, open_database
+from bot.storage.db import MIGRATION_TABLE, MIGRATIONS, migrate, migration_runner, open_database
 from bot.storage.portable import (
     ImportRefused,
     export_state,
@@ -176,7 +174,7 @@ def test_malformed_documents_are_refused_before_anything_is_written(
 def test_an_export_from_an_older_schema_is_upgraded_by_the_import(tmp_path: Path) -> None:
     old = open_database(tmp_path / "old.db")
     with old.connection_context():
-        Runner(old, str(MIGRATIONS), table_name=MIGRATION_TABLE).up("0004_plain_names")
+        migration_runner(old).up("0004_plain_names")
         old.execute_sql(
             "INSERT INTO rotation (id, channel, name, name_key, description, created_at, "
             "created_by, duty_position, member_count) VALUES "
@@ -205,7 +203,6 @@ def test_a_table_a_later_migration_adds_is_carried_without_code_changes(
         "                   'url TEXT NOT NULL, added_at DATETIME, weight REAL)')\n"
     )
     monkeypatch.setattr(storage_db, "MIGRATIONS", migrations)
-    monkeypatch.setattr(portable, "MIGRATIONS", migrations)
     db = _busy(tmp_path / "a.db")
     added = NOW.replace(tzinfo=None) + timedelta(microseconds=5)
     with db.connection_context():
