@@ -4,6 +4,7 @@ check`."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -13,7 +14,14 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bot.config import Config, ConfigError, config_path, load_config, setup_logging
+from bot.config import (
+    LOG_FORMATS,
+    Config,
+    ConfigError,
+    config_path,
+    load_config,
+    setup_logging,
+)
 
 SUBCOMMANDS = {
     "run": "connect to Slack over Socket Mode and serve commands",
@@ -58,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         default=argparse.SUPPRESS,
         help="TOML config file (default: $DIENSTPLAN_CONFIG, else ./config.toml if present)",
+    )
+    config_option.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=argparse.SUPPRESS,
+        help="text (default) or json: one JSON object per line (DIENSTPLAN_LOG_FORMAT)",
     )
     parser = argparse.ArgumentParser(
         prog="dienstplan",
@@ -120,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             config_path(getattr(args, "config", None), os.environ),
             tokens=args.command == "run",
         )
-        setup_logging(config.log_level, quiet=args.command != "run")
+        if hasattr(args, "log_format"):
+            config = dataclasses.replace(config, log_format=args.log_format)
+        setup_logging(config.log_level, quiet=args.command != "run", log_format=config.log_format)
         if args.command == "run":
             from bot.app import run
 

@@ -8,19 +8,21 @@ values never appear in messages.
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DEFAULT_API_URL = "https://slack.com/api/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 DEFAULT_CONFIG_FILE = Path("config.toml")
 
 
@@ -49,6 +51,7 @@ SETTINGS = {
         Setting("dienstplan", "database", "DIENSTPLAN_DATABASE", "./dienstplan.db"),
         Setting("dienstplan", "timezone", "DIENSTPLAN_TIMEZONE", "UTC"),
         Setting("dienstplan", "log_level", "DIENSTPLAN_LOG_LEVEL", "INFO"),
+        Setting("dienstplan", "log_format", "DIENSTPLAN_LOG_FORMAT", "text"),
         Setting("dienstplan", "catch_up_window", "DIENSTPLAN_CATCH_UP_WINDOW", "1h"),
         Setting("dienstplan", "startup_timeout", "DIENSTPLAN_STARTUP_TIMEOUT", "30s"),
     )
@@ -77,6 +80,7 @@ class Config:
     database: Path
     timezone: str
     log_level: str
+    log_format: str
     catch_up_window: timedelta
     startup_timeout: timedelta
     file: Path | None
@@ -138,6 +142,7 @@ class Config:
         return (
             f"Config(api_url={self.api_url!r}, database={str(self.database)!r}, "
             f"timezone={self.timezone!r}, log_level={self.log_level!r}, "
+            f"log_format={self.log_format!r}, "
             f"catch_up_window={self.catch_up_window!r}, "
             f"startup_timeout={self.startup_timeout!r})"
         )
@@ -248,6 +253,12 @@ def load_config(
             f"DIENSTPLAN_LOG_LEVEL / dienstplan.log_level: `{merged['log_level']}` is not one "
             f"of {', '.join(LOG_LEVELS)}."
         )
+    log_format = merged["log_format"].strip().lower()
+    if log_format not in LOG_FORMATS:
+        problems.append(
+            f"DIENSTPLAN_LOG_FORMAT / dienstplan.log_format: `{merged['log_format']}` is not "
+            f"one of {', '.join(LOG_FORMATS)}."
+        )
     api_url = merged["api_url"]
     if not re.match(r"https?://[^/\s]+", api_url):
         problems.append(
@@ -270,6 +281,7 @@ def load_config(
         database=Path(merged["database"]).expanduser(),
         timezone=timezone or "UTC",
         log_level=level if level in LOG_LEVELS else "INFO",
+        log_format=log_format if log_format in LOG_FORMATS else "text",
         file=path,
         from_file=frozenset(
             s.env for name, s in SETTINGS.items() if name in from_file and not env.get(s.env)
@@ -305,13 +317,52 @@ _REPEATING_LOGGERS = (
 )
 
 
-def setup_logging(level: str, *, quiet: bool = False) -> None:
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the fields a caller passed
+    as `extra` (a handled command's channel, command, outcome, ms), and any traceback."""
+
+    _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+        "message",
+        "asctime",
+    }
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update((k, v) for k, v in vars(record).items() if k not in self._STANDARD)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class Redacted(logging.Formatter):
+    """Whatever the format, the finished line is searched for tokens too: a traceback or an
+    `extra` field is formatted after the filter has looked at the message."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _SECRET.sub("[redacted]", self._inner.format(record))
+
+
+def setup_logging(level: str, *, quiet: bool = False, log_format: str = "text") -> None:
     """`quiet` (console, operator commands): warnings and errors only, unless DEBUG is set;
     INFO is the level the long-running service logs at."""
     if quiet and level == "INFO":
         level = "WARNING"
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    inner = (
+        JsonLines()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    handler.setFormatter(Redacted(inner))
     handler.addFilter(RedactTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -368,3 +368,32 @@ def test_export_never_creates_a_database_and_keeps_the_old_backup_on_failure(
     assert "cannot read `junk.db` as the SQLite database: file is not a database" in junk.stderr
     assert (tmp_path / "backup.json").read_text() == "yesterday"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.json", "junk.db"]
+
+
+# --- log format -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_log_format_option_beats_the_environment(tmp_path: Path, where: str) -> None:
+    option = ["--log-format", "json"]
+    args = [*option, "console"] if where == "before" else ["console", *option]
+    env = {"DIENSTPLAN_LOG_LEVEL": "DEBUG", "DIENSTPLAN_LOG_FORMAT": "text"}
+    result = dienstplan(*args, cwd=tmp_path, stdin="who web\n", **env)
+    lines = [json.loads(line) for line in result.stderr.splitlines()[1:]]  # after "creating"
+    (handled,) = [line for line in lines if line["message"].startswith("handled ")]
+    assert (handled["command"], handled["outcome"], handled["source"]) == (
+        "who",
+        "refused",
+        "console",
+    )
+
+
+def test_a_bad_log_format_is_refused(tmp_path: Path) -> None:
+    result = dienstplan("--log-format", "xml", "console", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "argument --log-format: invalid choice: 'xml' (choose from" in result.stderr
+    result = dienstplan("console", cwd=tmp_path, DIENSTPLAN_LOG_FORMAT="yaml")
+    assert result.returncode == 2
+    assert "DIENSTPLAN_LOG_FORMAT / dienstplan.log_format: `yaml` is not one of text, json" in (
+        result.stderr
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -96,6 +97,7 @@ class Dispatcher:
         no Slack call holds the database's write lock; so are the channels of a user who
         writes in a DM or names a channel.
         """
+        started = time.perf_counter()
         now = self._clock()
         effects = Effects()
         deactivated = _never_failing(self.directory.for_request())
@@ -103,6 +105,7 @@ class Dispatcher:
         self._look_up_channels(request)
         with self._repo.transaction():
             if event_id is not None and self._repo.seen_event(event_id):
+                _log_handled(request, None, "duplicate", started)
                 return Outcome(Reply(), duplicate=True)
             ctx = Context(
                 request,
@@ -117,12 +120,14 @@ class Dispatcher:
                 self.membership,
                 _NeverFailing(self.directory),
             )
-            reply, failed = self._run(request, ctx)
+            reply, name, result = self._run(request, ctx)
+            failed = result != "ok"
             if failed:  # the command's savepoint rolled back: so did what it changed
                 effects = Effects()
             if event_id is not None:
                 self._repo.record_event(event_id, now)
                 self._repo.enqueue(_messages(request, notice, reply), now)
+        _log_handled(request, name, result, started)
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed, effects=effects)
@@ -145,37 +150,47 @@ class Dispatcher:
             self._repo.enqueue([message], now)
         return True
 
-    def _run(self, request: Request, ctx: Context) -> tuple[Reply, bool]:
-        """The reply, and whether the command failed."""
+    def _run(self, request: Request, ctx: Context) -> tuple[Reply, str | None, str]:
+        """The reply, the command's name if the table has it, and the outcome: `ok` (applied
+        or answered) or why not (see _log_handled)."""
         surrogate = unpaired_surrogate(request.text)
         if surrogate is not None:
-            return Reply.of(not_unicode(surrogate)), True
+            return Reply.of(not_unicode(surrogate)), None, "not_unicode"
         text = without_reminder(request.text) if request.user == SLACKBOT else request.text
         invocation = split_command(text, request.bot_user_id)
         if not invocation.command:
-            return Reply.of(help_text(self._commands)), False
+            return Reply.of(help_text(self._commands)), "help", "ok"
         command = self._commands.get(invocation.command)
         if command is None:
             hint = closest(invocation.command, list(self._commands))
-            return Reply.of(
-                "I don't know the command ",
-                code(invocation.command[:50]),
-                f". Did you mean `{hint}`?" if hint else ".",
-                "\n\n" + help_text(self._commands),
-            ), True
+            return (
+                Reply.of(
+                    "I don't know the command ",
+                    code(invocation.command[:50]),
+                    f". Did you mean `{hint}`?" if hint else ".",
+                    "\n\n" + help_text(self._commands),
+                ),
+                None,
+                "unknown_command",
+            )
         try:
             with self._repo.transaction():
                 channel, rest = command.locate(invocation.rest, request.source == "console")
                 args = command.parse(rest)
-                return command.run(acting_in(ctx, command, channel, args), args), False
+                reply = command.run(acting_in(ctx, command, channel, args), args)
+                return reply, command.name, "ok"
         except UsageError as error:
-            return Reply.of(
-                f"That `{command.name}` needs fixing: ",
-                *error.reply.parts,
-                "\n" + command_help(command, error.subcommand),
-            ), True
+            return (
+                Reply.of(
+                    f"That `{command.name}` needs fixing: ",
+                    *error.reply.parts,
+                    "\n" + command_help(command, error.subcommand),
+                ),
+                command.name,
+                "usage_error",
+            )
         except DomainError as error:
-            return error.reply, True
+            return error.reply, command.name, "refused"
         except Exception:
             log.exception(
                 "command %r from %s failed in channel %s",
@@ -183,13 +198,39 @@ class Dispatcher:
                 request.source,
                 request.channel,
             )
-            return Reply.of(APOLOGY), True
+            return Reply.of(APOLOGY), command.name, "error"
 
     def _look_up_channels(self, request: Request) -> None:
         """Ask before the transaction, so the answer is cached when the command needs it."""
         if request.direct or channels_in(request.text) - {request.channel}:
             with contextlib.suppress(DomainError):  # the command says so, if it needs them
                 self.membership.channels_of(request.user)
+
+
+def _log_handled(request: Request, command: str | None, outcome: str, started: float) -> None:
+    """One line per request for operators, never with its text: the command's name only when
+    it is one of the table's (an unknown word is something a user typed). Outcomes: ok,
+    usage_error, refused (a domain rule, e.g. no such rotation), unknown_command,
+    not_unicode, error (a bug: the traceback is logged before), duplicate (a redelivery)."""
+    ms = round((time.perf_counter() - started) * 1000, 1)
+    name = command or (
+        "-" if outcome in ("unknown_command", "not_unicode", "duplicate") else "help"
+    )
+    log.info(
+        "handled %s from %s in %s: %s in %.1f ms",
+        name,
+        request.source,
+        request.channel,
+        outcome,
+        ms,
+        extra={
+            "channel": request.channel,
+            "source": request.source,
+            "command": name,
+            "outcome": outcome,
+            "ms": ms,
+        },
+    )
 
 
 def not_unicode(surrogate: str) -> str:
