@@ -111,12 +111,12 @@ def test_unreachable_slack_and_token_problems(tmp_path: Path) -> None:
 
 
 def test_a_bad_config_stops_the_check_at_once(tmp_path: Path) -> None:
-    (tmp_path / "c.toml").write_text('[dienstplan]\ntimezone = "Mars/Base"\ncolour = "red"\n')
+    (tmp_path / "c.toml").write_text('[dienstplan]\ntimezone = "Mars/Base"\ndatabse = "d.db"\n')
     result = dienstplan("check", "--config", "c.toml", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "PROBLEM  configuration: c.toml: unknown setting `dienstplan.colour` (did you mean "
-        "`dienstplan.log_level`?); see config.example.toml.",
+        "PROBLEM  configuration: c.toml: unknown setting `dienstplan.databse` (did you mean "
+        "`dienstplan.database`?); see config.example.toml.",
         "PROBLEM  configuration: DIENSTPLAN_TIMEZONE / dienstplan.timezone: unknown time zone "
         "`Mars/Base`; use an IANA name such as Europe/Berlin, or UTC.",
         "2 problem(s); the Slack app and the database were not checked.",
