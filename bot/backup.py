@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
@@ -38,16 +39,34 @@ def export(config: Config, file: str) -> int:
             f"the SQLite database: {error}."
         ) from error
     if file == "-":
-        write_document(document, sys.stdout)
+        # UTF-8 whatever the locale says, as a file would be.
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+        try:
+            write_document(document, out)
+            out.flush()
+        except BrokenPipeError:  # `dienstplan export | head`: the reader has had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        finally:
+            out.detach()
         return 0
     target = Path(file)
+    temporary: str | None = None
     try:
         with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
-        ) as out:
-            write_document(document, out)
-        os.replace(out.name, target)
+            "w",
+            encoding="utf-8",
+            newline="\n",
+            dir=target.parent,
+            prefix=f".{target.name}.",
+            delete=False,
+        ) as written:
+            temporary = written.name
+            write_document(document, written)
+        os.replace(temporary, target)
     except OSError as error:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         print(f"dienstplan: cannot write {file}: {error.strerror or error}.", file=sys.stderr)
         return 1
     rows = sum(len(rows) for rows in document["tables"].values())
@@ -58,7 +77,7 @@ def export(config: Config, file: str) -> int:
 def import_(config: Config, file: str, *, replace: bool) -> int:
     """Stop the bot first: the import replaces the schema under it in one transaction."""
     try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         print(f"dienstplan: cannot read {file}: {reason}.", file=sys.stderr)
