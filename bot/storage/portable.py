@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import IO, Any
 
-from peewee import SqliteDatabase
+from peewee import IntegrityError, SqliteDatabase
 
 from bot.storage.db import (
     MIGRATION_TABLE,
@@ -189,7 +189,7 @@ def _foreign_keys_off(db: SqliteDatabase) -> Iterator[None]:
         db.pragma("foreign_keys", 1)
 
 
-def row_count(db: SqliteDatabase) -> int:
+def _row_count(db: SqliteDatabase) -> int:
     return sum(
         db.execute_sql(f'SELECT count(*) FROM "{table}"').fetchone()[0]
         for table in _data_tables(db)
@@ -205,7 +205,7 @@ def import_state(db: SqliteDatabase, document: Mapping[str, Any], *, replace: bo
     other is replaced only when asked, and a failure anywhere leaves it as it was."""
     target = _target(document["migrations"])
     with db.connection_context(), _foreign_keys_off(db), db.atomic():
-        existing = row_count(db)
+        existing = _row_count(db)
         if existing and not replace:
             raise ImportRefused(
                 f"the database already holds {existing} rows; import into a new file, or "
@@ -239,18 +239,22 @@ def import_state(db: SqliteDatabase, document: Mapping[str, Any], *, replace: bo
 
 
 def _insert(db: SqliteDatabase, table: str, rows: Sequence[Row]) -> int:
-    columns = {name: kind for name, kind, _ in _columns(db, table)}
-    if not columns:
+    """Names are checked against the schema before they go into SQL: the file is data."""
+    if table not in _data_tables(db):
         raise ImportRefused(f'the export has a table "{table}" that its migrations do not create')
-    for row in rows:
+    columns = {name: kind for name, kind, _ in _columns(db, table)}
+    for number, row in enumerate(rows, 1):
         unknown = [name for name in row if name not in columns]
         if unknown:
             raise ImportRefused(f'table "{table}" has no column "{unknown[0]}"')
         quoted = ", ".join(f'"{name}"' for name in row)
-        db.execute_sql(
-            f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(row))})',
-            [_stored(value, columns[name]) for name, value in row.items()],
-        )
+        try:
+            db.execute_sql(
+                f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(row))})',
+                [_stored(value, columns[name]) for name, value in row.items()],
+            )
+        except IntegrityError as error:
+            raise ImportRefused(f'table "{table}", row {number}: {error}') from error
     return len(rows)
 
 

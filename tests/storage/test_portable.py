@@ -126,7 +126,7 @@ def test_a_newer_migration_is_refused(tmp_path: Path) -> None:
     _refused(tmp_path, newer, "newer dienstplan \\(migration 0099_future, this one knows up to")
 
 
-def test_an_unknown_column_a_missing_table_and_a_broken_reference_are_refused(
+def test_unknown_columns_and_tables_bad_values_and_broken_references_are_refused(
     tmp_path: Path,
 ) -> None:
     def column(document: dict[str, Any]) -> None:
@@ -138,7 +138,15 @@ def test_an_unknown_column_a_missing_table_and_a_broken_reference_are_refused(
     def reference(document: dict[str, Any]) -> None:
         document["tables"]["rotation"] = []
 
+    def null(document: dict[str, Any]) -> None:
+        document["tables"]["rotation"][0]["name"] = None
+
+    def injected(document: dict[str, Any]) -> None:
+        document["tables"]['away" (id) VALUES (1); DROP TABLE "rotation'] = [{"id": 1}]
+
     _refused(tmp_path, column, 'table "rotation" has no column "colour"')
+    _refused(tmp_path, null, 'table "rotation", row 1: NOT NULL constraint failed: rotation.name')
+    _refused(tmp_path, injected, 'has a table "away" \\(id\\) VALUES')
     _refused(tmp_path, table, 'has a table "links" that its migrations do not create')
     _refused(tmp_path, reference, 'table "member" row 1 refers to a missing row of "rotation"')
 
