@@ -70,8 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     config_option.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
+        metavar="FMT",
         default=argparse.SUPPRESS,
-        help="text (default) or json: one JSON object per line (DIENSTPLAN_LOG_FORMAT)",
+        help="text (default) or json, one JSON object per line (DIENSTPLAN_LOG_FORMAT)",
     )
     parser = argparse.ArgumentParser(
         prog="dienstplan",
