@@ -134,9 +134,10 @@ def _check_scopes(identity: SlackResponse, report: Report) -> None:
         report.problem(f"scopes: the app lacks {', '.join(missing)}: {SCOPES_WHERE}")
     else:
         report.ok(f"scopes: all {len(BOT_SCOPES)} the bot uses are granted")
-    deaf = [event for event in BOT_EVENTS if EVENT_SCOPES[event] not in granted]
+    needs = {event: EVENT_SCOPES[event] for event in BOT_EVENTS if event in EVENT_SCOPES}
+    deaf = {event: scope for event, scope in needs.items() if scope not in granted}
     if deaf:
-        shown = ", ".join(f"{event} (needs {EVENT_SCOPES[event]})" for event in deaf)
+        shown = ", ".join(f"{event} (needs {scope})" for event, scope in deaf.items())
         report.problem(f"events: Slack cannot deliver {shown}")
     report.note(
         "events: Slack does not show a bot token its event subscriptions; make sure Event "

@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.db import migration_runner, open_database
+from bot.check import EVENT_SCOPES
+from bot.slack.manifest import BOT_EVENTS, BOT_SCOPES
+from bot.storage.db import known_migrations, migration_runner, open_database
 from tests.emulator import SlackEmulator
 from tests.test_cli import dienstplan, free_port
 
 NOTE = (
     "note     events: Slack does not show a bot token its event subscriptions; make sure Event "
-    "Subscriptions lists app_mention, message.im, member_joined_channel, user_change, team_join "
-    "(`dienstplan manifest` has them)\n"
+    f"Subscriptions lists {', '.join(BOT_EVENTS)} (`dienstplan manifest` has them)\n"
 )
+LATEST = known_migrations()[-1]
 
 
 @pytest.fixture
@@ -41,10 +43,10 @@ def test_a_ready_installation(emu: SlackEmulator, tmp_path: Path) -> None:
     assert result.stdout == (
         "ok       configuration: read from the environment\n"
         "ok       bot token: Slack knows it as dienstplan (UBOT) in Emulator Team\n"
-        "ok       scopes: all 7 the bot uses are granted\n"
+        f"ok       scopes: all {len(BOT_SCOPES)} the bot uses are granted\n"
         f"{NOTE}"
         "ok       app token: Slack opens Socket Mode connections for it\n"
-        "ok       database d.db: reachable and migrated (0007_welcome)\n"
+        f"ok       database d.db: reachable and migrated ({LATEST})\n"
         "Everything dienstplan needs is in place.\n"
     )
     assert [call.method for call in emu.calls] == ["auth.test", "apps.connections.open"]
@@ -52,11 +54,12 @@ def test_a_ready_installation(emu: SlackEmulator, tmp_path: Path) -> None:
 
 
 def test_missing_scopes_and_the_events_they_silence(emu: SlackEmulator, tmp_path: Path) -> None:
-    emu.granted_scopes = ["app_mentions:read", "chat:write", "channels:read", "commands"]
+    lacking = {"groups:read", "im:history", "users:read"}
+    emu.granted_scopes = [*(set(BOT_SCOPES) - lacking), "commands"]
     result = dienstplan("check", cwd=tmp_path, **_env(emu))
     assert result.returncode == 1
     assert (
-        "PROBLEM  scopes: the app lacks groups:read, im:history, users:read, usergroups:read: "
+        f"PROBLEM  scopes: the app lacks {', '.join(s for s in BOT_SCOPES if s in lacking)}: "
         "add them under OAuth & Permissions → Scopes, then reinstall the app\n"
         "PROBLEM  events: Slack cannot deliver message.im (needs im:history), user_change "
         "(needs users:read), team_join (needs users:read)\n"
@@ -129,11 +132,12 @@ def test_pending_migrations_are_a_note_a_newer_database_a_problem(
     db = open_database(tmp_path / "d.db")
     with db.connection_context():
         migration_runner(db).up("0005_outbox")
+    pending = known_migrations()[5:]
     result = dienstplan("check", cwd=tmp_path, **_env(emu))
     assert result.returncode == 0
     assert (
         "ok       database d.db: reachable\n"
-        "note     database d.db: 2 migration(s) pending (0006_away, 0007_welcome); "
+        f"note     database d.db: {len(pending)} migration(s) pending ({', '.join(pending)}); "
         "`dienstplan run` applies them at start\n"
     ) in result.stdout
     with db.connection_context():
@@ -146,3 +150,9 @@ def test_pending_migrations_are_a_note_a_newer_database_a_problem(
         "PROBLEM  database d.db: written by a newer dienstplan (migration 0099_later); upgrade "
         "dienstplan or restore a backup\n"
     ) in newer.stdout
+
+
+def test_every_event_of_the_manifest_names_the_scope_it_needs() -> None:
+    """An event added to the manifest must say here which scope Slack delivers it under."""
+    assert set(EVENT_SCOPES) == set(BOT_EVENTS)
+    assert set(EVENT_SCOPES.values()) <= set(BOT_SCOPES)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage.db import known_migrations
 from tests.emulator import SlackEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -340,7 +341,8 @@ def test_import_refuses_a_database_with_rows_unless_replace(tmp_path: Path) -> N
             '{"format": "dienstplan-export", "version": 1, "migrations": ["0001_initial", '
             '"0999_later"], "sequences": {}, "tables": {}}',
             "dienstplan: not imported: the export was written by a newer dienstplan (migration "
-            "0999_later, this one knows up to 0007_welcome); upgrade dienstplan to import it.\n",
+            f"0999_later, this one knows up to {known_migrations()[-1]}); upgrade dienstplan to "
+            "import it.\n",
         ),
     ],
 )
