@@ -297,17 +297,6 @@ def load_config(
 _SECRET = re.compile(r"\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+")
 
 
-class RedactTokens(logging.Filter):
-    """Belt and braces: no log line may carry a Slack token, whatever library wrote it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _SECRET.search(message):
-            record.msg = _SECRET.sub("[redacted]", message)
-            record.args = None
-        return True
-
-
 # Libraries whose lines only repeat what our own code logs; shown at DEBUG only.
 _REPEATING_LOGGERS = (
     "peewee.migrations",  # "up: 0001_initial" next to bot.storage.db's "applied migration"
@@ -340,8 +329,8 @@ class JsonLines(logging.Formatter):
 
 
 class Redacted(logging.Formatter):
-    """Whatever the format, the finished line is searched for tokens too: a traceback or an
-    `extra` field is formatted after the filter has looked at the message."""
+    """Belt and braces: no log line may carry a Slack token, whatever library wrote it. The
+    finished line is searched, so a traceback or an `extra` field is covered too."""
 
     def __init__(self, inner: logging.Formatter) -> None:
         super().__init__()
@@ -363,7 +352,6 @@ def setup_logging(level: str, *, quiet: bool = False, log_format: str = "text") 
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     handler.setFormatter(Redacted(inner))
-    handler.addFilter(RedactTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
