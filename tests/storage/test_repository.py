@@ -29,6 +29,7 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         "0005_outbox",
         "0006_away",
         "0007_welcome",
+        "0010_links",
     ]
     assert migrate(db) == []
     with db.connection_context():
