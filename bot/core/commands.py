@@ -651,7 +651,6 @@ def help_text(commands: dict[str, Command], docs_url: str = DOCS_URL) -> str:
             lines.append(f"*{group.value}*")
             lines += [f"• {c.usage_line()} {c.summary}" for c in members]
     lines += [
-        f"`{BOT_HANDLE} help <command>` explains one command with an example.",
         f"Documentation: {docs_url}\nMy App Home: open *dienstplan* under Apps in Slack's "
         "sidebar; in its Messages tab, commands need no mention.",
     ]

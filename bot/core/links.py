@@ -186,7 +186,7 @@ def _linkable(ctx: Context) -> list[ReplyPart]:
         if r.channel != ctx.request.channel and r.id not in taken
     ]
     if not others:
-        return ["\nThere are no other rotations in the channels you are a member of to link."]
+        return ["\n\nThere are no other rotations in the channels you are a member of to link."]
     others.sort(key=lambda r: (r.channel, name_key(r.name)))
     parts: list[ReplyPart] = [f"\n\nOther rotations you could link ({len(others)}):"]
     for rotation in others[:LIST_LIMIT]:
@@ -267,7 +267,7 @@ def _link(ctx: Context, text: str) -> Reply:
     parts: list[ReplyPart] = [
         "Linked ",
         *channel_and_name(rotation),
-        f" to {ctx.here()}. Use it there by name, as in ",
+        f" to {ctx.here()}. Use it {'there' if ctx.request.elsewhere else 'here'} by name, as in ",
         code(f"{BOT_HANDLE} who {rotation.name}"),
         ".",
     ]
@@ -311,8 +311,8 @@ def _unlink(ctx: Context, text: str) -> Reply:
 
 LIST_COMMAND = Command(
     "list",
-    "lists this channel's rotations, newest first; `list schedules` adds the rotations "
-    "linked here, with duty and next handoff; `list all schedules` also those you could link.",
+    "lists this channel's rotations; `schedules`: with those linked here and who is on duty; "
+    "`all schedules`: also those you could link.",
     "[schedules | all schedules]",
     f"{BOT_HANDLE} list schedules",
     parse_list,

@@ -18,6 +18,7 @@ from bot.core.commands import (
     Context,
     InDm,
     channel_and_name,
+    possessive,
     rotation_named,
 )
 from bot.core.errors import DomainError, NotFound
@@ -32,10 +33,9 @@ def acting_in(ctx: Context, command: Command, channel: str | None, args: Any) ->
     if channel is not None and channel != request.channel:
         if not _linked_here(ctx, command, channel, args):
             _require_member(ctx, channel)
-        return replace(ctx, request=replace(request, channel=channel, origin=request.channel))
-    if channel is not None:
-        return ctx
-    if not request.direct:
+        there = replace(ctx, request=replace(request, channel=channel, origin=request.channel))
+        return _linked(there, command, args)
+    if channel is not None or not request.direct:
         return _linked(ctx, command, args)
     rule = command.in_dm(args)
     if rule is InDm.NEEDS_CHANNEL:
@@ -60,21 +60,21 @@ def _linked(ctx: Context, command: Command, args: Any) -> Context:
     if not linked:
         return ctx
     if ctx.repo.find(ctx.request.channel, name) is not None:
-        ctx.notes.extend(_also_linked(command, linked))
+        ctx.notes.extend(_also_linked(ctx, command, linked))
         return ctx
     if len(linked) > 1:
-        raise DomainError(*_which_linked(command, name, linked))
+        raise DomainError(*_which_linked(ctx, command, name, linked))
     request = ctx.request
     return replace(ctx, request=replace(request, channel=linked[0].channel, origin=request.channel))
 
 
-def _also_linked(command: Command, linked: list[Rotation]) -> list[ReplyPart]:
+def _also_linked(ctx: Context, command: Command, linked: list[Rotation]) -> list[ReplyPart]:
     name = linked[0].name
     where = "" if len(linked) == 1 else f" from {len(linked)} channels"
     parts: list[ReplyPart] = [
-        "\nThat is this channel's own ",
+        f"\nThat is {possessive(ctx)} own ",
         bold(name),
-        f". A rotation of that name is also linked here{where}; to use it, write its channel "
+        f". A rotation of that name is also linked to {ctx.here()}{where}; to use it, write its channel "
         "first, as in ",
         code(f"{BOT_HANDLE} {command.name} #channel {name}"),
         ":",
@@ -84,10 +84,12 @@ def _also_linked(command: Command, linked: list[Rotation]) -> list[ReplyPart]:
     return parts
 
 
-def _which_linked(command: Command, name: str, linked: list[Rotation]) -> list[ReplyPart]:
+def _which_linked(
+    ctx: Context, command: Command, name: str, linked: list[Rotation]
+) -> list[ReplyPart]:
     parts: list[ReplyPart] = [
         bold(name),
-        f" is a rotation of {len(linked)} channels linked here. Say which one by writing the "
+        f" is a rotation of {len(linked)} channels linked to {ctx.here()}. Say which one by writing the "
         "channel first, as in ",
         code(f"{BOT_HANDLE} {command.name} #channel {name}"),
         ":",
