@@ -74,8 +74,8 @@ def _also_linked(ctx: Context, command: Command, linked: list[Rotation]) -> list
     parts: list[ReplyPart] = [
         f"\nThat is {possessive(ctx)} own ",
         bold(name),
-        f". A rotation of that name is also linked to {ctx.here()}{where}; to use it, write its channel "
-        "first, as in ",
+        f". A rotation of that name is also linked to {ctx.here()}{where}; to use it, "
+        "write its channel first, as in ",
         code(f"{BOT_HANDLE} {command.name} #channel {name}"),
         ":",
     ]
@@ -89,8 +89,8 @@ def _which_linked(
 ) -> list[ReplyPart]:
     parts: list[ReplyPart] = [
         bold(name),
-        f" is a rotation of {len(linked)} channels linked to {ctx.here()}. Say which one by writing the "
-        "channel first, as in ",
+        f" is a rotation of {len(linked)} channels linked to {ctx.here()}. Say which one by "
+        "writing the channel first, as in ",
         code(f"{BOT_HANDLE} {command.name} #channel {name}"),
         ":",
     ]
