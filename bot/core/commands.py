@@ -267,6 +267,16 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
     rotation = ctx.repo.find(ctx.request.channel, name)
     if rotation is not None:
         return rotation
+    linked = ctx.repo.find_linked(ctx.request.channel, name)
+    if linked:  # a command reaches a linked rotation in its own channel; a schedule does not
+        home = channel_mention(linked[0].channel)
+        raise NotFound(
+            bold(linked[0].name),
+            f" is a rotation of {home}, linked to {ctx.here()}. Its schedules belong "
+            f"in {home}: name that channel after `schedule create`, as in ",
+            code(f'{BOT_HANDLE} schedule create #channel "rotate {linked[0].name}" 0 9 * * Mon'),
+            ".",
+        )
     known = ctx.repo.names(ctx.request.channel)
     hint = closest(name, known)
     suggestion: list[ReplyPart] = [" Did you mean ", bold(hint), "?"] if hint else []

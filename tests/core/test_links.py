@@ -305,3 +305,15 @@ def test_help_groups_every_command_and_links_the_docs(dispatcher: Dispatcher) ->
     assert "Documentation: https://wiki.example.com/oncall\n" in (
         custom.handle(Request("hlep", "C1", "U1")).reply.render(Member.plain)
     )
+
+
+def test_a_linked_rotations_schedules_stay_in_its_own_channel(run: Run, rotations: None) -> None:
+    run("link schedule backend", channel=FRONT)
+    assert run('schedule create "rotate backend" 0 9 * * Mon', channel=FRONT) == (
+        "Not scheduled: `rotate backend` fails now. *backend* is a rotation of <#C2>, linked "
+        "to this channel. Its schedules belong in <#C2>: name that channel after `schedule "
+        'create`, as in `@dienstplan schedule create #channel "rotate backend" 0 9 * * Mon`.'
+    )
+    assert run('schedule create <#C2> "rotate backend" 0 9 * * Mon', channel=FRONT).startswith(
+        "Scheduled `rotate backend` in <#C2>."
+    )
