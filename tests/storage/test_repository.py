@@ -290,3 +290,26 @@ def test_away_periods_by_user_and_end_and_rotations_by_member(tmp_path: Path) ->
         assert [r.name for r in repo.rotations_with(["U1"])] == ["backend"]
         assert [r.name for r in repo.rotations_with(["U9", "S1"])] == [backend.name]
         assert repo.group_refs() == ["S1"]
+
+
+def test_links_once_per_channel_and_rotation(repo: PeeweeRepository) -> None:
+    with repo.transaction():
+        ops = repo.create(
+            channel="C1",
+            name="Ops",
+            description="d",
+            members=[Member("U1")],
+            created_by="U1",
+            now=NOW,
+        )
+        assert repo.link(ops, "C2", "U1", NOW)
+        assert not repo.link(ops, "C2", "U2", NOW + timedelta(minutes=1))
+        assert repo.link(ops, "C3", "U1", NOW - timedelta(minutes=1))
+        assert repo.linked_channels(ops) == ["C1", "C3", "C2"]
+        assert repo.find_linked("C2", "OPS") == [ops]
+        assert repo.find_linked("C1", "ops") == []  # its own channel sees it as its own
+        assert repo.linked_rotations("C2", 10) == ([ops], 1)
+        assert repo.linked_rotations("C2", 0) == ([], 1)
+        assert repo.unlink(ops, "C2")
+        assert not repo.unlink(ops, "C2")
+        assert repo.linked_channels(ops) == ["C1", "C3"]
