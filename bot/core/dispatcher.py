@@ -122,7 +122,7 @@ class Dispatcher:
                 effects = Effects()
             if event_id is not None:
                 self._repo.record_event(event_id, now)
-                self._repo.enqueue(_messages(request, notice, reply), now)
+                self._repo.enqueue([*_messages(request, notice, reply), *effects.messages], now)
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed, effects=effects)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -246,3 +246,31 @@ class AwayPeriod:
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+
+class SwapState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Swap:
+    """A request that `target` take one shift of `requester`. `shift_start` None: the shift
+    held now. `stamp` is the rotation's members when asked (see members_stamp)."""
+
+    id: int
+    rotation_id: int
+    shift_start: datetime | None
+    requester: str
+    target: str
+    state: SwapState
+    stamp: str
+    created_at: datetime
+    expires_at: datetime
+
+
+def members_stamp(members: Sequence[Member]) -> str:
+    """The order of a rotation, to tell whether it changed since a swap was asked."""
+    return " ".join(m.ref for m in members)

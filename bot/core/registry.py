@@ -3,9 +3,10 @@
 from bot.core.commands import ROTATION_COMMANDS, Command
 from bot.core.personal import AVAILABILITY_COMMANDS
 from bot.core.schedules import SCHEDULE_COMMAND
+from bot.core.swaps import SWAP_COMMANDS
 
 _ORDER = [c for c in ROTATION_COMMANDS if c.name != "help"]
-_ORDER += [*AVAILABILITY_COMMANDS, SCHEDULE_COMMAND]
+_ORDER += [*AVAILABILITY_COMMANDS, *SWAP_COMMANDS, SCHEDULE_COMMAND]
 _ORDER += [c for c in ROTATION_COMMANDS if c.name == "help"]
 
 COMMANDS: dict[str, Command] = {c.name: c for c in _ORDER}
