@@ -491,7 +491,8 @@ def _next_parts(ctx: Context, rotation: Rotation, *, hint: bool = False) -> list
     step = next_in_line(
         member_at, rotation.member_count, rotation.duty_position, at, ctx.unavailable()
     )
-    duty = ctx.repo.stand_in(rotation) or member_at(rotation.duty_position)
+    stand_in = ctx.repo.stand_in(rotation)
+    duty = stand_in or member_at(rotation.duty_position)
     if handoff is None:
         parts: list[ReplyPart] = ["\nNext in line: "]
     else:
@@ -507,7 +508,10 @@ def _next_parts(ctx: Context, rotation: Rotation, *, hint: bool = False) -> list
         ]
     else:
         after = "to " if handoff else ""
-        parts += [after, Quiet(member_at(step.position))]
+        following = member_at(step.position)
+        parts += [after, Quiet(following)]
+        if stand_in is not None and following.ref == stand_in.ref:
+            parts.append(" (in turn, after standing in)")
         if step.skipped:
             parts += [", skipping ", *_each_with_reason(step.skipped)]
         parts.append(".")

@@ -33,7 +33,13 @@ from bot.core.model import (
     bold,
     members_stamp,
 )
-from bot.core.parser import MEMBER_RE, member_from_match, name_key, normalise_spaces
+from bot.core.parser import (
+    MEMBER_RE,
+    member_from_match,
+    name_key,
+    normalise_spaces,
+    plain_at_hint,
+)
 from bot.core.personal import is_date_word, resolve
 from bot.core.shifts import HORIZON, Holders, Shift, handoff_times, project
 
@@ -59,9 +65,18 @@ def parse_swap(rest: str) -> SwapAsk | SwapAnswer:
     answer = _ANSWER.fullmatch(text)
     if answer:
         return SwapAnswer(answer[1].casefold(), int(answer[2]))
+    verb = text.split(maxsplit=1)[0].casefold() if text else ""
+    if verb in {"accept", "decline"} and not MEMBER_RE.search(text):
+        raise UsageError(
+            "swap",
+            f"`swap {verb}` takes the request's number, as in `swap {verb} 4`; "
+            f"`{BOT_HANDLE} swaps` lists your requests.",
+        )
     found = list(MEMBER_RE.finditer(text))
     if not found:
-        raise UsageError("swap", "the person to ask is missing: mention them (`@dana`).")
+        raise UsageError(
+            "swap", "the person to ask is missing: mention them (`@dana`).", *plain_at_hint(text)
+        )
     if len(found) > 1:
         raise UsageError("swap", "ask one person at a time.")
     match = found[0]

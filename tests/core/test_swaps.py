@@ -182,6 +182,9 @@ def test_swaps_lists_requests_sent_and_received(run: Run, act) -> None:  # type:
         ("swap ops <!subteam^S1|@sre>", "not a user group"),
         ("swap ops <@U2> next week", "give the day the shift starts"),
         ("swap ops <@U2> someday", "give the day the shift starts"),
+        ("swap ops @bob", "`@bob` is plain text"),
+        ("swap accept", "`swap accept` takes the request's number"),
+        ("swap decline abc", "`swap decline` takes the request's number"),
     ],
 )
 def test_bad_requests_get_the_usage(run: Run, text: str, problem: str) -> None:
