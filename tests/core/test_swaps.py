@@ -67,6 +67,7 @@ def test_standing_in_just_before_your_own_turn_keeps_you_on_duty(run: Run, act) 
     run(CREATE)
     act("swap ops <@U2>")
     act("swap accept 1", user="U2")
+    assert run("<@UBOT> who ops").endswith("Next in line: @U2 (in turn, after standing in).")
     assert run("<@UBOT> rotate ops") == (
         "*ops*: the next shift is <@U2>'s in turn, so they stay on duty."
     )
