@@ -172,6 +172,8 @@ class Request:
     bot_user_id: str | None = None
     # The channel it was typed in, when it acts on another one (`who #backend ops`).
     origin: str | None = None
+    # A button's message: the reply replaces it (chat.update) instead of following it.
+    replace_ts: str | None = None
 
     @property
     def direct(self) -> bool:
@@ -198,6 +200,8 @@ class Outgoing:
     thread_ts: str | None = None
 
 
+# The kind of an outbox row that replaces an earlier message: its thread_ts is that message's ts.
+UPDATE_KIND = "update"
 # Separates messages within one reply: a scheduled run posts its notice, then the result.
 MESSAGE_BREAK = "\f"
 # Event ids of scheduled runs; Slack's own event ids start with "Ev".
