@@ -122,7 +122,8 @@ class Dispatcher:
                 effects = Effects()
             if event_id is not None:
                 self._repo.record_event(event_id, now)
-                self._repo.enqueue([*_messages(request, notice, reply, failed), *effects.messages], now)
+                messages = _messages(request, notice, reply, failed)
+                self._repo.enqueue([*messages, *effects.messages], now)
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed, effects=effects)
@@ -201,9 +202,7 @@ def not_unicode(surrogate: str) -> str:
     )
 
 
-def _messages(
-    request: Request, notice: Reply | None, reply: Reply, failed: bool
-) -> list[Outgoing]:
+def _messages(request: Request, notice: Reply | None, reply: Reply, failed: bool) -> list[Outgoing]:
     notices = [Outgoing(request.channel, notice, "notice")] if notice else []
     if request.replace_ts is not None:
         # A click: its outcome replaces the clicked message, so the buttons go. A click that
