@@ -20,6 +20,7 @@ from bot.core.model import (
     AwayPeriod,
     Member,
     MemberKind,
+    Outgoing,
     Quiet,
     Reply,
     ReplyPart,
@@ -83,6 +84,8 @@ class Effects:
 
     schedules_changed: bool = False
     duty_changes: list[DutyChange] = field(default_factory=list)
+    # Messages to other channels or people (a swap request's DM), queued after the reply.
+    messages: list[Outgoing] = field(default_factory=list)
     # User or group refs whose personal view (shifts, App Home) changed: they joined or left
     # a rotation, their availability changed, or a duty they hold or get moved.
     concerned: set[str] = field(default_factory=set)
@@ -428,7 +431,7 @@ def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     name, members, description = args
     rotation = find_rotation(ctx, name)
     _refuse_deactivated(ctx, members, rotation.name)
-    before = ctx.repo.member_at(rotation, rotation.duty_position)
+    before = on_duty(ctx, rotation)
     ctx.effects.members_changed(ctx.repo.members(rotation))
     rotation = ctx.repo.replace(rotation, members=members, description=description)
     ctx.effects.members_changed(members)
@@ -442,9 +445,14 @@ def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     )
 
 
+def on_duty(ctx: Context, rotation: Rotation) -> Member:
+    """Who holds the shift now: the stand-in of an accepted swap, else the order's member."""
+    return ctx.repo.stand_in(rotation) or ctx.repo.member_at(rotation, rotation.duty_position)
+
+
 def _rotate(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
-    previous = ctx.repo.member_at(rotation, rotation.duty_position)
+    previous = on_duty(ctx, rotation)
     if rotation.member_count == 1:
         return Reply.of(
             bold(rotation.name), f" has a single member, so {previous.mention()} stays on duty."
@@ -453,15 +461,30 @@ def _rotate(ctx: Context, name: str) -> Reply:
     if step.kept:
         return _nobody_else(rotation, previous, step.skipped)
     ctx.repo.set_duty(rotation, step.position)
-    current = ctx.repo.member_at(rotation, step.position)
+    ordered = ctx.repo.member_at(rotation, step.position)
+    stand_in = ctx.repo.start_override(rotation, ctx.now)
+    current = stand_in or ordered
+    if current.ref == previous.ref:  # they stood in for the shift before their own turn
+        return Reply.of(
+            bold(rotation.name),
+            f": the next shift is {current.mention()}'s in turn, so they stay on duty.",
+            *_skipped(step.skipped),
+        )
     ctx.effects.duty_changed(rotation, previous, current, "rotate")
     return Reply.of(
         bold(rotation.name),
         ": the duty passes from ",
         Quiet(previous),
-        f" to {current.mention()}.",
+        f" to {current.mention()}",
+        *_standing_in(ordered, current),
+        ".",
         *_skipped(step.skipped),
     )
+
+
+def _standing_in(ordered: Member, holder: Member) -> list[ReplyPart]:
+    """` (a swap: standing in for bob)` when an accepted swap gave the shift to another."""
+    return [] if holder == ordered else [" (a swap: standing in for ", Quiet(ordered), ")"]
 
 
 def _nobody_else(rotation: Rotation, previous: Member, skips: Sequence[Skip]) -> Reply:
@@ -497,7 +520,8 @@ def next_parts(
     step = next_in_line(
         member_at, rotation.member_count, rotation.duty_position, at, ctx.unavailable()
     )
-    duty = member_at(rotation.duty_position)
+    stand_in = ctx.repo.stand_in(rotation)
+    duty = stand_in or member_at(rotation.duty_position)
     if handoff is None:
         parts: list[ReplyPart] = [f"{lead}Next in line: "]
     else:
@@ -513,7 +537,10 @@ def next_parts(
         ]
     else:
         after = "to " if handoff else ""
-        parts += [after, Quiet(member_at(step.position))]
+        following = member_at(step.position)
+        parts += [after, Quiet(following)]
+        if stand_in is not None and following.ref == stand_in.ref:
+            parts.append(" (in turn, after standing in)")
         if step.skipped:
             parts += [", skipping ", *_each_with_reason(step.skipped)]
         parts.append(".")
@@ -545,7 +572,7 @@ def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
 
 def _who(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
-    duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    duty = on_duty(ctx, rotation)
     after = next_parts(ctx, rotation)
     if _deactivated(ctx, [duty]):
         return Reply.of(
@@ -563,7 +590,7 @@ def _who(ctx: Context, name: str) -> Reply:
 
 def _shout(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
-    duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    duty = on_duty(ctx, rotation)
     if _deactivated(ctx, [duty]):
         return Reply.of(*_deactivated_on_duty(rotation, duty))
     return Reply.of(f"{duty.mention()} is on duty for ", bold(rotation.name), ".")
@@ -589,9 +616,9 @@ def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
             bold(rotation.name),
             f". Assign someone else, or take them off the rotation with `{BOT_HANDLE} update`.",
         )
-    if position == rotation.duty_position:
+    previous = on_duty(ctx, rotation)
+    if previous.ref == member.ref:
         return Reply.of(Quiet(member), " is already on duty for ", bold(rotation.name), ".")
-    previous = ctx.repo.member_at(rotation, rotation.duty_position)
     ctx.repo.set_duty(rotation, position)
     ctx.effects.duty_changed(rotation, previous, member, "assign")
     away = _away_note(ctx, member)
@@ -615,11 +642,15 @@ def _about(ctx: Context, name: str) -> Reply:
     members = list(ctx.repo.members(rotation))
     gone = _deactivated(ctx, members)
     availability = ctx.availability([m.ref for m in members if m.kind is MemberKind.USER])
+    stand_in = ctx.repo.stand_in(rotation)
     for i, member in enumerate(members):
         marker = " (deactivated in Slack)" if member in gone else ""
         away = availability.reason(member, ctx.now)
         marker += f" ({away})" if away else ""
-        marker += "  ← on duty" if i == rotation.duty_position else ""
+        if i == rotation.duty_position:
+            marker += "  ← in turn" if stand_in and stand_in != member else "  ← on duty"
+        elif stand_in == member:
+            marker += "  ← on duty (a swap)"
         parts += [f"\n{i + 1}. ", Quiet(member), marker]
     parts += next_parts(ctx, rotation, hint=True)
     parts.append(f"\nDuties:\n{rotation.description}")

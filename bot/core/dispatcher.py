@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
-from bot.core.model import Outgoing, Reply, Request, code
+from bot.core.model import UPDATE_KIND, Outgoing, Reply, Request, code
 from bot.core.parser import (
     MEMBER_RE,
     SLACKBOT,
@@ -125,7 +125,8 @@ class Dispatcher:
                 effects = Effects()
             if event_id is not None:
                 self._repo.record_event(event_id, now)
-                self._repo.enqueue(_messages(request, notice, reply), now)
+                messages = _messages(request, notice, reply, failed)
+                self._repo.enqueue([*messages, *effects.messages], now)
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed, effects=effects)
@@ -205,8 +206,15 @@ def not_unicode(surrogate: str) -> str:
     )
 
 
-def _messages(request: Request, notice: Reply | None, reply: Reply) -> list[Outgoing]:
+def _messages(request: Request, notice: Reply | None, reply: Reply, failed: bool) -> list[Outgoing]:
     notices = [Outgoing(request.channel, notice, "notice")] if notice else []
+    if request.replace_ts is not None:
+        # A click: its outcome replaces the clicked message, so the buttons go. A click that
+        # changed nothing (not theirs, answered already) leaves the message as it is and is
+        # answered to the person who clicked.
+        if failed:
+            return [Outgoing(request.user, reply, "reply")]
+        return [*notices, Outgoing(request.channel, reply, UPDATE_KIND, request.replace_ts)]
     return [*notices, Outgoing(request.channel, reply, "reply", request.thread_ts)]
 
 

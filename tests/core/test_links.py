@@ -285,6 +285,7 @@ def test_help_groups_every_command_and_links_the_docs(dispatcher: Dispatcher) ->
         "*Schedules*",
         "*Availability and shifts*",
         "*Channels and notifications*",
+        "*Swaps*",
         "*Help*",
     ]
     for command in COMMANDS.values():
