@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Redacted, config_path, load_config
+from bot.core.commands import DOCS_URL
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-abc", "SLACK_APP_TOKEN": "xapp-1-A1-def"}
 
@@ -253,3 +254,11 @@ def test_json_lines_carry_the_fields_and_no_token(capsys: pytest.CaptureFixture[
     except RuntimeError:
         log.exception("text format too")
     assert "xoxb" not in capsys.readouterr().err
+
+
+def test_docs_url() -> None:
+    assert load_config(None, {}).docs_url == DOCS_URL
+    custom = load_config(None, {"DIENSTPLAN_DOCS_URL": "https://wiki.example.com/on-call?x=1"})
+    assert custom.docs_url == "https://wiki.example.com/on-call?x=1"
+    with pytest.raises(ConfigError, match=r"DIENSTPLAN_DOCS_URL / dienstplan\.docs_url: `wiki`"):
+        load_config(None, {"DIENSTPLAN_DOCS_URL": "wiki"})

@@ -14,9 +14,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from bot.core.commands import Command, Context, Effects, command_help, help_text
+from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
-from bot.core.model import Outgoing, Reply, Request, code
+from bot.core.model import UPDATE_KIND, Outgoing, Reply, Request, code
 from bot.core.parser import (
     MEMBER_RE,
     SLACKBOT,
@@ -69,6 +69,7 @@ class Dispatcher:
         on_schedules_changed: Callable[[], None] = lambda: None,
         directory: UserDirectory = EVERYONE_ACTIVE,
         membership: Membership = EVERYWHERE,
+        docs_url: str = DOCS_URL,
     ) -> None:
         self._repo = repo
         self._schedules = schedules
@@ -80,6 +81,7 @@ class Dispatcher:
         # Set by the Slack front end once it has a Web API client; the others know nobody.
         self.directory = directory
         self.membership = membership
+        self._docs_url = docs_url
 
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
@@ -119,6 +121,7 @@ class Dispatcher:
                 deactivated,
                 self.membership,
                 _NeverFailing(self.directory),
+                self._docs_url,
             )
             reply, name, result = self._run(request, ctx)
             failed = result != "ok"
@@ -126,7 +129,8 @@ class Dispatcher:
                 effects = Effects()
             if event_id is not None:
                 self._repo.record_event(event_id, now)
-                self._repo.enqueue(_messages(request, notice, reply), now)
+                messages = _messages(request, notice, reply, failed)
+                self._repo.enqueue([*messages, *effects.messages], now)
         _log_handled(request, name, result, started)
         if effects.schedules_changed:
             self.on_schedules_changed()
@@ -159,7 +163,7 @@ class Dispatcher:
         text = without_reminder(request.text) if request.user == SLACKBOT else request.text
         invocation = split_command(text, request.bot_user_id)
         if not invocation.command:
-            return Reply.of(help_text(self._commands)), "help", "ok"
+            return Reply.of(help_text(self._commands, self._docs_url)), "help", "ok"
         command = self._commands.get(invocation.command)
         if command is None:
             hint = closest(invocation.command, list(self._commands))
@@ -168,7 +172,7 @@ class Dispatcher:
                     "I don't know the command ",
                     code(invocation.command[:50]),
                     f". Did you mean `{hint}`?" if hint else ".",
-                    "\n\n" + help_text(self._commands),
+                    "\n\n" + help_text(self._commands, self._docs_url),
                 ),
                 None,
                 "unknown_command",
@@ -178,7 +182,7 @@ class Dispatcher:
                 channel, rest = command.locate(invocation.rest, request.source == "console")
                 args = command.parse(rest)
                 reply = command.run(acting_in(ctx, command, channel, args), args)
-                return reply, command.name, "ok"
+                return Reply.of(*reply.parts, *ctx.notes), command.name, "ok"
         except UsageError as error:
             return (
                 Reply.of(
@@ -242,8 +246,15 @@ def not_unicode(surrogate: str) -> str:
     )
 
 
-def _messages(request: Request, notice: Reply | None, reply: Reply) -> list[Outgoing]:
+def _messages(request: Request, notice: Reply | None, reply: Reply, failed: bool) -> list[Outgoing]:
     notices = [Outgoing(request.channel, notice, "notice")] if notice else []
+    if request.replace_ts is not None:
+        # A click: its outcome replaces the clicked message, so the buttons go. A click that
+        # changed nothing (not theirs, answered already) leaves the message as it is and is
+        # answered to the person who clicked.
+        if failed:
+            return [Outgoing(request.user, reply, "reply")]
+        return [*notices, Outgoing(request.channel, reply, UPDATE_KIND, request.replace_ts)]
     return [*notices, Outgoing(request.channel, reply, "reply", request.thread_ts)]
 
 

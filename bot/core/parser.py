@@ -254,7 +254,7 @@ def _plain_text_problem(words: list[str]) -> list[ReplyPart]:
     return parts
 
 
-def _plain_at_hint(text: str) -> list[ReplyPart]:
+def plain_at_hint(text: str) -> list[ReplyPart]:
     plain = _PLAIN_AT.search(text)
     return [" ", *_plain_text_problem([plain.group()])] if plain else []
 
@@ -293,7 +293,7 @@ def parse_name_members_description(command: str, rest: str) -> tuple[str, list[M
     description starts at the first word after the mentions that is not a plain `@word`."""
     first = MEMBER_RE.search(rest)
     if first is None:
-        raise UsageError(command, "the list of members is missing.", *_plain_at_hint(rest))
+        raise UsageError(command, "the list of members is missing.", *plain_at_hint(rest))
     members, plain, end = _member_list(command, rest, first.start())
     plain = _PLAIN_AT.findall(rest[: first.start()]) + plain
     if plain:
@@ -315,7 +315,7 @@ def parse_name_member(command: str, rest: str) -> tuple[str, Member]:
     """`<name> <mention>`: exactly one member after the name."""
     found = list(MEMBER_RE.finditer(rest))
     if not found:
-        raise UsageError(command, "the person to assign is missing.", *_plain_at_hint(rest))
+        raise UsageError(command, "the person to assign is missing.", *plain_at_hint(rest))
     if len(found) > 1:
         raise UsageError(command, "give exactly one person to assign.")
     match = found[0]

@@ -3,6 +3,7 @@
 from peewee import (
     AutoField,
     CharField,
+    CompositeKey,
     DateField,
     DateTimeField,
     ForeignKeyField,
@@ -108,3 +109,16 @@ class AwayRow(BaseModel):
 
     class Meta:
         table_name = "away"
+
+
+class LinkRow(BaseModel):
+    """A rotation linked to a channel other than its own."""
+
+    channel = CharField()
+    rotation = ForeignKeyField(RotationRow, on_delete="CASCADE", column_name="rotation_id")
+    linked_by = CharField()
+    linked_at = DateTimeField()
+
+    class Meta:
+        table_name = "link"
+        primary_key = CompositeKey("channel", "rotation")

@@ -140,7 +140,7 @@ def test_unknown_columns_and_tables_bad_values_and_broken_references_are_refused
         document["tables"]["rotation"][0]["colour"] = "red"
 
     def table(document: dict[str, Any]) -> None:
-        document["tables"]["links"] = []
+        document["tables"]["no_such_table"] = []
 
     def reference(document: dict[str, Any]) -> None:
         document["tables"]["rotation"] = []
@@ -154,7 +154,7 @@ def test_unknown_columns_and_tables_bad_values_and_broken_references_are_refused
     _refused(tmp_path, column, 'table "rotation" has no column "colour"')
     _refused(tmp_path, null, 'table "rotation", row 1: NOT NULL constraint failed: rotation.name')
     _refused(tmp_path, injected, 'has a table "away" \\(id\\) VALUES')
-    _refused(tmp_path, table, 'has a table "links" that its migrations do not create')
+    _refused(tmp_path, table, 'has a table "no_such_table" that its migrations do not create')
     _refused(tmp_path, reference, 'table "member" row 1 refers to a missing row of "rotation"')
 
 
@@ -207,9 +207,9 @@ def test_a_table_a_later_migration_adds_is_carried_without_code_changes(
 ) -> None:
     migrations = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, migrations)
-    (migrations / "0099_links.py").write_text(
+    (migrations / "0099_bookmarks.py").write_text(
         "def up(migrator, db):\n"
-        "    db.execute_sql('CREATE TABLE link (id INTEGER PRIMARY KEY AUTOINCREMENT, '\n"
+        "    db.execute_sql('CREATE TABLE bookmark (id INTEGER PRIMARY KEY AUTOINCREMENT, '\n"
         "                   'url TEXT NOT NULL, added_at DATETIME, weight REAL)')\n"
     )
     monkeypatch.setattr(storage_db, "MIGRATIONS", migrations)
@@ -217,7 +217,7 @@ def test_a_table_a_later_migration_adds_is_carried_without_code_changes(
     added = NOW.replace(tzinfo=None) + timedelta(microseconds=5)
     with db.connection_context():
         db.execute_sql(
-            "INSERT INTO link (url, added_at, weight) VALUES (?, ?, ?)",
+            "INSERT INTO bookmark (url, added_at, weight) VALUES (?, ?, ?)",
             ("https://x/ä", str(added), 0.1),
         )
     first = _text(db)
