@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import cron, parser
 from bot.core.errors import DomainError, NotFound
+from bot.core.limits import ROTATIONS_PER_CHANNEL, refuse_more
 from bot.core.model import (
     AwayPeriod,
     Member,
@@ -376,6 +377,11 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
             code(f"{BOT_HANDLE} update {existing.name} <members> <description>"),
             ".",
         )
+    refuse_more(
+        ROTATIONS_PER_CHANNEL,
+        ctx.repo.list_rotations(ctx.request.channel, 0)[1],
+        f"Delete one first with `{BOT_HANDLE} delete <rotation name>`.",
+    )
     _refuse_deactivated(ctx, members, name)
     rotation = ctx.repo.create(
         channel=ctx.request.channel,

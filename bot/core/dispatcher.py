@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
+from bot.core.limits import MESSAGE_LENGTH, at_most
 from bot.core.model import Outgoing, Reply, Request, code
 from bot.core.parser import (
     MEMBER_RE,
@@ -150,6 +151,11 @@ class Dispatcher:
         surrogate = unpaired_surrogate(request.text)
         if surrogate is not None:
             return Reply.of(not_unicode(surrogate)), True
+        if len(request.text) > MESSAGE_LENGTH.value:
+            return Reply.of(
+                f"That message is {len(request.text):,} characters long; the limit is "
+                f"{at_most(MESSAGE_LENGTH)}. Nothing was run."
+            ), True
         text = without_reminder(request.text) if request.user == SLACKBOT else request.text
         invocation = split_command(text, request.bot_user_id)
         if not invocation.command:

@@ -16,6 +16,7 @@ from bot.core.commands import (
     rotation_named,
 )
 from bot.core.errors import DomainError, UsageError
+from bot.core.limits import SCHEDULES_PER_CHANNEL, refuse_more
 from bot.core.model import Reply, ReplyPart, Schedule, code
 from bot.core.parser import (
     channel_mention,
@@ -262,6 +263,11 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
             *command_parts(f'{BOT_HANDLE} schedule delete "{existing.command}"'),
             ".",
         )
+    refuse_more(
+        SCHEDULES_PER_CHANNEL,
+        len(ctx.schedules.channel_schedules(ctx.request.channel)),
+        f"`{BOT_HANDLE} schedule list` shows them; `{BOT_HANDLE} schedule delete` removes one.",
+    )
     zone = run_zone(spec, ctx.timezone.key)
     first = next_run(spec, ctx.now, zone)
     ctx.schedules.add_schedule(
