@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from bot.core.dispatcher import Dispatcher
 from bot.core.limits import (
     LIMITS,
     MESSAGE_LENGTH,
@@ -13,7 +14,6 @@ from bot.core.limits import (
     SCHEDULES_PER_CHANNEL,
     at_most,
 )
-from bot.core.dispatcher import Dispatcher
 from bot.core.model import Request
 from bot.slack.render import to_slack
 from bot.storage.repository import PeeweeRepository
@@ -89,9 +89,8 @@ def test_tokens_in_a_name_are_refused_and_in_a_description_shown_defused(
 
 
 def test_control_characters_in_a_name_are_refused_and_a_description_keeps_them(run: Run) -> None:
-    assert "contains U+0007. Names cannot contain control characters" in run("<@UBOT> create a\x07b <@U1> d")
-    assert "contains U+202E (right-to-left override)" in run(
-        "<@UBOT> create abc\u202edef <@U1> d"
-    )
+    refusal = run("<@UBOT> create a\x07b <@U1> d")
+    assert "contains U+0007. Names cannot contain control characters" in refusal
+    assert "contains U+202E (right-to-left override)" in run("<@UBOT> create abc\u202edef <@U1> d")
     run("<@UBOT> create tabs <@U1> line one\n\tline\x0btwo")
     assert run("<@UBOT> who tabs").endswith("line one\n\tline\x0btwo")
