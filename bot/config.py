@@ -11,11 +11,14 @@ import difflib
 import logging
 import os
 import re
+import sys
+import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -283,17 +286,28 @@ def load_config(
 
 
 _SECRET = re.compile(r"\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+")
+REDACTED = "[redacted]"
 
 
-class RedactTokens(logging.Filter):
-    """Belt and braces: no log line may carry a Slack token, whatever library wrote it."""
+def redact(text: str, secrets: Collection[str] = ()) -> str:
+    """The text without Slack tokens: anything shaped like one, and the configured values
+    (an emulator's or a test's token need not look like Slack's)."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return _SECRET.sub(REDACTED, text)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _SECRET.search(message):
-            record.msg = _SECRET.sub("[redacted]", message)
-            record.args = None
-        return True
+
+class RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted line, so a token in an argument, an exception's message,
+    a traceback or a library's debug dump of request headers never reaches the log."""
+
+    def __init__(self, fmt: str, secrets: Collection[str] = ()) -> None:
+        super().__init__(fmt)
+        # Longest first, so a token containing another is replaced whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
 
 
 # Libraries whose lines only repeat what our own code logs; shown at DEBUG only.
@@ -305,16 +319,42 @@ _REPEATING_LOGGERS = (
 )
 
 
-def setup_logging(level: str, *, quiet: bool = False) -> None:
+def setup_logging(level: str, *, quiet: bool = False, secrets: Collection[str | None] = ()) -> None:
     """`quiet` (console, operator commands): warnings and errors only, unless DEBUG is set;
-    INFO is the level the long-running service logs at."""
+    INFO is the level the long-running service logs at.
+
+    Everything that would print on its own goes through this handler too, so it is redacted:
+    warnings, and exceptions nobody caught (in the main thread or another)."""
     if quiet and level == "INFO":
         level = "WARNING"
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactTokens())
+    handler.setFormatter(
+        RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s", [s for s in secrets if s]
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in _REPEATING_LOGGERS:
         logging.getLogger(name).setLevel(logging.NOTSET if level == "DEBUG" else logging.CRITICAL)
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    logging.getLogger("dienstplan").critical("uncaught exception", exc_info=(kind, error, trace))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is None or isinstance(args.exc_value, SystemExit):
+        return
+    thread = args.thread.name if args.thread else "?"
+    logging.getLogger("dienstplan").critical(
+        "uncaught exception in thread %s",
+        thread,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
