@@ -54,6 +54,7 @@ SETTINGS = {
         Setting("dienstplan", "log_level", "DIENSTPLAN_LOG_LEVEL", "INFO"),
         Setting("dienstplan", "catch_up_window", "DIENSTPLAN_CATCH_UP_WINDOW", "1h"),
         Setting("dienstplan", "startup_timeout", "DIENSTPLAN_STARTUP_TIMEOUT", "30s"),
+        Setting("dienstplan", "open_permissions", "DIENSTPLAN_OPEN_PERMISSIONS", "false"),
     )
 }
 
@@ -84,6 +85,7 @@ class Config:
     startup_timeout: timedelta
     file: Path | None
     from_file: frozenset[str]  # the variables whose value came from `file`
+    open_permissions: bool = False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -142,10 +144,16 @@ class Config:
             f"Config(api_url={self.api_url!r}, database={str(self.database)!r}, "
             f"timezone={self.timezone!r}, log_level={self.log_level!r}, "
             f"catch_up_window={self.catch_up_window!r}, "
-            f"startup_timeout={self.startup_timeout!r})"
+            f"startup_timeout={self.startup_timeout!r}, "
+            f"open_permissions={self.open_permissions!r})"
         )
 
 
+_BOOLEANS = {"dienstplan.open_permissions"}
+_BOOLEAN_WORDS = {
+    **dict.fromkeys(("true", "yes", "on", "1"), True),
+    **dict.fromkeys(("false", "no", "off", "0"), False),
+}
 _DURATION = re.compile(r"(\d+)\s*([smhd]?)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _UNITS = "s, m, h or d (seconds, minutes, hours, days), as in 90s, 30m, 1h or 2d"
@@ -213,6 +221,8 @@ def _read_file(path: Path) -> tuple[dict[str, str], list[str]]:
                     f"{path}: unknown setting `{name}`{_did_you_mean(name)}; "
                     "see config.example.toml."
                 )
+            elif isinstance(value, bool) and name in _BOOLEANS:
+                values[name] = str(value).lower()
             elif not isinstance(value, str):
                 problems.append(f'{path}: `{name}` must be a string, in quotes: {key} = "...".')
             else:
@@ -257,6 +267,12 @@ def load_config(
             f"SLACK_API_URL / slack.api_url: `{api_url}` is not an http(s) URL "
             f"(the default is {DEFAULT_API_URL})."
         )
+    open_permissions = _BOOLEAN_WORDS.get(merged["open_permissions"].strip().lower())
+    if open_permissions is None:
+        problems.append(
+            f"DIENSTPLAN_OPEN_PERMISSIONS / dienstplan.open_permissions: "
+            f"`{merged['open_permissions']}` is not true or false."
+        )
     durations: dict[str, timedelta] = {}
     for key in ("catch_up_window", "startup_timeout"):
         try:
@@ -273,6 +289,7 @@ def load_config(
         database=Path(merged["database"]).expanduser(),
         timezone=timezone or "UTC",
         log_level=level if level in LOG_LEVELS else "INFO",
+        open_permissions=bool(open_permissions),
         file=path,
         from_file=frozenset(
             s.env for name, s in SETTINGS.items() if name in from_file and not env.get(s.env)

@@ -31,6 +31,7 @@ from bot.core.model import (
     code,
 )
 from bot.core.parser import channel_mention, name_key
+from bot.core.permissions import require_may_change
 from bot.core.ports import (
     EVERYONE_ACTIVE,
     EVERYWHERE,
@@ -112,6 +113,8 @@ class Context:
     deactivated: Deactivated = nobody_deactivated
     membership: Membership = EVERYWHERE
     directory: UserDirectory = EVERYONE_ACTIVE
+    # Destructive commands allowed to everyone, not only to a rotation's people and admins.
+    open_permissions: bool = False
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
 
     def local_date(self, moment: datetime) -> str:
@@ -406,6 +409,7 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
 def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     name, members, description = args
     rotation = find_rotation(ctx, name)
+    require_may_change(ctx, rotation, "update")
     _refuse_deactivated(ctx, members, rotation.name)
     before = ctx.repo.member_at(rotation, rotation.duty_position)
     ctx.effects.members_changed(ctx.repo.members(rotation))
@@ -549,6 +553,8 @@ def _shout(ctx: Context, name: str) -> Reply:
 def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
     name, member = args
     rotation = find_rotation(ctx, name)
+    if member.ref != ctx.request.user:
+        require_may_change(ctx, rotation, "assign someone else to")
     position = ctx.repo.position_of(rotation, member.ref)
     if position is None:
         raise DomainError(
@@ -605,6 +611,7 @@ def _about(ctx: Context, name: str) -> Reply:
 
 def _delete(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
+    require_may_change(ctx, rotation, "delete")
     ctx.effects.members_changed(ctx.repo.members(rotation))
     ctx.repo.delete(rotation)
     removed = ctx.schedules.delete_rotation_schedules(ctx.request.channel, name_key(name))

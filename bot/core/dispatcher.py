@@ -69,6 +69,7 @@ class Dispatcher:
         on_schedules_changed: Callable[[], None] = lambda: None,
         directory: UserDirectory = EVERYONE_ACTIVE,
         membership: Membership = EVERYWHERE,
+        open_permissions: bool = False,
     ) -> None:
         self._repo = repo
         self._schedules = schedules
@@ -80,6 +81,7 @@ class Dispatcher:
         # Set by the Slack front end once it has a Web API client; the others know nobody.
         self.directory = directory
         self.membership = membership
+        self._open_permissions = open_permissions
 
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
@@ -117,6 +119,7 @@ class Dispatcher:
                 deactivated,
                 self.membership,
                 _NeverFailing(self.directory),
+                open_permissions=self._open_permissions,
             )
             reply, failed = self._run(request, ctx)
             if failed:  # the command's savepoint rolled back: so did what it changed
@@ -245,6 +248,13 @@ class _NeverFailing:
         except Exception:
             log.exception("could not list the users of group %s", group_id)
             return frozenset()
+
+    def is_admin(self, user_id: str) -> bool:
+        try:
+            return self._directory.is_admin(user_id)
+        except Exception:
+            log.exception("could not tell whether %s is a workspace admin", user_id)
+            return False
 
 
 def _never_failing(deactivated: Deactivated) -> Deactivated:
