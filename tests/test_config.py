@@ -203,3 +203,13 @@ def test_startup_timeout() -> None:
     assert load_config(None, {}).startup_timeout.total_seconds() == 30
     config = load_config(None, {"DIENSTPLAN_STARTUP_TIMEOUT": "5m"})
     assert config.startup_timeout.total_seconds() == 300
+
+
+def test_open_permissions_is_a_boolean(tmp_path: Path) -> None:
+    assert load_config(None, {}).open_permissions is False
+    assert load_config(None, {"DIENSTPLAN_OPEN_PERMISSIONS": "Yes"}).open_permissions is True
+    file = tmp_path / "c.toml"
+    file.write_text("[dienstplan]\nopen_permissions = true\n")
+    assert load_config(file, {}).open_permissions is True
+    with pytest.raises(ConfigError, match="`maybe` is not true or false"):
+        load_config(None, {"DIENSTPLAN_OPEN_PERMISSIONS": "maybe"})

@@ -39,6 +39,9 @@ class Directory:
     def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset(self.groups.get(group_id, set()))
 
+    def is_admin(self, user_id: str) -> bool:
+        return False
+
 
 @pytest.fixture
 def directory(dispatcher: Dispatcher) -> Directory:
