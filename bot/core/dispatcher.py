@@ -24,6 +24,7 @@ from bot.core.parser import (
     split_command,
     without_reminder,
 )
+from bot.core.permissions import GUARDED, TRUSTED_SOURCES
 from bot.core.places import acting_in
 from bot.core.ports import (
     EVERYONE_ACTIVE,
@@ -104,6 +105,7 @@ class Dispatcher:
         deactivated = _never_failing(self.directory.for_request())
         deactivated(_mentioned_users(request))
         self._look_up_channels(request)
+        self._look_up_admin(request)
         with self._repo.transaction():
             if event_id is not None and self._repo.seen_event(event_id):
                 return Outcome(Reply(), duplicate=True)
@@ -193,6 +195,14 @@ class Dispatcher:
                 request.channel,
             )
             return Reply.of(APOLOGY), True
+
+    def _look_up_admin(self, request: Request) -> None:
+        """Whether the writer of a guarded command is an admin, asked before the transaction
+        so the permission check finds it cached."""
+        if self._open_permissions or request.source in TRUSTED_SOURCES:
+            return
+        if split_command(request.text, request.bot_user_id).command in GUARDED:
+            _NeverFailing(self.directory).is_admin(request.user)
 
     def _look_up_channels(self, request: Request) -> None:
         """Ask before the transaction, so the answer is cached when the command needs it."""

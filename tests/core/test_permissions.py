@@ -26,13 +26,15 @@ def refusal(doing: str) -> str:
 
 
 class Directory:
-    """Admins and user groups as the test sets them; counts the admin questions."""
+    """Admins and user groups as the test sets them; records whether each admin question
+    came while the database's write transaction was open."""
 
-    def __init__(self) -> None:
+    def __init__(self, repo: PeeweeRepository) -> None:
         self.admins: set[str] = set()
         self.groups: dict[str, set[str]] = {"S1": {"U5"}}
-        self.admin_questions = 0
+        self.asked_in_transaction: list[bool] = []
         self.down = False
+        self._repo = repo
 
     def for_request(self) -> Deactivated:
         return nobody_deactivated
@@ -44,15 +46,15 @@ class Directory:
         return frozenset(self.groups.get(group_id, set()))
 
     def is_admin(self, user_id: str) -> bool:
-        self.admin_questions += 1
+        self.asked_in_transaction.append(self._repo._db.in_transaction())
         if self.down:
             raise OSError("Slack is down")
         return user_id in self.admins
 
 
 @pytest.fixture
-def directory(dispatcher: Dispatcher, run: Run) -> Directory:
-    dispatcher.directory = found = Directory()
+def directory(dispatcher: Dispatcher, repo: PeeweeRepository, run: Run) -> Directory:
+    dispatcher.directory = found = Directory(repo)
     run(CREATE)
     return found
 
@@ -89,10 +91,14 @@ def test_creator_members_group_members_and_admins_may(
     assert run("<@UBOT> delete backend", user=user) == "Deleted rotation *backend*."
 
 
-def test_the_creator_and_members_cost_no_admin_lookup(run: Run, directory: Directory) -> None:
-    run("<@UBOT> assign backend <@U2>", user="U1")
-    run("<@UBOT> assign backend <@U1>", user="U0ME")
-    assert directory.admin_questions == 0
+def test_slack_is_asked_about_admins_before_the_transaction_and_only_for_guarded_commands(
+    run: Run, directory: Directory
+) -> None:
+    run("<@UBOT> who backend", user="U9")
+    run("<@UBOT> rotate backend", user="U9")
+    assert directory.asked_in_transaction == []
+    run("<@UBOT> delete backend", user="U9")
+    assert directory.asked_in_transaction[0] is False
 
 
 def test_anyone_may_take_the_duty_themselves_and_read(run: Run, directory: Directory) -> None:
