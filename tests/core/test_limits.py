@@ -81,6 +81,8 @@ def test_tokens_in_a_name_are_refused_and_in_a_description_shown_defused(
         "<@UBOT> create ops <!channel> <@U1> d"
     )
     assert "names are plain words" in run("<@UBOT> create a<https://x.test|y> <@U1> d")
+    assert "names are plain words" in run("<@UBOT> who <@U1>")
+    assert "names are plain words" in run("<@UBOT> delete x<!subteam^S1>")
     run("<@UBOT> create ops <@U1> call <!channel> or <!here|here> <@U2> <!subteam^S1>")
     request = Request(text="<@UBOT> who ops", channel="C1", user="U0ME", bot_user_id="UBOT")
     posted = to_slack(dispatcher.handle(request).reply, lambda member: member.ref)

@@ -153,3 +153,12 @@ def test_the_console_acts_as_an_admin(dispatcher: Dispatcher, directory: Directo
 def test_a_command_from_a_dm_is_refused_alike(run: Run, directory: Directory) -> None:
     assert run("delete backend", channel="D9", user="U9") == refusal("delete")
     assert run("<@UBOT> who backend").startswith("<@U1> is on duty")
+
+
+def test_a_slackbot_reminder_of_a_guarded_command_is_refused(
+    run: Run, directory: Directory
+) -> None:
+    assert run("Reminder: <@UBOT> delete backend.", user="USLACKBOT").startswith(
+        "Sorry, you can't delete *backend*"
+    )
+    assert run("Reminder: <@UBOT> rotate backend.", user="USLACKBOT").startswith("*backend*: ")
