@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
+from bot.core.limits import MESSAGE_LENGTH, at_most
 from bot.core.model import UPDATE_KIND, Outgoing, Reply, Request, code
 from bot.core.parser import (
     MEMBER_RE,
@@ -23,6 +24,7 @@ from bot.core.parser import (
     split_command,
     without_reminder,
 )
+from bot.core.permissions import GUARDED, TRUSTED_SOURCES
 from bot.core.places import acting_in
 from bot.core.ports import (
     EVERYONE_ACTIVE,
@@ -69,6 +71,7 @@ class Dispatcher:
         directory: UserDirectory = EVERYONE_ACTIVE,
         membership: Membership = EVERYWHERE,
         docs_url: str = DOCS_URL,
+        open_permissions: bool = False,
     ) -> None:
         self._repo = repo
         self._schedules = schedules
@@ -81,6 +84,7 @@ class Dispatcher:
         self.directory = directory
         self.membership = membership
         self._docs_url = docs_url
+        self._open_permissions = open_permissions
 
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
@@ -103,6 +107,7 @@ class Dispatcher:
         deactivated = _never_failing(self.directory.for_request())
         deactivated(_mentioned_users(request))
         self._look_up_channels(request)
+        self._look_up_admin(request)
         with self._repo.transaction():
             if event_id is not None and self._repo.seen_event(event_id):
                 return Outcome(Reply(), duplicate=True)
@@ -119,6 +124,7 @@ class Dispatcher:
                 self.membership,
                 _NeverFailing(self.directory),
                 self._docs_url,
+                open_permissions=self._open_permissions,
             )
             reply, failed = self._run(request, ctx)
             if failed:  # the command's savepoint rolled back: so did what it changed
@@ -154,6 +160,11 @@ class Dispatcher:
         surrogate = unpaired_surrogate(request.text)
         if surrogate is not None:
             return Reply.of(not_unicode(surrogate)), True
+        if len(request.text) > MESSAGE_LENGTH.value:
+            return Reply.of(
+                f"That message is {len(request.text):,} characters long; the limit is "
+                f"{at_most(MESSAGE_LENGTH)}. Nothing was run."
+            ), True
         text = without_reminder(request.text) if request.user == SLACKBOT else request.text
         invocation = split_command(text, request.bot_user_id)
         if not invocation.command:
@@ -189,6 +200,14 @@ class Dispatcher:
                 request.channel,
             )
             return Reply.of(APOLOGY), True
+
+    def _look_up_admin(self, request: Request) -> None:
+        """Whether the writer of a guarded command is an admin, asked before the transaction
+        so the permission check finds it cached."""
+        if self._open_permissions or request.source in TRUSTED_SOURCES:
+            return
+        if split_command(request.text, request.bot_user_id).command in GUARDED:
+            _NeverFailing(self.directory).is_admin(request.user)
 
     def _look_up_channels(self, request: Request) -> None:
         """Ask before the transaction, so the answer is cached when the command needs it."""
@@ -251,6 +270,13 @@ class _NeverFailing:
         except Exception:
             log.exception("could not list the users of group %s", group_id)
             return frozenset()
+
+    def is_admin(self, user_id: str) -> bool:
+        try:
+            return self._directory.is_admin(user_id)
+        except Exception:
+            log.exception("could not tell whether %s is a workspace admin", user_id)
+            return False
 
 
 def _never_failing(deactivated: Deactivated) -> Deactivated:
