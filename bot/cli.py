@@ -137,7 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if hasattr(args, "log_format"):
             config = dataclasses.replace(config, log_format=args.log_format)
-        setup_logging(config.log_level, quiet=args.command != "run", log_format=config.log_format)
+        setup_logging(
+            config.log_level,
+            quiet=args.command != "run",
+            secrets=(config.bot_token, config.app_token),
+            log_format=config.log_format,
+        )
         if args.command == "run":
             from bot.app import run
 

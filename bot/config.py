@@ -12,11 +12,14 @@ import json
 import logging
 import os
 import re
+import sys
+import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -58,6 +61,7 @@ SETTINGS = {
         Setting("dienstplan", "catch_up_window", "DIENSTPLAN_CATCH_UP_WINDOW", "1h"),
         Setting("dienstplan", "startup_timeout", "DIENSTPLAN_STARTUP_TIMEOUT", "30s"),
         Setting("dienstplan", "docs_url", "DIENSTPLAN_DOCS_URL", DOCS_URL),
+        Setting("dienstplan", "open_permissions", "DIENSTPLAN_OPEN_PERMISSIONS", "false"),
     )
 }
 
@@ -90,6 +94,7 @@ class Config:
     docs_url: str
     file: Path | None
     from_file: frozenset[str]  # the variables whose value came from `file`
+    open_permissions: bool = False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -149,10 +154,16 @@ class Config:
             f"timezone={self.timezone!r}, log_level={self.log_level!r}, "
             f"log_format={self.log_format!r}, "
             f"catch_up_window={self.catch_up_window!r}, "
-            f"startup_timeout={self.startup_timeout!r}, docs_url={self.docs_url!r})"
+            f"startup_timeout={self.startup_timeout!r}, docs_url={self.docs_url!r}, "
+            f"open_permissions={self.open_permissions!r})"
         )
 
 
+_BOOLEANS = {"dienstplan.open_permissions"}
+_BOOLEAN_WORDS = {
+    **dict.fromkeys(("true", "yes", "on", "1"), True),
+    **dict.fromkeys(("false", "no", "off", "0"), False),
+}
 _DURATION = re.compile(r"(\d+)\s*([smhd]?)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _UNITS = "s, m, h or d (seconds, minutes, hours, days), as in 90s, 30m, 1h or 2d"
@@ -220,6 +231,8 @@ def _read_file(path: Path) -> tuple[dict[str, str], list[str]]:
                     f"{path}: unknown setting `{name}`{_did_you_mean(name)}; "
                     "see config.example.toml."
                 )
+            elif isinstance(value, bool) and name in _BOOLEANS:
+                values[name] = str(value).lower()
             elif not isinstance(value, str):
                 problems.append(f'{path}: `{name}` must be a string, in quotes: {key} = "...".')
             else:
@@ -276,6 +289,12 @@ def load_config(
             f"DIENSTPLAN_DOCS_URL / dienstplan.docs_url: `{docs_url}` is not an http(s) URL "
             f"(the default is {DOCS_URL})."
         )
+    open_permissions = _BOOLEAN_WORDS.get(merged["open_permissions"].strip().lower())
+    if open_permissions is None:
+        problems.append(
+            f"DIENSTPLAN_OPEN_PERMISSIONS / dienstplan.open_permissions: "
+            f"`{merged['open_permissions']}` is not true or false."
+        )
     durations: dict[str, timedelta] = {}
     for key in ("catch_up_window", "startup_timeout"):
         try:
@@ -294,6 +313,7 @@ def load_config(
         timezone=timezone or "UTC",
         log_level=level if level in LOG_LEVELS else "INFO",
         log_format=log_format if log_format in LOG_FORMATS else "text",
+        open_permissions=bool(open_permissions),
         file=path,
         from_file=frozenset(
             s.env for name, s in SETTINGS.items() if name in from_file and not env.get(s.env)
@@ -307,6 +327,28 @@ def load_config(
 
 
 _SECRET = re.compile(r"\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+")
+REDACTED = "[redacted]"
+
+
+def redact(text: str, secrets: Collection[str] = ()) -> str:
+    """The text without Slack tokens: anything shaped like one, and the configured values
+    (an emulator's or a test's token need not look like Slack's)."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return _SECRET.sub(REDACTED, text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted line, so a token in an argument, an exception's message,
+    a traceback or a library's debug dump of request headers never reaches the log."""
+
+    def __init__(self, fmt: str, secrets: Collection[str] = ()) -> None:
+        super().__init__(fmt)
+        # Longest first, so a token containing another is replaced whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
 
 
 # Libraries whose lines only repeat what our own code logs; shown at DEBUG only.
@@ -318,14 +360,18 @@ _REPEATING_LOGGERS = (
 )
 
 
-class JsonLines(logging.Formatter):
+class JsonLines(RedactingFormatter):
     """One JSON object per line: time, level, logger, message, the fields a caller passed
-    as `extra` (a handled command's channel, command, outcome, ms), and any traceback."""
+    as `extra` (a handled command's channel, command, outcome, ms), and any traceback;
+    redacted as the text lines are."""
 
     _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
         "message",
         "asctime",
     }
+
+    def __init__(self, secrets: Collection[str] = ()) -> None:
+        super().__init__("%(message)s", secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -337,35 +383,52 @@ class JsonLines(logging.Formatter):
         line.update((k, v) for k, v in vars(record).items() if k not in self._STANDARD)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return redact(json.dumps(line, ensure_ascii=False, default=str), self._secrets)
 
 
-class Redacted(logging.Formatter):
-    """Belt and braces: no log line may carry a Slack token, whatever library wrote it. The
-    finished line is searched, so a traceback or an `extra` field is covered too."""
-
-    def __init__(self, inner: logging.Formatter) -> None:
-        super().__init__()
-        self._inner = inner
-
-    def format(self, record: logging.LogRecord) -> str:
-        return _SECRET.sub("[redacted]", self._inner.format(record))
-
-
-def setup_logging(level: str, *, quiet: bool = False, log_format: str = "text") -> None:
+def setup_logging(
+    level: str,
+    *,
+    quiet: bool = False,
+    secrets: Collection[str | None] = (),
+    log_format: str = "text",
+) -> None:
     """`quiet` (console, operator commands): warnings and errors only, unless DEBUG is set;
-    INFO is the level the long-running service logs at."""
+    INFO is the level the long-running service logs at.
+
+    Everything that would print on its own goes through this handler too, so it is redacted:
+    warnings, and exceptions nobody caught (in the main thread or another)."""
     if quiet and level == "INFO":
         level = "WARNING"
     handler = logging.StreamHandler()
-    inner = (
-        JsonLines()
+    known = [s for s in secrets if s]
+    handler.setFormatter(
+        JsonLines(known)
         if log_format == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        else RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", known)
     )
-    handler.setFormatter(Redacted(inner))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in _REPEATING_LOGGERS:
         logging.getLogger(name).setLevel(logging.NOTSET if level == "DEBUG" else logging.CRITICAL)
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    logging.getLogger("dienstplan").critical("uncaught exception", exc_info=(kind, error, trace))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is None or isinstance(args.exc_value, SystemExit):
+        return
+    thread = args.thread.name if args.thread else "?"
+    logging.getLogger("dienstplan").critical(
+        "uncaught exception in thread %s",
+        thread,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )

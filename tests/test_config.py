@@ -1,11 +1,13 @@
 import json
 import logging
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Redacted, config_path, load_config
+from bot.config import ConfigError, config_path, load_config
 from bot.core.commands import DOCS_URL
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-abc", "SLACK_APP_TOKEN": "xapp-1-A1-def"}
@@ -193,11 +195,6 @@ def test_config_path_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert config_path("/b.toml", {"DIENSTPLAN_CONFIG": "/a.toml"}) == Path("/b.toml")
 
 
-def test_log_lines_never_carry_tokens() -> None:
-    record = logging.LogRecord("x", logging.INFO, "f", 1, "token %s used", ("xoxb-123-abc",), None)
-    assert Redacted(logging.Formatter()).format(record) == "token [redacted] used"
-
-
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("0", 0), ("90s", 90), ("30m", 1800), ("1h", 3600), ("2d", 172800), (" 2 H ", 7200)],
@@ -223,21 +220,25 @@ def test_log_format_is_text_or_json() -> None:
 
 @pytest.fixture
 def root_logger() -> Iterator[None]:
-    """setup_logging replaces the root logger's handlers, pytest's capture among them."""
+    """setup_logging replaces the root logger's handlers (pytest's capture among them) and
+    the exception hooks; all are put back after."""
     root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    saved = (root.handlers[:], root.level, sys.excepthook, threading.excepthook)
+    try:
+        yield
+    finally:
+        logging.captureWarnings(False)
+        root.handlers[:], _, sys.excepthook, threading.excepthook = saved
+        root.setLevel(saved[1])
 
 
 @pytest.mark.usefixtures("root_logger")
 def test_json_lines_carry_the_fields_and_no_token(capsys: pytest.CaptureFixture[str]) -> None:
     from bot.config import setup_logging
 
-    setup_logging("INFO", log_format="json")
+    setup_logging("INFO", log_format="json", secrets=("odd-token", None))
     log = logging.getLogger("bot.test")
-    log.info("handled %s", "who", extra={"channel": "C1", "ms": 1.5})
+    log.info("handled %s", "who", extra={"channel": "C1", "ms": 1.5, "note": "odd-token"})
     try:
         raise RuntimeError("Slack said no to xoxb-123-secret")
     except RuntimeError:
@@ -245,6 +246,7 @@ def test_json_lines_carry_the_fields_and_no_token(capsys: pytest.CaptureFixture[
     first, second = (json.loads(line) for line in capsys.readouterr().err.splitlines())
     assert first["message"] == "handled who" and first["level"] == "INFO"
     assert (first["channel"], first["ms"], first["logger"]) == ("C1", 1.5, "bot.test")
+    assert first["note"] == "[redacted]"
     assert first["time"].endswith("+00:00")
     assert second["message"] == "posting with [redacted] failed"
     assert "RuntimeError: Slack said no to [redacted]" in second["exception"]
@@ -262,3 +264,13 @@ def test_docs_url() -> None:
     assert custom.docs_url == "https://wiki.example.com/on-call?x=1"
     with pytest.raises(ConfigError, match=r"DIENSTPLAN_DOCS_URL / dienstplan\.docs_url: `wiki`"):
         load_config(None, {"DIENSTPLAN_DOCS_URL": "wiki"})
+
+
+def test_open_permissions_is_a_boolean(tmp_path: Path) -> None:
+    assert load_config(None, {}).open_permissions is False
+    assert load_config(None, {"DIENSTPLAN_OPEN_PERMISSIONS": "Yes"}).open_permissions is True
+    file = tmp_path / "c.toml"
+    file.write_text("[dienstplan]\nopen_permissions = true\n")
+    assert load_config(file, {}).open_permissions is True
+    with pytest.raises(ConfigError, match="`maybe` is not true or false"):
+        load_config(None, {"DIENSTPLAN_OPEN_PERMISSIONS": "maybe"})

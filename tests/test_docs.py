@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import SETTINGS
+from bot.core.limits import LIMITS
 from bot.core.registry import COMMANDS
 from bot.slack.manifest import BOT_EVENTS, BOT_SCOPES
 
@@ -95,3 +96,8 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
         ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60
     )
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_every_limit_is_in_the_readme_table() -> None:
+    for limit in LIMITS:
+        assert f"| {limit.value:,} | {limit.what} |" in README, limit

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import cron, parser
 from bot.core.errors import DomainError, NotFound
+from bot.core.limits import ROTATIONS_PER_CHANNEL, refuse_more
 from bot.core.model import (
     AwayPeriod,
     Member,
@@ -31,6 +32,7 @@ from bot.core.model import (
     code,
 )
 from bot.core.parser import channel_mention, name_key
+from bot.core.permissions import require_may_change
 from bot.core.ports import (
     EVERYONE_ACTIVE,
     EVERYWHERE,
@@ -118,6 +120,8 @@ class Context:
     docs_url: str = DOCS_URL
     # Said after the reply: a name that is also a linked rotation's tells how to reach that one.
     notes: list[ReplyPart] = field(default_factory=list)
+    # Destructive commands allowed to everyone, not only to a rotation's people and admins.
+    open_permissions: bool = False
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
 
     def local_date(self, moment: datetime) -> str:
@@ -406,6 +410,11 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
             code(f"{BOT_HANDLE} update {existing.name} <members> <description>"),
             ".",
         )
+    refuse_more(
+        ROTATIONS_PER_CHANNEL,
+        ctx.repo.list_rotations(ctx.request.channel, 0)[1],
+        f"Delete one first with `{BOT_HANDLE} delete <rotation name>`.",
+    )
     _refuse_deactivated(ctx, members, name)
     rotation = ctx.repo.create(
         channel=ctx.request.channel,
@@ -430,6 +439,7 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
 def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     name, members, description = args
     rotation = find_rotation(ctx, name)
+    require_may_change(ctx, rotation, "update")
     _refuse_deactivated(ctx, members, rotation.name)
     before = on_duty(ctx, rotation)
     ctx.effects.members_changed(ctx.repo.members(rotation))
@@ -599,6 +609,8 @@ def _shout(ctx: Context, name: str) -> Reply:
 def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
     name, member = args
     rotation = find_rotation(ctx, name)
+    if member.ref != ctx.request.user:
+        require_may_change(ctx, rotation, "assign someone else to")
     position = ctx.repo.position_of(rotation, member.ref)
     if position is None:
         raise DomainError(
@@ -659,6 +671,7 @@ def _about(ctx: Context, name: str) -> Reply:
 
 def _delete(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
+    require_may_change(ctx, rotation, "delete")
     ctx.effects.members_changed(ctx.repo.members(rotation))
     ctx.repo.delete(rotation)
     removed = ctx.schedules.delete_rotation_schedules(ctx.request.channel, name_key(name))

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
+from bot.core.limits import MESSAGE_LENGTH, at_most
 from bot.core.model import UPDATE_KIND, Outgoing, Reply, Request, code
 from bot.core.parser import (
     MEMBER_RE,
@@ -24,6 +25,7 @@ from bot.core.parser import (
     split_command,
     without_reminder,
 )
+from bot.core.permissions import GUARDED, TRUSTED_SOURCES
 from bot.core.places import acting_in
 from bot.core.ports import (
     EVERYONE_ACTIVE,
@@ -70,6 +72,7 @@ class Dispatcher:
         directory: UserDirectory = EVERYONE_ACTIVE,
         membership: Membership = EVERYWHERE,
         docs_url: str = DOCS_URL,
+        open_permissions: bool = False,
     ) -> None:
         self._repo = repo
         self._schedules = schedules
@@ -82,6 +85,7 @@ class Dispatcher:
         self.directory = directory
         self.membership = membership
         self._docs_url = docs_url
+        self._open_permissions = open_permissions
 
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
@@ -105,6 +109,7 @@ class Dispatcher:
         deactivated = _never_failing(self.directory.for_request())
         deactivated(_mentioned_users(request))
         self._look_up_channels(request)
+        self._look_up_admin(request)
         with self._repo.transaction():
             if event_id is not None and self._repo.seen_event(event_id):
                 _log_handled(request, None, "duplicate", started)
@@ -122,6 +127,7 @@ class Dispatcher:
                 self.membership,
                 _NeverFailing(self.directory),
                 self._docs_url,
+                open_permissions=self._open_permissions,
             )
             reply, name, result = self._run(request, ctx)
             failed = result != "ok"
@@ -160,6 +166,15 @@ class Dispatcher:
         surrogate = unpaired_surrogate(request.text)
         if surrogate is not None:
             return Reply.of(not_unicode(surrogate)), None, "not_unicode"
+        if len(request.text) > MESSAGE_LENGTH.value:
+            return (
+                Reply.of(
+                    f"That message is {len(request.text):,} characters long; the limit is "
+                    f"{at_most(MESSAGE_LENGTH)}. Nothing was run."
+                ),
+                None,
+                "too_long",
+            )
         text = without_reminder(request.text) if request.user == SLACKBOT else request.text
         invocation = split_command(text, request.bot_user_id)
         if not invocation.command:
@@ -204,6 +219,14 @@ class Dispatcher:
             )
             return Reply.of(APOLOGY), command.name, "error"
 
+    def _look_up_admin(self, request: Request) -> None:
+        """Whether the writer of a guarded command is an admin, asked before the transaction
+        so the permission check finds it cached."""
+        if self._open_permissions or request.source in TRUSTED_SOURCES:
+            return
+        if split_command(request.text, request.bot_user_id).command in GUARDED:
+            _NeverFailing(self.directory).is_admin(request.user)
+
     def _look_up_channels(self, request: Request) -> None:
         """Ask before the transaction, so the answer is cached when the command needs it."""
         if request.direct or channels_in(request.text) - {request.channel}:
@@ -214,12 +237,10 @@ class Dispatcher:
 def _log_handled(request: Request, command: str | None, outcome: str, started: float) -> None:
     """One line per request for operators, never with its text: the command's name only when
     it is one of the table's (an unknown word is something a user typed). Outcomes: ok,
-    usage_error, refused (a domain rule, e.g. no such rotation), unknown_command,
-    not_unicode, error (a bug: the traceback is logged before), duplicate (a redelivery)."""
+    usage_error, refused (a domain rule, e.g. no such rotation), unknown_command, not_unicode,
+    too_long, error (a bug: the traceback is logged before), duplicate (a redelivery)."""
     ms = round((time.perf_counter() - started) * 1000, 1)
-    name = command or (
-        "-" if outcome in ("unknown_command", "not_unicode", "duplicate") else "help"
-    )
+    name = command or "-"
     log.info(
         "handled %s from %s in %s: %s in %.1f ms",
         name,
@@ -291,6 +312,13 @@ class _NeverFailing:
         except Exception:
             log.exception("could not list the users of group %s", group_id)
             return frozenset()
+
+    def is_admin(self, user_id: str) -> bool:
+        try:
+            return self._directory.is_admin(user_id)
+        except Exception:
+            log.exception("could not tell whether %s is a workspace admin", user_id)
+            return False
 
 
 def _never_failing(deactivated: Deactivated) -> Deactivated:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.core import cron
 from bot.core.commands import BOT_HANDLE, Command, Context
 from bot.core.errors import DomainError, UsageError
+from bot.core.limits import AWAY_PERIODS_PER_PERSON, at_most
 from bot.core.model import AwayPeriod, Member, MemberKind, Quiet, Reply, ReplyPart, Rotation, bold
 from bot.core.parser import MEMBER_RE, member_from_match, name_key, normalise_spaces
 from bot.core.shifts import (
@@ -27,7 +28,6 @@ from bot.core.shifts import (
     short_date,
 )
 
-MAX_PERIODS = 50
 MAX_SHIFTS = 20
 _WEEKDAYS = {
     name: number
@@ -160,9 +160,10 @@ def _add(ctx: Context, args: AwayArgs, user: str, zone: ZoneInfo, today: date) -
     periods = _periods(ctx, user, today)
     day = timedelta(days=1)
     touching = [p for p in periods if p.start <= last + day and first <= p.end + day]
-    if len(periods) - len(touching) >= MAX_PERIODS:
+    if len(periods) - len(touching) >= AWAY_PERIODS_PER_PERSON.value:
         raise DomainError(
-            f"You have {MAX_PERIODS} away periods, the most one person can have. "
+            f"You have {AWAY_PERIODS_PER_PERSON.value} away periods already; the limit is "
+            f"{at_most(AWAY_PERIODS_PER_PERSON)}. "
             f"`{BOT_HANDLE} away` lists them; wait for one to end, or join it with the new one."
         )
     if touching:  # overlapping or adjacent periods become one

@@ -234,6 +234,9 @@ class UserDirectory(Protocol):
     def group_members(self, group_id: str) -> frozenset[str]:
         """The user ids of a user group; nobody when it cannot be asked."""
 
+    def is_admin(self, user_id: str) -> bool:
+        """A workspace admin or owner; False when it cannot be asked (they may retry)."""
+
 
 class EveryoneActive:
     """The directory of a front end without Slack (the console, most tests): knows nobody."""
@@ -246,6 +249,9 @@ class EveryoneActive:
 
     def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset()
+
+    def is_admin(self, user_id: str) -> bool:
+        return False
 
 
 def nobody_deactivated(user_ids: Collection[str]) -> frozenset[str]:

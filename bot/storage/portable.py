@@ -159,6 +159,7 @@ def read_document(text: str) -> dict[str, Any]:
                         f'table "{table}", row {number}, column "{column}": a value must be '
                         "a string, a number, true, false or null"
                     )
+    _target(migrations)  # a newer dienstplan's export is refused before a file is touched
     return document
 
 

@@ -30,6 +30,7 @@ def _handled(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
         ("create", "create", "usage_error"),
         ("frobnicate secret plans", "-", "unknown_command"),
         ("rotate \ud800 secret plans", "-", "not_unicode"),
+        ("create web <@U1> " + "secret " * 3000, "-", "too_long"),
     ],
 )
 def test_one_line_per_command_without_its_text(
