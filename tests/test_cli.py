@@ -305,6 +305,7 @@ def test_export_import_round_trip_through_files_and_pipes(tmp_path: Path) -> Non
     assert (exported.returncode, exported.stdout) == (0, "")
     assert exported.stderr == "Exported 3 rows from a.db to backup.json.\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")] == []
+    assert (tmp_path / "backup.json").stat().st_mode & 0o777 == 0o600
     target = {"DIENSTPLAN_DATABASE": "restored/b.db"}
     imported = dienstplan("import", "backup.json", cwd=tmp_path, **target)
     assert (imported.returncode, imported.stderr) == (0, "Imported 3 rows into restored/b.db.\n")
