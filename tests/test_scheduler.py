@@ -209,7 +209,14 @@ def test_a_zero_catch_up_window_still_runs_on_time_schedules(
 
 def _utc_dispatcher(repo: PeeweeRepository, clock: FakeClock) -> Run:
     """A process (the bot before a restart, or a console) configured with UTC."""
-    utc = Dispatcher(repo=repo, schedules=repo, away=repo, clock=clock, timezone=ZoneInfo("UTC"))
+    utc = Dispatcher(
+        repo=repo,
+        schedules=repo,
+        away=repo,
+        notifications=repo,
+        clock=clock,
+        timezone=ZoneInfo("UTC"),
+    )
     return lambda text: utc.handle(Request(text, "C1", "U0ME", bot_user_id="UBOT")).reply.render(
         Member.plain
     )

@@ -20,6 +20,7 @@ from bot.core.model import (
     AwayPeriod,
     Member,
     MemberKind,
+    Outgoing,
     Quiet,
     Reply,
     ReplyPart,
@@ -36,6 +37,7 @@ from bot.core.ports import (
     AvailabilityRepository,
     Deactivated,
     Membership,
+    NotificationSettings,
     RotationRepository,
     ScheduleRepository,
     UserDirectory,
@@ -85,6 +87,11 @@ class Effects:
     # User or group refs whose personal view (shifts, App Home) changed: they joined or left
     # a rotation, their availability changed, or a duty they hold or get moved.
     concerned: set[str] = field(default_factory=set)
+    # The rotation the command found by name: a scheduled run's ScheduleExecuted is about it.
+    acted_on: Rotation | None = None
+    # Notifications a handler queues itself (bot.core.notifications builds them), sent with
+    # the reply when the command succeeds.
+    messages: list[Outgoing] = field(default_factory=list)
 
     def duty_changed(
         self, rotation: Rotation, before: Member | None, after: Member, cause: str
@@ -111,6 +118,7 @@ class Context:
     deactivated: Deactivated = nobody_deactivated
     membership: Membership = EVERYWHERE
     directory: UserDirectory = EVERYONE_ACTIVE
+    notifications: NotificationSettings = field(kw_only=True)
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
 
     def local_date(self, moment: datetime) -> str:
@@ -249,6 +257,7 @@ def rotation_named(command: Command, args: Any) -> str | None:
 def find_rotation(ctx: Context, name: str) -> Rotation:
     rotation = ctx.repo.find(ctx.request.channel, name)
     if rotation is not None:
+        ctx.effects.acted_on = rotation
         return rotation
     known = ctx.repo.names(ctx.request.channel)
     hint = closest(name, known)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.core.commands import Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
 from bot.core.model import Outgoing, Reply, Request, code
+from bot.core.notifications import after_command
 from bot.core.parser import (
     MEMBER_RE,
     SLACKBOT,
@@ -31,6 +32,7 @@ from bot.core.ports import (
     Clock,
     Deactivated,
     Membership,
+    NotificationSettings,
     RotationRepository,
     ScheduleRepository,
     UserDirectory,
@@ -67,9 +69,11 @@ class Dispatcher:
         commands: dict[str, Command] = COMMANDS,
         on_schedules_changed: Callable[[], None] = lambda: None,
         directory: UserDirectory = EVERYONE_ACTIVE,
+        notifications: NotificationSettings,
         membership: Membership = EVERYWHERE,
     ) -> None:
         self._repo = repo
+        self._notifications = notifications
         self._schedules = schedules
         self._away = away
         self._clock = clock
@@ -87,8 +91,9 @@ class Dispatcher:
 
         A request with an event id (a Slack event, a scheduled run) is answered through the
         outbox: the event id, the command's effect and the messages it sends (the notice, the
-        scheduler's "Executing ...", then the reply) commit together, and the sender delivers
-        them. Without one (the console) the caller shows the reply itself.
+        scheduler's "Executing ...", then the reply, then the notifications a successful
+        command causes) commit together, and the sender delivers them. Without one (the
+        console) the caller shows the reply itself, and nobody is notified.
 
         The transaction takes the write lock first (BEGIN IMMEDIATE), so checking for the
         event and recording it cannot race with another worker or process. The users the text
@@ -101,6 +106,7 @@ class Dispatcher:
         deactivated = _never_failing(self.directory.for_request())
         deactivated(_mentioned_users(request))
         self._look_up_channels(request)
+        ctx_directory = _NeverFailing(self.directory)
         with self._repo.transaction():
             if event_id is not None and self._repo.seen_event(event_id):
                 return Outcome(Reply(), duplicate=True)
@@ -115,14 +121,20 @@ class Dispatcher:
                 effects,
                 deactivated,
                 self.membership,
-                _NeverFailing(self.directory),
+                ctx_directory,
+                notifications=self._notifications,
             )
             reply, failed = self._run(request, ctx)
             if failed:  # the command's savepoint rolled back: so did what it changed
                 effects = Effects()
             if event_id is not None:
                 self._repo.record_event(event_id, now)
-                self._repo.enqueue(_messages(request, notice, reply), now)
+                messages = _messages(request, notice, reply)
+                if not failed:
+                    messages += after_command(
+                        self._repo, self._notifications, ctx_directory, request, effects, notice
+                    )
+                self._repo.enqueue(messages, now)
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed, effects=effects)
