@@ -89,7 +89,7 @@ TYPES: tuple[NotificationType, ...] = (
     ),
     NotificationType(
         SHIFT_REMINDER,
-        "your shift starts in a few hours (`notification remind <hours>` says how many)",
+        "your shift starts in {hours} (`notification remind <hours>` changes it)",
         None,
     ),
     NotificationType(SWAP_REQUESTED, None, "someone asked another member to take a shift"),
@@ -254,7 +254,7 @@ def _stamp(at: datetime) -> str:
 def _in(delta: timedelta) -> str:
     """`in 23 hours`, `in 45 minutes`: rounded, as a person says it."""
     minutes = max(1, round(delta.total_seconds() / 60))
-    if minutes < 90:
+    if minutes < 120:
         return f"in {minutes} minute{'s' if minutes != 1 else ''}"
     hours = round(minutes / 60)
     return f"in {hours} hours"
@@ -554,14 +554,18 @@ def _mark(on: bool) -> str:
     return ON if on else OFF
 
 
+def _hours_text(hours: int) -> str:
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
 def _personal_config(ctx: Context) -> Reply:
     user = ctx.request.user
     off = ctx.notifications.personal_off([user]).get(user, set())
     hours = ctx.notifications.remind_hours().get(user, REMIND_HOURS)
-    lines = ["Your notifications, in this direct message:"]
+    lines = ["Your notifications, in this direct message (✔ on, ✘ off):"]
     for each in PERSONAL:
-        extra = f" ({hours} hours ahead)" if each.name == SHIFT_REMINDER else ""
-        lines.append(f"{_mark(each.name not in off)} {each.name}{extra}: {each.personal}")
+        tells = (each.personal or "").format(hours=_hours_text(hours))
+        lines.append(f"{_mark(each.name not in off)} {each.name}: {tells}")
     lines.append(
         f"`{BOT_HANDLE} notification disable <Name>` turns one off, `enable` on again. "
         "In a channel, the same commands set what the channel gets."
@@ -570,12 +574,14 @@ def _personal_config(ctx: Context) -> Reply:
 
 
 def _channel_config(ctx: Context, rotations: list[Rotation]) -> Reply:
-    parts: list[ReplyPart] = [f"Notifications in {ctx.here()}, by rotation:"]
+    """One line per rotation (a channel may have hundreds), then what each type tells."""
+    parts: list[ReplyPart] = [f"Notifications in {ctx.here()} (✔ on, ✘ off):"]
     for rotation in rotations:
         off = ctx.notifications.channel_off(rotation).get(ctx.request.channel, set())
-        parts += ["\n", bold(rotation.name), ":"]
-        for each in CHANNEL:
-            parts.append(f"\n{_mark(each.name not in off)} {each.name}: {each.channel}")
+        marks = ", ".join(f"{_mark(t.name not in off)} {t.name}" for t in CHANNEL)
+        parts += ["\n", bold(rotation.name), f": {marks}"]
+    parts.append("\nThey tell:")
+    parts += [f"\n• {t.name}: {t.channel}" for t in CHANNEL]
     parts.append(
         f"\n`{BOT_HANDLE} notification disable <Name> [<rotation>]` turns one off, `enable` on "
         "again. In a direct message with me, the same commands set your own."
@@ -626,7 +632,9 @@ def _switch(ctx: Context, args: NotificationArgs) -> Reply:
                 ".",
             )
         ctx.notifications.set_personal(ctx.request.user, kind.name, enabled)
-        return Reply.of(f"{kind.name} is {state} for you: {kind.personal}.")
+        return Reply.of(
+            f"{kind.name} is {state} for you. `{BOT_HANDLE} notification config` lists yours."
+        )
     kind = _type(args.name, CHANNEL, "in a channel")
     rotations = _matching(ctx, _linked(ctx), args.fragment)
     for rotation in rotations:
@@ -643,8 +651,8 @@ def _remind(ctx: Context, hours: int) -> Reply:
     user = ctx.request.user
     off = SHIFT_REMINDER in ctx.notifications.personal_off([user]).get(user, set())
     return Reply.of(
-        f"Your ShiftReminder comes {hours} hour{'s' if hours != 1 else ''} before each of "
-        "your shifts, in a direct message.",
+        f"Your ShiftReminder comes {_hours_text(hours)} before each of your shifts, in a "
+        "direct message.",
         f" It is off: `{BOT_HANDLE} notification enable {SHIFT_REMINDER}` turns it on."
         if off
         else "",
