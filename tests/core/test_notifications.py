@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.commands import Effects
 from bot.core.dispatcher import Dispatcher
-from bot.core.model import Member, Reply, Request
+from bot.core.model import Member, Outgoing, Reply, Request
 from bot.core.notifications import (
     PERSONAL,
     TYPES,
@@ -156,7 +158,6 @@ def test_linked_channels_get_the_news_the_reply_did_not_carry(
     """Linking (another feature) adds channels to linked_channels; each gets the news once."""
     slack(CREATE)
     monkeypatch.setattr(repo, "linked_channels", lambda rotation: [rotation.channel, "C9"])
-    slack("<@UBOT> notification disable ShiftStarting", channel="C9")  # C9 has no own rotations
     rotation = repo.find("C1", "backend")
     assert rotation is not None
     with repo.transaction():
@@ -195,9 +196,6 @@ def test_linked_channels_get_the_news_the_reply_did_not_carry(
 
 
 def test_after_command_adds_what_a_handler_queued_itself(repo: PeeweeRepository) -> None:
-    from bot.core.commands import Effects
-    from bot.core.model import Outgoing
-
     effects = Effects(messages=[Outgoing("U1", Reply.of("swap?"), "notification:SwapRequested")])
     request = Request("swap", "C1", "U0ME")
     with repo.transaction():
@@ -296,19 +294,22 @@ def test_an_unknown_or_misplaced_name_lists_the_valid_ones(run: Run) -> None:
     )
 
 
-def test_settings_survive_a_restart(run: Run, repo: PeeweeRepository, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_settings_survive_a_restart(run: Run, tmp_path: Path) -> None:
     run(CREATE)
     run("<@UBOT> notification disable ShiftStarting")
     run("<@UBOT> notification disable ShiftReminder", channel="D1", user="U1")
     run("<@UBOT> notification remind 3", channel="D1", user="U1")
     db = open_database(tmp_path / "dienstplan.db")
     again = PeeweeRepository(db)
-    with again.transaction():
-        rotation = again.find("C1", "backend")
-        assert rotation is not None
-        assert again.channel_off(rotation) == {"C1": {"ShiftStarting"}}
-        assert again.personal_off(["U1", "U2"]) == {"U1": {"ShiftReminder"}}
-        assert again.remind_hours() == {"U1": 3}
+    try:
+        with again.transaction():
+            rotation = again.find("C1", "backend")
+            assert rotation is not None
+            assert again.channel_off(rotation) == {"C1": {"ShiftStarting"}}
+            assert again.personal_off(["U1", "U2"]) == {"U1": {"ShiftReminder"}}
+            assert again.remind_hours() == {"U1": 3}
+    finally:
+        db.close_all()
 
 
 def test_every_type_has_a_camel_case_name_and_says_where_it_goes() -> None:
