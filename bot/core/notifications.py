@@ -265,7 +265,11 @@ class UpcomingShifts:
 
     Reads in one transaction, asks Slack (time zones, user groups; cached) outside any, then
     records and queues each message in one more: a message whose record exists was sent, so
-    a restart, or a second process, never sends it again."""
+    a restart, or a second process, never sends it again.
+
+    Only the next handoff of a rotation is announced, and a person is reminded of their next
+    shift in it: the later ones come up as the earlier start, so a rotation handed over every
+    few minutes does not flood anyone with a window's worth of messages at once."""
 
     def __init__(
         self,
@@ -356,17 +360,22 @@ class UpcomingShifts:
         )
         due: list[_Due] = []
         previous = shifts[0] if shifts else None
+        announced = False
+        reminded: set[str] = set()
         for shift in shifts[1:]:
             start = shift.start
             assert start is not None and previous is not None
             if now < start <= now + window:
-                if start - now <= SHIFT_STARTING_AHEAD and each.channels:
+                if not announced and start - now <= SHIFT_STARTING_AHEAD and each.channels:
                     reply = self._starting(each.rotation, previous, shift, now)
                     key = f"{SHIFT_STARTING}:{each.rotation.id}:{_stamp(start)}"
                     messages = [Outgoing(c, reply, kind_of(SHIFT_STARTING)) for c in each.channels]
                     due.append(_Due(key, start, messages))
+                announced = True
                 if not shift.kept:
-                    due += self._reminders(each.rotation, shift, start, now, hours)
+                    users = [u for u in self._users(shift.holder) if u not in reminded]
+                    reminded.update(users)
+                    due += self._reminders(each.rotation, shift, users, now, hours)
             previous = shift
         return due
 
@@ -374,12 +383,14 @@ class UpcomingShifts:
         self,
         rotation: Rotation,
         shift: Shift,
-        start: datetime,
+        users: list[str],
         now: datetime,
         hours: dict[str, int],
     ) -> list[_Due]:
+        start = shift.start
+        assert start is not None
         due = []
-        for user in self._users(shift.holder):
+        for user in users:
             if start - now > timedelta(hours=hours.get(user, REMIND_HOURS)):
                 continue
             zone = self._zone(user)

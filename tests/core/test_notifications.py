@@ -422,3 +422,26 @@ def test_sent_records_are_forgotten_a_day_after_their_shift(
     assert forget_sent(repo, clock.now) == 0
     clock.advance(hours=24 + 25)
     assert forget_sent(repo, clock.now) == 1
+
+
+def test_a_rotation_handed_over_every_ten_minutes_announces_only_what_comes_next(
+    run: Run, repo: PeeweeRepository, clock: FakeClock
+) -> None:
+    run(CREATE)
+    run('<@UBOT> schedule create "rotate backend" */10 * * * *')
+    job = upcoming(repo)
+    job.run(clock.now)
+    queued = taken(repo, clock)
+    assert [q[:2] for q in queued] == [
+        ("C1", "notification:ShiftStarting"),
+        ("U2", "notification:ShiftReminder"),
+        ("U3", "notification:ShiftReminder"),
+        ("U1", "notification:ShiftReminder"),
+    ]
+    assert queued[3][2].startswith("Your shift on *backend* in <#C1> starts in 30 minutes")
+    clock.advance(minutes=11)  # U2's shift started
+    job.run(clock.now)
+    assert [q[:2] for q in taken(repo, clock)] == [
+        ("C1", "notification:ShiftStarting"),
+        ("U2", "notification:ShiftReminder"),  # U2's next one, 30 minutes on
+    ]

@@ -53,7 +53,7 @@ def test_a_duty_change_dms_the_new_duty_but_not_whoever_took_it(
 
 
 def test_a_change_made_elsewhere_is_posted_in_the_rotation_s_channel_with_its_type(
-    chat: Conversation, emu: SlackEmulator
+    chat: Conversation, emu: SlackEmulator, bot: BotProcess
 ) -> None:
     emu.add_members("C0CHAN", "U0ALICE", "UBOT")
     chat.say(CREATE)
@@ -75,6 +75,7 @@ def test_a_change_made_elsewhere_is_posted_in_the_rotation_s_channel_with_its_ty
     )
     dm_say(emu, "assign <#C0CHAN|backend> backend <@U0BOB>")
     emu.wait_for_posts(1, channel="U0BOB")  # the DM to the new duty still goes
+    all_sent(bot)
     assert len(emu.posts("C0CHAN")) == before + 2  # the setting's reply, nothing more
 
 
