@@ -229,6 +229,12 @@ def test_channel_settings_are_per_rotation_and_listed(run: Run) -> None:
         "✘ SwapDeclined, ✔ ShiftStarting, ✔ ScheduleExecuted",
     ]
     assert run("<@UBOT> notification config", channel="C2").startswith("No rotation is linked")
+    run("<@UBOT> delete backend")  # its settings go with it
+    run(CREATE)
+    assert (
+        "*backend*: ✔ AssignmentConfirmed, ✔ SwapRequested, ✔ SwapAccepted, ✔ SwapDeclined, "
+        "✔ ShiftStarting" in run("<@UBOT> notification config")
+    )
 
 
 def test_personal_settings_and_the_reminder_hours(run: Run) -> None:
