@@ -77,6 +77,7 @@ def build(config: Config, *, create: bool = False) -> Services:
         notifications=repo,
         clock=utc_now,
         timezone=config.zone,
+        docs_url=config.docs_url,
     )
     return Services(config=config, db=db, repo=repo, dispatcher=dispatcher)
 

@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.core.commands import DOCS_URL
+
 DEFAULT_API_URL = "https://slack.com/api/"
+_HTTP_URL = re.compile(r"https?://[^/\s]+\S*")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_CONFIG_FILE = Path("config.toml")
 
@@ -51,6 +54,7 @@ SETTINGS = {
         Setting("dienstplan", "log_level", "DIENSTPLAN_LOG_LEVEL", "INFO"),
         Setting("dienstplan", "catch_up_window", "DIENSTPLAN_CATCH_UP_WINDOW", "1h"),
         Setting("dienstplan", "startup_timeout", "DIENSTPLAN_STARTUP_TIMEOUT", "30s"),
+        Setting("dienstplan", "docs_url", "DIENSTPLAN_DOCS_URL", DOCS_URL),
     )
 }
 
@@ -79,6 +83,7 @@ class Config:
     log_level: str
     catch_up_window: timedelta
     startup_timeout: timedelta
+    docs_url: str
     file: Path | None
     from_file: frozenset[str]  # the variables whose value came from `file`
 
@@ -139,7 +144,7 @@ class Config:
             f"Config(api_url={self.api_url!r}, database={str(self.database)!r}, "
             f"timezone={self.timezone!r}, log_level={self.log_level!r}, "
             f"catch_up_window={self.catch_up_window!r}, "
-            f"startup_timeout={self.startup_timeout!r})"
+            f"startup_timeout={self.startup_timeout!r}, docs_url={self.docs_url!r})"
         )
 
 
@@ -254,6 +259,12 @@ def load_config(
             f"SLACK_API_URL / slack.api_url: `{api_url}` is not an http(s) URL "
             f"(the default is {DEFAULT_API_URL})."
         )
+    docs_url = merged["docs_url"]
+    if not _HTTP_URL.fullmatch(docs_url):
+        problems.append(
+            f"DIENSTPLAN_DOCS_URL / dienstplan.docs_url: `{docs_url}` is not an http(s) URL "
+            f"(the default is {DOCS_URL})."
+        )
     durations: dict[str, timedelta] = {}
     for key in ("catch_up_window", "startup_timeout"):
         try:
@@ -267,6 +278,7 @@ def load_config(
         bot_token=merged["bot_token"],
         app_token=merged["app_token"],
         api_url=api_url if api_url.endswith("/") else api_url + "/",
+        docs_url=docs_url,
         database=Path(merged["database"]).expanduser(),
         timezone=timezone or "UTC",
         log_level=level if level in LOG_LEVELS else "INFO",

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, RedactTokens, config_path, load_config
+from bot.core.commands import DOCS_URL
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-abc", "SLACK_APP_TOKEN": "xapp-1-A1-def"}
 
@@ -211,3 +212,11 @@ def test_startup_timeout() -> None:
     assert load_config(None, {}).startup_timeout.total_seconds() == 30
     config = load_config(None, {"DIENSTPLAN_STARTUP_TIMEOUT": "5m"})
     assert config.startup_timeout.total_seconds() == 300
+
+
+def test_docs_url() -> None:
+    assert load_config(None, {}).docs_url == DOCS_URL
+    custom = load_config(None, {"DIENSTPLAN_DOCS_URL": "https://wiki.example.com/on-call?x=1"})
+    assert custom.docs_url == "https://wiki.example.com/on-call?x=1"
+    with pytest.raises(ConfigError, match=r"DIENSTPLAN_DOCS_URL / dienstplan\.docs_url: `wiki`"):
+        load_config(None, {"DIENSTPLAN_DOCS_URL": "wiki"})

@@ -61,6 +61,7 @@ T = TypeVar("T")
 BOT_HANDLE = "@dienstplan"
 LIST_LIMIT = 500
 DEACTIVATED = "deactivated in Slack"
+DOCS_URL = "https://github.com/dienstplan/dienstplan#readme"
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,9 @@ class Context:
     deactivated: Deactivated = nobody_deactivated
     membership: Membership = EVERYWHERE
     directory: UserDirectory = EVERYONE_ACTIVE
+    docs_url: str = DOCS_URL
+    # Said after the reply: a name that is also a linked rotation's tells how to reach that one.
+    notes: list[ReplyPart] = field(default_factory=list)
     notifications: NotificationSettings = field(kw_only=True)
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
 
@@ -211,6 +215,17 @@ def always(rule: InDm) -> Callable[[Any], InDm]:
 _BY_NAME = always(InDm.BY_NAME)
 
 
+class Group(Enum):
+    """What a command is for; help lists the groups in this order, each once it has commands."""
+
+    ROTATIONS = "Rotations"
+    SCHEDULES = "Schedules"
+    AVAILABILITY = "Availability and shifts"
+    CHANNELS = "Channels and notifications"
+    SWAPS = "Swaps"
+    HELP = "Help"
+
+
 @dataclass(frozen=True)
 class Subcommand:
     """One form of a command with subcommands (`schedule create`), for help and usage errors."""
@@ -234,6 +249,8 @@ class Command:
     subcommands: tuple[Subcommand, ...] = ()
     locate: Locate = _leading_channel
     in_dm: Callable[[Any], InDm] = _BY_NAME
+    # Set by registry.py, which assembles the table group by group.
+    group: Group = Group.ROTATIONS
 
     def usage_line(self, subcommand: Subcommand | None = None) -> str:
         name, usage = (
@@ -259,6 +276,16 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
     if rotation is not None:
         ctx.effects.acted_on = rotation
         return rotation
+    linked = ctx.repo.find_linked(ctx.request.channel, name)
+    if linked:  # a command reaches a linked rotation in its own channel; a schedule does not
+        home = channel_mention(linked[0].channel)
+        raise NotFound(
+            bold(linked[0].name),
+            f" is a rotation of {home}, linked to {ctx.here()}. Its schedules belong "
+            f"in {home}: name that channel after `schedule create`, as in ",
+            code(f'{BOT_HANDLE} schedule create #channel "rotate {linked[0].name}" 0 9 * * Mon'),
+            ".",
+        )
     known = ctx.repo.names(ctx.request.channel)
     hint = closest(name, known)
     suggestion: list[ReplyPart] = [" Did you mean ", bold(hint), "?"] if hint else []
@@ -267,7 +294,7 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
         bold(name),
         f" in {ctx.here()}.",
         *suggestion,
-        f" `{BOT_HANDLE} list{_channel_arg(ctx)}` shows {_possessive(ctx)} rotations.",
+        f" `{BOT_HANDLE} list{_channel_arg(ctx)}` shows {possessive(ctx)} rotations.",
     )
 
 
@@ -276,7 +303,7 @@ def _channel_arg(ctx: Context) -> str:
     return f" {channel_mention(ctx.request.channel)}" if ctx.request.elsewhere else ""
 
 
-def _possessive(ctx: Context) -> str:
+def possessive(ctx: Context) -> str:
     return f"{ctx.here()}'s" if ctx.request.elsewhere else "this channel's"
 
 
@@ -465,9 +492,11 @@ def _nobody_else(rotation: Rotation, previous: Member, skips: Sequence[Skip]) ->
     )
 
 
-def _next_parts(ctx: Context, rotation: Rotation, *, hint: bool = False) -> list[ReplyPart]:
-    """`Next handoff: <time>, to bob.` from the rotate schedules, else `Next in line: bob.`;
-    with `hint`, how to add a handoff schedule when there is none."""
+def next_parts(
+    ctx: Context, rotation: Rotation, *, hint: bool = False, lead: str = "\n"
+) -> list[ReplyPart]:
+    """`Next handoff: <time>, to bob.` from the rotate schedules, else `Next in line: bob.`,
+    after `lead`; with `hint`, how to add a handoff schedule when there is none."""
     if rotation.member_count < 2:
         return []
     schedules = ctx.schedules.rotation_schedules(rotation.channel, name_key(rotation.name))
@@ -479,10 +508,10 @@ def _next_parts(ctx: Context, rotation: Rotation, *, hint: bool = False) -> list
     )
     duty = member_at(rotation.duty_position)
     if handoff is None:
-        parts: list[ReplyPart] = ["\nNext in line: "]
+        parts: list[ReplyPart] = [f"{lead}Next in line: "]
     else:
         when = cron.format_run(at, handoff[1].shown_zone(ctx.timezone.key))
-        parts = [f"\nNext handoff: {when}, "]
+        parts = [f"{lead}Next handoff: {when}, "]
     if step.kept:
         parts += [
             "nobody else is available (",
@@ -526,7 +555,7 @@ def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
 def _who(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     duty = ctx.repo.member_at(rotation, rotation.duty_position)
-    after = _next_parts(ctx, rotation)
+    after = next_parts(ctx, rotation)
     if _deactivated(ctx, [duty]):
         return Reply.of(
             *_deactivated_on_duty(rotation, duty), f"\nDuties:\n{rotation.description}", *after
@@ -601,7 +630,7 @@ def _about(ctx: Context, name: str) -> Reply:
         marker += f" ({away})" if away else ""
         marker += "  ← on duty" if i == rotation.duty_position else ""
         parts += [f"\n{i + 1}. ", Quiet(member), marker]
-    parts += _next_parts(ctx, rotation, hint=True)
+    parts += next_parts(ctx, rotation, hint=True)
     parts.append(f"\nDuties:\n{rotation.description}")
     return Reply.of(*parts)
 
@@ -624,53 +653,26 @@ def _delete(ctx: Context, name: str) -> Reply:
     )
 
 
-def _list(ctx: Context, _: None) -> Reply:
-    if ctx.request.direct:
-        return _list_mine(ctx)
-    rotations, total = ctx.repo.list_rotations(ctx.request.channel, LIST_LIMIT)
-    if not rotations:
-        return Reply.of(
-            f"There are no rotations in {ctx.here()} yet. Create one with "
-            f"{ctx.commands['create'].usage_line()}."
-        )
-    parts: list[ReplyPart] = [f"Rotations in {ctx.here()} ({total}), newest first:"]
-    for r in rotations:
-        parts += ["\n• ", bold(r.name), f" (created {ctx.local_date(r.created_at)})"]
-    if total > len(rotations):
-        parts.append(f"\nShowing the newest {len(rotations)} of {total}.")
-    return Reply.of(*parts)
-
-
-def _list_mine(ctx: Context) -> Reply:
-    """In a DM: the rotations of every channel the user is in, as `#channel name`, so each
-    line can be copied into a command."""
-    rotations, total = ctx.repo.list_rotations_in(ctx.my_channels(), LIST_LIMIT)
-    if not rotations:
-        return Reply.of(
-            "There are no rotations in the channels you are a member of. Create one with "
-            f"`{BOT_HANDLE} create #channel <rotation name> <list of user mentions> "
-            "<duties description>`."
-        )
-    parts: list[ReplyPart] = [f"Rotations in your channels ({total}), newest first:"]
-    for r in rotations:
-        parts += ["\n• ", *channel_and_name(r), f" (created {ctx.local_date(r.created_at)})"]
-    if total > len(rotations):
-        parts.append(f"\nShowing the newest {len(rotations)} of {total}.")
-    return Reply.of(*parts)
-
-
 def channel_and_name(rotation: Rotation) -> list[ReplyPart]:
     """`#backend ops` as a person would type it to name this rotation from anywhere."""
     return [f"{channel_mention(rotation.channel)} ", Verbatim(rotation.name)]
 
 
-def help_text(commands: dict[str, Command]) -> str:
+def help_text(commands: dict[str, Command], docs_url: str = DOCS_URL) -> str:
+    """Every command by purpose, then where to read more: the documentation and the App Home."""
     lines = [
         "*dienstplan* keeps on-call rotations for this channel. Mention me with a command "
         "(in a direct message with me, the mention is not needed):"
     ]
-    lines += [f"• {c.usage_line()} {c.summary}" for c in commands.values()]
-    lines.append(f"`{BOT_HANDLE} help <command>` explains one command with an example.")
+    for group in Group:
+        members = [c for c in commands.values() if c.group is group]
+        if members:
+            lines.append(f"*{group.value}*")
+            lines += [f"• {c.usage_line()} {c.summary}" for c in members]
+    lines += [
+        f"Documentation: {docs_url}\nMy App Home: open *dienstplan* under Apps in Slack's "
+        "sidebar; in its Messages tab, commands need no mention.",
+    ]
     return "\n".join(lines)
 
 
@@ -689,7 +691,7 @@ def command_help(command: Command, subcommand: str | None = None) -> str:
 
 def _help(ctx: Context, topic: str) -> Reply:
     if not topic:
-        return Reply.of(help_text(ctx.commands))
+        return Reply.of(help_text(ctx.commands, ctx.docs_url))
     name, _, rest = topic.partition(" ")
     command = ctx.commands.get(name)
     if command is None:
@@ -698,7 +700,7 @@ def _help(ctx: Context, topic: str) -> Reply:
             "There is no command ",
             code(name),
             f". Did you mean `{hint}`?" if hint else ".",
-            f"\n\n{help_text(ctx.commands)}",
+            f"\n\n{help_text(ctx.commands, ctx.docs_url)}",
         )
     sub = rest.strip()
     if sub and command.subcommands and command.subcommand(sub) is None:
@@ -709,10 +711,6 @@ def _help(ctx: Context, topic: str) -> Reply:
             f"; it has {known}.\n\n" + command_help(command),
         )
     return Reply.of(command_help(command, sub or None))
-
-
-def _no_arguments(rest: str) -> None:
-    return None
 
 
 def _name(command: str) -> Callable[[str], str]:
@@ -786,16 +784,6 @@ ROTATION_COMMANDS: list[Command] = [
         f"{BOT_HANDLE} update backend-rota @bob @carol @dave Watch alerts, deploys and CI.",
         lambda rest: parser.parse_name_members_description("update", rest),
         _update,
-    ),
-    Command(
-        "list",
-        "lists this channel's rotations, newest first.",
-        "",
-        f"{BOT_HANDLE} list",
-        _no_arguments,
-        _list,
-        names_rotation=False,
-        in_dm=always(InDm.ALL),
     ),
     Command(
         "help",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from bot.core.commands import Command, Context, Effects, command_help, help_text
+from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
 from bot.core.model import Outgoing, Reply, Request, code
 from bot.core.notifications import after_command
@@ -71,6 +71,7 @@ class Dispatcher:
         directory: UserDirectory = EVERYONE_ACTIVE,
         notifications: NotificationSettings,
         membership: Membership = EVERYWHERE,
+        docs_url: str = DOCS_URL,
     ) -> None:
         self._repo = repo
         self._notifications = notifications
@@ -83,6 +84,7 @@ class Dispatcher:
         # Set by the Slack front end once it has a Web API client; the others know nobody.
         self.directory = directory
         self.membership = membership
+        self._docs_url = docs_url
 
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
@@ -122,6 +124,7 @@ class Dispatcher:
                 deactivated,
                 self.membership,
                 ctx_directory,
+                self._docs_url,
                 notifications=self._notifications,
             )
             reply, failed = self._run(request, ctx)
@@ -165,7 +168,7 @@ class Dispatcher:
         text = without_reminder(request.text) if request.user == SLACKBOT else request.text
         invocation = split_command(text, request.bot_user_id)
         if not invocation.command:
-            return Reply.of(help_text(self._commands)), False
+            return Reply.of(help_text(self._commands, self._docs_url)), False
         command = self._commands.get(invocation.command)
         if command is None:
             hint = closest(invocation.command, list(self._commands))
@@ -173,13 +176,14 @@ class Dispatcher:
                 "I don't know the command ",
                 code(invocation.command[:50]),
                 f". Did you mean `{hint}`?" if hint else ".",
-                "\n\n" + help_text(self._commands),
+                "\n\n" + help_text(self._commands, self._docs_url),
             ), True
         try:
             with self._repo.transaction():
                 channel, rest = command.locate(invocation.rest, request.source == "console")
                 args = command.parse(rest)
-                return command.run(acting_in(ctx, command, channel, args), args), False
+                reply = command.run(acting_in(ctx, command, channel, args), args)
+                return Reply.of(*reply.parts, *ctx.notes), False
         except UsageError as error:
             return Reply.of(
                 f"That `{command.name}` needs fixing: ",

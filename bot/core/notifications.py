@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.core import cron, parser
 from bot.core.commands import (
     BOT_HANDLE,
+    LIST_LIMIT,
     Command,
     Context,
     DutyChange,
@@ -601,11 +602,16 @@ def _channel_config(ctx: Context, rotations: list[Rotation]) -> Reply:
 
 
 def _linked(ctx: Context) -> list[Rotation]:
-    rotations = ctx.repo.linked_rotations(ctx.request.channel)
+    """The channel's own rotations (newest first, as `list` shows them), then those linked
+    to it from other channels (oldest link first)."""
+    channel = ctx.request.channel
+    rotations = ctx.repo.list_rotations(channel, LIST_LIMIT)[0]
+    rotations += ctx.repo.linked_rotations(channel, LIST_LIMIT)[0]
     if not rotations:
         raise DomainError(
             f"No rotation is linked to {ctx.here()}, so it gets no notifications. "
-            f"{ctx.commands['create'].usage_line()} makes one here."
+            f"{ctx.commands['create'].usage_line()} makes one here; "
+            f"{ctx.commands['link'].usage_line()} links another channel's."
         )
     return rotations
 
@@ -626,7 +632,7 @@ def _matching(ctx: Context, rotations: list[Rotation], fragment: str) -> list[Ro
             f" in its name. `{BOT_HANDLE} notification config` lists them.",
         )
     parts: list[ReplyPart] = [bold(fragment), f" fits {len(found)} rotations; say which:"]
-    for rotation in found:
+    for rotation in sorted(found, key=lambda r: r.name.casefold()):
         parts += ["\n• ", bold(rotation.name)]
     raise DomainError(*parts)
 

@@ -48,6 +48,23 @@ class RotationRepository(Protocol):
     ) -> tuple[list[Rotation], int]:
         """Like list_rotations, across these channels (None: every channel)."""
 
+    def find_linked(self, channel: str, name: str) -> list[Rotation]:
+        """The rotations of this name that other channels linked to this one."""
+
+    def linked_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]:
+        """The rotations of other channels linked to this one, oldest link first, and how
+        many there are."""
+
+    def linked_channels(self, rotation: Rotation) -> list[str]:
+        """Where the rotation's news goes: its own channel first, then those it is linked
+        to, oldest link first."""
+
+    def link(self, rotation: Rotation, channel: str, user: str, now: datetime) -> bool:
+        """Link the rotation to another channel; False when it was linked already."""
+
+    def unlink(self, rotation: Rotation, channel: str) -> bool:
+        """False when it was not linked there."""
+
     def member_at(self, rotation: Rotation, position: int) -> Member: ...
 
     def members(self, rotation: Rotation) -> Iterator[Member]: ...
@@ -76,14 +93,6 @@ class RotationRepository(Protocol):
         """When the bot last posted its welcome in the channel."""
 
     def record_welcome(self, channel: str, now: datetime) -> None: ...
-
-    def linked_channels(self, rotation: Rotation) -> list[str]:
-        """The channels the rotation is linked to, its own channel first: where its
-        notifications go."""
-
-    def linked_rotations(self, channel: str) -> list[Rotation]:
-        """The rotations linked to the channel, its own first: what its notification
-        settings are about."""
 
 
 class AvailabilityRepository(Protocol):

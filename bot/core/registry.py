@@ -1,13 +1,22 @@
-"""The full command table: rotation commands, the personal ones, `schedule`, `notification`,
-and `help` last."""
+"""The full command table, assembled group by group: help lists the groups in `Group` order
+and the commands in table order, `help` itself last."""
 
-from bot.core.commands import ROTATION_COMMANDS, Command
+from dataclasses import replace
+
+from bot.core.commands import ROTATION_COMMANDS, Command, Group
+from bot.core.links import LINK_COMMANDS, LIST_COMMAND
 from bot.core.notifications import NOTIFICATION_COMMAND
 from bot.core.personal import AVAILABILITY_COMMANDS
 from bot.core.schedules import SCHEDULE_COMMAND
 
-_ORDER = [c for c in ROTATION_COMMANDS if c.name != "help"]
-_ORDER += [*AVAILABILITY_COMMANDS, SCHEDULE_COMMAND, NOTIFICATION_COMMAND]
-_ORDER += [c for c in ROTATION_COMMANDS if c.name == "help"]
+_GROUPS: list[tuple[Group, list[Command]]] = [
+    (Group.ROTATIONS, [c for c in ROTATION_COMMANDS if c.name != "help"] + [LIST_COMMAND]),
+    (Group.SCHEDULES, [SCHEDULE_COMMAND]),
+    (Group.AVAILABILITY, AVAILABILITY_COMMANDS),
+    (Group.CHANNELS, [*LINK_COMMANDS, NOTIFICATION_COMMAND]),
+    (Group.HELP, [c for c in ROTATION_COMMANDS if c.name == "help"]),
+]
 
-COMMANDS: dict[str, Command] = {c.name: c for c in _ORDER}
+COMMANDS: dict[str, Command] = {
+    c.name: replace(c, group=group) for group, commands in _GROUPS for c in commands
+}

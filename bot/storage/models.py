@@ -144,3 +144,16 @@ class SentRow(BaseModel):
 
     class Meta:
         table_name = "notification_sent"
+
+
+class LinkRow(BaseModel):
+    """A rotation linked to a channel other than its own."""
+
+    channel = CharField()
+    rotation = ForeignKeyField(RotationRow, on_delete="CASCADE", column_name="rotation_id")
+    linked_by = CharField()
+    linked_at = DateTimeField()
+
+    class Meta:
+        table_name = "link"
+        primary_key = CompositeKey("channel", "rotation")

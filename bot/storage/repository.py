@@ -19,6 +19,7 @@ from bot.core.ports import OutboxEntry, OutboxRow
 from bot.storage.models import (
     AwayRow,
     ChannelOffRow,
+    LinkRow,
     MemberRow,
     OutboxMessageRow,
     PersonalOffRow,
@@ -66,6 +67,20 @@ _SEEN_EVENT = _Compiled(
     lambda: ProcessedEventRow.select(ProcessedEventRow.event_id).where(
         ProcessedEventRow.event_id == ""
     )
+)
+# The rotations of other channels linked to a channel, by name: asked by every command that
+# names a rotation, so a seek on the link's primary key, then the rotation's.
+_ROTATION_COLUMNS = (
+    "r.id, r.channel, r.name, r.name_key, r.description, r.created_at, r.created_by,"
+    " r.duty_position, r.member_count"
+)
+_FIND_LINKED = (
+    f"SELECT {_ROTATION_COLUMNS} FROM link AS l JOIN rotation AS r ON r.id = l.rotation_id"
+    " WHERE l.channel = ? AND r.name_key = ? ORDER BY r.channel, r.id"
+)
+_LINKED_ROTATIONS = (
+    f"SELECT {_ROTATION_COLUMNS} FROM link AS l JOIN rotation AS r ON r.id = l.rotation_id"
+    " WHERE l.channel = ? ORDER BY l.linked_at, r.id LIMIT ?"
 )
 _RECORD_EVENT = _Compiled(lambda: ProcessedEventRow.insert(event_id="", received_at=""))
 _ENQUEUE = (
@@ -387,6 +402,37 @@ class PeeweeRepository:
         rows = query.order_by(RotationRow.created_at.desc(), RotationRow.id.desc()).limit(limit)
         return [_rotation_from_tuple(cast(tuple[Any, ...], r)) for r in rows.tuples()], total
 
+    def find_linked(self, channel: str, name: str) -> list[Rotation]:
+        cursor = self._db.execute_sql(_FIND_LINKED, (channel, name_key(name)))
+        return [_rotation_from_tuple(row) for row in cursor.fetchall()]
+
+    def linked_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]:
+        cursor = self._db.execute_sql(_LINKED_ROTATIONS, (channel, limit))
+        total = LinkRow.select().where(LinkRow.channel == channel).count()
+        return [_rotation_from_tuple(row) for row in cursor.fetchall()], total
+
+    def linked_channels(self, rotation: Rotation) -> list[str]:
+        query = (
+            LinkRow.select(LinkRow.channel)
+            .where(LinkRow.rotation == rotation.id)
+            .order_by(LinkRow.linked_at, LinkRow.channel)
+        )
+        return [rotation.channel, *(row.channel for row in query)]
+
+    def link(self, rotation: Rotation, channel: str, user: str, now: datetime) -> bool:
+        cursor = self._db.execute_sql(
+            "INSERT OR IGNORE INTO link (channel, rotation_id, linked_by, linked_at)"
+            " VALUES (?, ?, ?, ?)",
+            (channel, rotation.id, user, LinkRow.linked_at.db_value(to_db(now))),
+        )
+        return cursor.rowcount == 1
+
+    def unlink(self, rotation: Rotation, channel: str) -> bool:
+        query = LinkRow.delete().where(
+            (LinkRow.channel == channel) & (LinkRow.rotation == rotation.id)
+        )
+        return bool(query.execute())
+
     def member_at(self, rotation: Rotation, position: int) -> Member:
         ref, kind, label = _MEMBER_AT.run(self._db, rotation.id, position).fetchone()
         return Member(ref, MemberKind(kind), label)
@@ -460,15 +506,6 @@ class PeeweeRepository:
 
     def record_welcome(self, channel: str, now: datetime) -> None:
         WelcomeRow.replace(channel=channel, welcomed_at=to_db(now)).execute()
-
-    def linked_channels(self, rotation: Rotation) -> list[str]:
-        """Only its own channel: linking rotations to other channels extends this."""
-        return [rotation.channel]
-
-    def linked_rotations(self, channel: str) -> list[Rotation]:
-        """Only the channel's own rotations, oldest first: linking extends this."""
-        query = RotationRow.select().where(RotationRow.channel == channel).order_by(RotationRow.id)
-        return [_rotation_from_tuple(cast(tuple[Any, ...], r)) for r in query.tuples()]
 
     # ------------------------------------------------------------------ notifications
     def personal_off(self, users: Collection[str]) -> dict[str, set[str]]:

@@ -19,7 +19,6 @@ from bot.core.notifications import (
     TYPES,
     UpcomingShifts,
     after_command,
-    channel_notifications,
     forget_sent,
 )
 from bot.core.ports import EVERYONE_ACTIVE
@@ -153,35 +152,25 @@ def test_turned_off_notifications_are_not_sent(slack: Slack) -> None:
 
 
 def test_linked_channels_get_the_news_the_reply_did_not_carry(
-    repo: PeeweeRepository, slack: Slack, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    repo: PeeweeRepository, slack: Slack, clock: FakeClock, dispatcher: Dispatcher
 ) -> None:
-    """Linking (another feature) adds channels to linked_channels; each gets the news once."""
     slack(CREATE)
-    monkeypatch.setattr(repo, "linked_channels", lambda rotation: [rotation.channel, "C9"])
-    rotation = repo.find("C1", "backend")
-    assert rotation is not None
-    with repo.transaction():
-        repo.set_channel("C9", rotation, "ScheduleExecuted", False)
-        queued = channel_notifications(
-            repo, repo, rotation, "ScheduleExecuted", Reply.of("x"), replied="C1"
-        )
-    assert queued == []
-    with repo.transaction():
-        repo.set_channel("C9", rotation, "ScheduleExecuted", True)
-    request = Request("rotate backend", "C1", "U0ME", source="schedule")
-    dispatcher = Dispatcher(
-        repo=repo,
-        schedules=repo,
-        away=repo,
-        notifications=repo,
-        clock=clock,
-        timezone=ZoneInfo("UTC"),
+    slack("<@UBOT> link schedule backend", channel="C9")
+    slack("<@UBOT> link schedule backend", channel="C8")
+    assert slack("<@UBOT> notification disable ScheduleExecuted", channel="C8")[0][2] == (
+        "ScheduleExecuted is off in this channel for *backend*."
     )
+    request = Request("rotate backend", "C1", "U0ME", source="schedule")
     dispatcher.handle(request, event_id="schedule:1", notice=Reply.of("Executing `rotate`."))
     assert taken(repo, clock) == [
         ("C1", "notice", "Executing `rotate`."),
         ("C1", "reply", "*backend*: the duty passes from @U1 to <@U2>."),
         ("C9", "notification:ScheduleExecuted", "Executing `rotate`."),
+        (
+            "C8",
+            "notification:AssignmentConfirmed",
+            "*backend*: @U2 is on call now instead of @U1 (a scheduled `rotate`).",
+        ),
         (
             "C9",
             "notification:AssignmentConfirmed",
@@ -193,6 +182,12 @@ def test_linked_channels_get_the_news_the_reply_did_not_carry(
             "You are now on call for *backend* in <#C1> (a scheduled `rotate`).",
         ),
     ]
+    queued = slack("<@UBOT> rotate backend", channel="C9", user="U3")  # typed in a linked one
+    assert [q[:2] for q in queued] == [
+        ("C9", "reply"),
+        ("C1", "notification:AssignmentConfirmed"),
+        ("C8", "notification:AssignmentConfirmed"),
+    ]  # U3 took the duty themselves: no DM
 
 
 def test_after_command_adds_what_a_handler_queued_itself(repo: PeeweeRepository) -> None:
@@ -207,7 +202,8 @@ def test_channel_settings_are_per_rotation_and_listed(run: Run) -> None:
     assert run("<@UBOT> notification config") == (
         "No rotation is linked to this channel, so it gets no notifications. "
         "`@dienstplan create <rotation name> <list of user mentions> <duties description>` "
-        "makes one here."
+        "makes one here; `@dienstplan link schedule <name or part of it>` links another "
+        "channel's."
     )
     run(CREATE)
     run("<@UBOT> create backend-nightly <@U1> Nights")
@@ -223,11 +219,11 @@ def test_channel_settings_are_per_rotation_and_listed(run: Run) -> None:
     lines = run("<@UBOT> notification config").split("\n")
     assert lines[:3] == [
         "Notifications in this channel (✔ on, ✘ off):",
-        "*backend*: ✔ AssignmentConfirmed, ✔ SwapRequested, ✔ SwapAccepted, ✔ SwapDeclined, "
-        "✘ ShiftStarting, ✔ ScheduleExecuted",
         "*backend-nightly*: ✔ AssignmentConfirmed, ✔ SwapRequested, ✔ SwapAccepted, "
         "✘ SwapDeclined, ✔ ShiftStarting, ✔ ScheduleExecuted",
-    ]
+        "*backend*: ✔ AssignmentConfirmed, ✔ SwapRequested, ✔ SwapAccepted, ✔ SwapDeclined, "
+        "✘ ShiftStarting, ✔ ScheduleExecuted",
+    ]  # newest first, as `list` shows them
     assert run("<@UBOT> notification config", channel="C2").startswith("No rotation is linked")
     run("<@UBOT> delete backend")  # its settings go with it
     run(CREATE)
