@@ -141,3 +141,26 @@ def test_settings_survive_a_restart(
     assert "✘ ShiftReminder: your shift starts in 3 hours" in dm_say(
         emu, "notification config", user="U0BOB"
     )
+
+
+def test_a_linked_channel_gets_the_news_and_its_own_settings(
+    chat: Conversation, emu: SlackEmulator, bot: BotProcess
+) -> None:
+    emu.add_members("C0FRONT", "U0ALICE", "UBOT")
+    emu.add_members("C0CHAN", "U0ALICE", "UBOT")
+    chat.say(CREATE)
+    assert chat.say("link schedule backend", channel="C0FRONT").startswith("Linked")
+    before = len(emu.posts("C0FRONT"))
+    chat.say("rotate backend")
+    (post,) = emu.wait_for_posts(before + 1, channel="C0FRONT")[before:]
+    assert (
+        post.params["text"] == "*backend*: bob is on call now instead of alice (`rotate` by alice)."
+    )
+    assert footer_of(post).startswith("AssignmentConfirmed · ")
+    chat.say("notification disable AssignmentConfirmed", channel="C0FRONT")
+    config = chat.say("notification config", channel="C0FRONT")
+    assert "*backend*: ✘ AssignmentConfirmed" in config
+    chat.say("rotate backend")
+    emu.wait_for_posts(1, channel="U0CAROL")
+    all_sent(bot)
+    assert len(emu.posts("C0FRONT")) == before + 3  # the news once, then two replies
