@@ -70,6 +70,7 @@ MAX_REMIND_HOURS = 168
 SHIFT_STARTING_AHEAD = timedelta(hours=1)
 KIND_PREFIX = "notification:"  # an outbox row's kind: the sender adds the type's footer
 SENT_RETENTION = timedelta(days=1)  # a sent record outlives its shift's start by this much
+MAX_SCHEDULES = 100_000  # due within a reminder window: far more than a workspace has
 
 
 @dataclass(frozen=True)
@@ -302,9 +303,9 @@ class UpcomingShifts:
 
     def _plan(self, now: datetime, window: timedelta) -> list[_Planned]:
         rotations: dict[int, Rotation] = {}
-        for schedule in self._schedules.all_schedules():
-            run = schedule.next_run_at
-            if run is None or run > now + window or not is_handoff(schedule):
+        # By the next-run index: only schedules due within the window are read.
+        for schedule in self._schedules.due_schedules(now + window, MAX_SCHEDULES):
+            if not is_handoff(schedule):
                 continue
             try:
                 name = parser.parse_name("rotate", split_command(schedule.command).rest)
