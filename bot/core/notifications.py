@@ -40,6 +40,7 @@ from bot.core.model import (
     ReplyPart,
     Request,
     Rotation,
+    Schedule,
     bold,
     code,
 )
@@ -236,7 +237,7 @@ class _Planned:
 
     rotation: Rotation
     members: list[Member]
-    handoffs: list[datetime]
+    schedules: list[Schedule]
     channels: list[str]  # linked, with ShiftStarting on
     periods: dict[str, list[AwayPeriod]]
 
@@ -291,19 +292,23 @@ class UpcomingShifts:
         self._timezone = timezone
 
     def run(self, now: datetime) -> int:
-        """How many messages it queued."""
+        """How many messages it queued. Each read is a short transaction of its own, and the
+        crontabs are stepped outside any, so commands never wait long for the write lock."""
         with self._repo.transaction():
             hours = self._settings.remind_hours()
             window = timedelta(hours=max([REMIND_HOURS, *hours.values()]))
-            planned = self._plan(now, window)
+            rotations = self._rotations(now, window)
         due: list[_Due] = []
-        for each in planned:
-            due += self._due(each, now, window, hours)
+        for rotation in rotations:
+            with self._repo.transaction():
+                planned = self._plan(rotation, now)
+            if planned is not None:
+                due += self._due(planned, now, window, hours)
         return self._send(due, now)
 
-    def _plan(self, now: datetime, window: timedelta) -> list[_Planned]:
+    def _rotations(self, now: datetime, window: timedelta) -> list[Rotation]:
+        """The rotations with a handoff within the window, by the schedules' next-run index."""
         rotations: dict[int, Rotation] = {}
-        # By the next-run index: only schedules due within the window are read.
         for schedule in self._schedules.due_schedules(now + window, MAX_SCHEDULES):
             if not is_handoff(schedule):
                 continue
@@ -314,26 +319,25 @@ class UpcomingShifts:
             rotation = self._repo.find(schedule.channel, name)
             if rotation is not None:
                 rotations[rotation.id] = rotation
-        planned = []
+        return list(rotations.values())
+
+    def _plan(self, rotation: Rotation, now: datetime) -> _Planned | None:
+        """The rotation as it is now (None: deleted meanwhile)."""
+        current = self._repo.find(rotation.channel, rotation.name)
+        if current is None or current.id != rotation.id:
+            return None
+        schedules = self._schedules.rotation_schedules(current.channel, name_key(current.name))
+        members = list(self._repo.members(current))
+        users = [m.ref for m in members if m.kind is MemberKind.USER]
+        periods: dict[str, list[AwayPeriod]] = {}
         since = (now - timedelta(days=1)).date()
-        for rotation in rotations.values():
-            schedules = self._schedules.rotation_schedules(
-                rotation.channel, name_key(rotation.name)
-            )
-            handoffs, _ = handoff_times(schedules, self._timezone.key, now + window)
-            members = list(self._repo.members(rotation))
-            users = [m.ref for m in members if m.kind is MemberKind.USER]
-            periods: dict[str, list[AwayPeriod]] = {}
-            for period in self._away.away_periods(users, since) if users else []:
-                periods.setdefault(period.user, []).append(period)
-            off = self._settings.channel_off(rotation)
-            channels = [
-                c
-                for c in self._repo.linked_channels(rotation)
-                if SHIFT_STARTING not in off.get(c, ())
-            ]
-            planned.append(_Planned(rotation, members, handoffs, channels, periods))
-        return planned
+        for period in self._away.away_periods(users, since) if users else []:
+            periods.setdefault(period.user, []).append(period)
+        off = self._settings.channel_off(current)
+        channels = [
+            c for c in self._repo.linked_channels(current) if SHIFT_STARTING not in off.get(c, ())
+        ]
+        return _Planned(current, members, schedules, channels, periods)
 
     def _zone(self, user: str) -> ZoneInfo:
         try:
@@ -354,10 +358,11 @@ class UpcomingShifts:
         self, each: _Planned, now: datetime, window: timedelta, hours: dict[str, int]
     ) -> list[_Due]:
         availability = Availability(lambda user: each.periods.get(user, ()), self._zone)
+        handoffs, _ = handoff_times(each.schedules, self._timezone.key, now + window)
         shifts = project(
             each.members,
             each.rotation.duty_position,
-            each.handoffs,
+            handoffs,
             unavailable=availability.reason,
         )
         due: list[_Due] = []
