@@ -78,6 +78,7 @@ def build(config: Config, *, create: bool = False) -> Services:
         clock=utc_now,
         timezone=config.zone,
         docs_url=config.docs_url,
+        open_permissions=config.open_permissions,
     )
     return Services(config=config, db=db, repo=repo, dispatcher=dispatcher)
 

@@ -19,6 +19,7 @@ import schedule
 
 from bot.core.notifications import UpcomingShifts, forget_sent
 from bot.core.ports import Clock, UserDirectory
+from bot.core.swaps import expiry_notes
 from bot.storage.repository import EVENT_RETENTION, OUTBOX_RETENTION, PeeweeRepository
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,18 @@ def forget_processed_events(repo: PeeweeRepository, now: datetime) -> int:
 def prune_delivered_messages(repo: PeeweeRepository, now: datetime) -> int:
     """Delivered outbox rows are kept a while for diagnosis; failed ones stay until retried."""
     return repo.prune_delivered(now - OUTBOX_RETENTION)
+
+
+def expire_swap_requests(repo: PeeweeRepository, now: datetime) -> int:
+    """A request nobody answered lapses when its shift starts; its asker is told."""
+    with repo.transaction():
+        swaps = repo.expire_swaps(now)
+        if swaps:
+            rotations = {
+                s.rotation_id: r for s in swaps if (r := repo.rotation_by_id(s.rotation_id))
+            }
+            repo.enqueue(expiry_notes(swaps, rotations), now)
+    return len(swaps)
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,11 @@ def jobs(
             "forget processed event ids",
             timedelta(hours=1),
             lambda now: forget_processed_events(repo, now),
+        ),
+        Job(
+            "expire swap requests",
+            timedelta(minutes=1),
+            lambda now: expire_swap_requests(repo, now),
         ),
         Job(
             "prune delivered messages",

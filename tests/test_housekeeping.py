@@ -81,6 +81,7 @@ def test_a_failing_job_is_logged_and_the_others_still_run(
 def test_the_bot_prunes_and_notifies_of_upcoming_shifts(repo: PeeweeRepository) -> None:
     assert [job.name for job in jobs(repo, EVERYONE_ACTIVE, ZoneInfo("UTC"))] == [
         "forget processed event ids",
+        "expire swap requests",
         "prune delivered messages",
         "notify upcoming shifts",
         "forget sent shift notifications",

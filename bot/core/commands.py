@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import cron, parser
 from bot.core.errors import DomainError, NotFound
+from bot.core.limits import ROTATIONS_PER_CHANNEL, refuse_more
 from bot.core.model import (
     AwayPeriod,
     Member,
@@ -31,6 +32,7 @@ from bot.core.model import (
     code,
 )
 from bot.core.parser import channel_mention, name_key
+from bot.core.permissions import require_may_change
 from bot.core.ports import (
     EVERYONE_ACTIVE,
     EVERYWHERE,
@@ -85,14 +87,13 @@ class Effects:
 
     schedules_changed: bool = False
     duty_changes: list[DutyChange] = field(default_factory=list)
+    # Messages to other channels or people (a swap request's DM), queued after the reply.
+    messages: list[Outgoing] = field(default_factory=list)
     # User or group refs whose personal view (shifts, App Home) changed: they joined or left
     # a rotation, their availability changed, or a duty they hold or get moved.
     concerned: set[str] = field(default_factory=set)
     # The rotation the command found by name: a scheduled run's ScheduleExecuted is about it.
     acted_on: Rotation | None = None
-    # Notifications a handler queues itself (bot.core.notifications builds them), sent with
-    # the reply when the command succeeds.
-    messages: list[Outgoing] = field(default_factory=list)
 
     def duty_changed(
         self, rotation: Rotation, before: Member | None, after: Member, cause: str
@@ -122,6 +123,8 @@ class Context:
     docs_url: str = DOCS_URL
     # Said after the reply: a name that is also a linked rotation's tells how to reach that one.
     notes: list[ReplyPart] = field(default_factory=list)
+    # Destructive commands allowed to everyone, not only to a rotation's people and admins.
+    open_permissions: bool = False
     notifications: NotificationSettings = field(kw_only=True)
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
 
@@ -412,6 +415,11 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
             code(f"{BOT_HANDLE} update {existing.name} <members> <description>"),
             ".",
         )
+    refuse_more(
+        ROTATIONS_PER_CHANNEL,
+        ctx.repo.list_rotations(ctx.request.channel, 0)[1],
+        f"Delete one first with `{BOT_HANDLE} delete <rotation name>`.",
+    )
     _refuse_deactivated(ctx, members, name)
     rotation = ctx.repo.create(
         channel=ctx.request.channel,
@@ -436,8 +444,9 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
 def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     name, members, description = args
     rotation = find_rotation(ctx, name)
+    require_may_change(ctx, rotation, "update")
     _refuse_deactivated(ctx, members, rotation.name)
-    before = ctx.repo.member_at(rotation, rotation.duty_position)
+    before = on_duty(ctx, rotation)
     ctx.effects.members_changed(ctx.repo.members(rotation))
     rotation = ctx.repo.replace(rotation, members=members, description=description)
     ctx.effects.members_changed(members)
@@ -451,9 +460,14 @@ def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     )
 
 
+def on_duty(ctx: Context, rotation: Rotation) -> Member:
+    """Who holds the shift now: the stand-in of an accepted swap, else the order's member."""
+    return ctx.repo.stand_in(rotation) or ctx.repo.member_at(rotation, rotation.duty_position)
+
+
 def _rotate(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
-    previous = ctx.repo.member_at(rotation, rotation.duty_position)
+    previous = on_duty(ctx, rotation)
     if rotation.member_count == 1:
         return Reply.of(
             bold(rotation.name), f" has a single member, so {previous.mention()} stays on duty."
@@ -462,15 +476,30 @@ def _rotate(ctx: Context, name: str) -> Reply:
     if step.kept:
         return _nobody_else(rotation, previous, step.skipped)
     ctx.repo.set_duty(rotation, step.position)
-    current = ctx.repo.member_at(rotation, step.position)
+    ordered = ctx.repo.member_at(rotation, step.position)
+    stand_in = ctx.repo.start_override(rotation, ctx.now)
+    current = stand_in or ordered
+    if current.ref == previous.ref:  # they stood in for the shift before their own turn
+        return Reply.of(
+            bold(rotation.name),
+            f": the next shift is {current.mention()}'s in turn, so they stay on duty.",
+            *_skipped(step.skipped),
+        )
     ctx.effects.duty_changed(rotation, previous, current, "rotate")
     return Reply.of(
         bold(rotation.name),
         ": the duty passes from ",
         Quiet(previous),
-        f" to {current.mention()}.",
+        f" to {current.mention()}",
+        *_standing_in(ordered, current),
+        ".",
         *_skipped(step.skipped),
     )
+
+
+def _standing_in(ordered: Member, holder: Member) -> list[ReplyPart]:
+    """` (a swap: standing in for bob)` when an accepted swap gave the shift to another."""
+    return [] if holder == ordered else [" (a swap: standing in for ", Quiet(ordered), ")"]
 
 
 def _nobody_else(rotation: Rotation, previous: Member, skips: Sequence[Skip]) -> Reply:
@@ -506,7 +535,8 @@ def next_parts(
     step = next_in_line(
         member_at, rotation.member_count, rotation.duty_position, at, ctx.unavailable()
     )
-    duty = member_at(rotation.duty_position)
+    stand_in = ctx.repo.stand_in(rotation)
+    duty = stand_in or member_at(rotation.duty_position)
     if handoff is None:
         parts: list[ReplyPart] = [f"{lead}Next in line: "]
     else:
@@ -522,7 +552,10 @@ def next_parts(
         ]
     else:
         after = "to " if handoff else ""
-        parts += [after, Quiet(member_at(step.position))]
+        following = member_at(step.position)
+        parts += [after, Quiet(following)]
+        if stand_in is not None and following.ref == stand_in.ref:
+            parts.append(" (in turn, after standing in)")
         if step.skipped:
             parts += [", skipping ", *_each_with_reason(step.skipped)]
         parts.append(".")
@@ -554,7 +587,7 @@ def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
 
 def _who(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
-    duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    duty = on_duty(ctx, rotation)
     after = next_parts(ctx, rotation)
     if _deactivated(ctx, [duty]):
         return Reply.of(
@@ -572,7 +605,7 @@ def _who(ctx: Context, name: str) -> Reply:
 
 def _shout(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
-    duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    duty = on_duty(ctx, rotation)
     if _deactivated(ctx, [duty]):
         return Reply.of(*_deactivated_on_duty(rotation, duty))
     return Reply.of(f"{duty.mention()} is on duty for ", bold(rotation.name), ".")
@@ -581,6 +614,8 @@ def _shout(ctx: Context, name: str) -> Reply:
 def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
     name, member = args
     rotation = find_rotation(ctx, name)
+    if member.ref != ctx.request.user:
+        require_may_change(ctx, rotation, "assign someone else to")
     position = ctx.repo.position_of(rotation, member.ref)
     if position is None:
         raise DomainError(
@@ -598,9 +633,9 @@ def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
             bold(rotation.name),
             f". Assign someone else, or take them off the rotation with `{BOT_HANDLE} update`.",
         )
-    if position == rotation.duty_position:
+    previous = on_duty(ctx, rotation)
+    if previous.ref == member.ref:
         return Reply.of(Quiet(member), " is already on duty for ", bold(rotation.name), ".")
-    previous = ctx.repo.member_at(rotation, rotation.duty_position)
     ctx.repo.set_duty(rotation, position)
     ctx.effects.duty_changed(rotation, previous, member, "assign")
     away = _away_note(ctx, member)
@@ -624,11 +659,15 @@ def _about(ctx: Context, name: str) -> Reply:
     members = list(ctx.repo.members(rotation))
     gone = _deactivated(ctx, members)
     availability = ctx.availability([m.ref for m in members if m.kind is MemberKind.USER])
+    stand_in = ctx.repo.stand_in(rotation)
     for i, member in enumerate(members):
         marker = " (deactivated in Slack)" if member in gone else ""
         away = availability.reason(member, ctx.now)
         marker += f" ({away})" if away else ""
-        marker += "  ← on duty" if i == rotation.duty_position else ""
+        if i == rotation.duty_position:
+            marker += "  ← in turn" if stand_in and stand_in != member else "  ← on duty"
+        elif stand_in == member:
+            marker += "  ← on duty (a swap)"
         parts += [f"\n{i + 1}. ", Quiet(member), marker]
     parts += next_parts(ctx, rotation, hint=True)
     parts.append(f"\nDuties:\n{rotation.description}")
@@ -637,6 +676,7 @@ def _about(ctx: Context, name: str) -> Reply:
 
 def _delete(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
+    require_may_change(ctx, rotation, "delete")
     ctx.effects.members_changed(ctx.repo.members(rotation))
     ctx.repo.delete(rotation)
     removed = ctx.schedules.delete_rotation_schedules(ctx.request.channel, name_key(name))

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
-from bot.core.model import Outgoing, Reply, Request, code
+from bot.core.limits import MESSAGE_LENGTH, at_most
+from bot.core.model import UPDATE_KIND, Outgoing, Reply, Request, code
 from bot.core.notifications import after_command
 from bot.core.parser import (
     MEMBER_RE,
@@ -24,6 +25,7 @@ from bot.core.parser import (
     split_command,
     without_reminder,
 )
+from bot.core.permissions import GUARDED, TRUSTED_SOURCES
 from bot.core.places import acting_in
 from bot.core.ports import (
     EVERYONE_ACTIVE,
@@ -72,6 +74,7 @@ class Dispatcher:
         notifications: NotificationSettings,
         membership: Membership = EVERYWHERE,
         docs_url: str = DOCS_URL,
+        open_permissions: bool = False,
     ) -> None:
         self._repo = repo
         self._notifications = notifications
@@ -85,6 +88,7 @@ class Dispatcher:
         self.directory = directory
         self.membership = membership
         self._docs_url = docs_url
+        self._open_permissions = open_permissions
 
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
@@ -109,6 +113,7 @@ class Dispatcher:
         deactivated(_mentioned_users(request))
         self._look_up_channels(request)
         ctx_directory = _NeverFailing(self.directory)
+        self._look_up_admin(request)
         with self._repo.transaction():
             if event_id is not None and self._repo.seen_event(event_id):
                 return Outcome(Reply(), duplicate=True)
@@ -125,6 +130,7 @@ class Dispatcher:
                 self.membership,
                 ctx_directory,
                 self._docs_url,
+                open_permissions=self._open_permissions,
                 notifications=self._notifications,
             )
             reply, failed = self._run(request, ctx)
@@ -132,8 +138,8 @@ class Dispatcher:
                 effects = Effects()
             if event_id is not None:
                 self._repo.record_event(event_id, now)
-                messages = _messages(request, notice, reply)
-                if not failed:
+                messages = _messages(request, notice, reply, failed)
+                if not failed:  # what it notifies, the handler's own messages first
                     messages += after_command(
                         self._repo, self._notifications, ctx_directory, request, effects, notice
                     )
@@ -165,6 +171,11 @@ class Dispatcher:
         surrogate = unpaired_surrogate(request.text)
         if surrogate is not None:
             return Reply.of(not_unicode(surrogate)), True
+        if len(request.text) > MESSAGE_LENGTH.value:
+            return Reply.of(
+                f"That message is {len(request.text):,} characters long; the limit is "
+                f"{at_most(MESSAGE_LENGTH)}. Nothing was run."
+            ), True
         text = without_reminder(request.text) if request.user == SLACKBOT else request.text
         invocation = split_command(text, request.bot_user_id)
         if not invocation.command:
@@ -201,6 +212,14 @@ class Dispatcher:
             )
             return Reply.of(APOLOGY), True
 
+    def _look_up_admin(self, request: Request) -> None:
+        """Whether the writer of a guarded command is an admin, asked before the transaction
+        so the permission check finds it cached."""
+        if self._open_permissions or request.source in TRUSTED_SOURCES:
+            return
+        if split_command(request.text, request.bot_user_id).command in GUARDED:
+            _NeverFailing(self.directory).is_admin(request.user)
+
     def _look_up_channels(self, request: Request) -> None:
         """Ask before the transaction, so the answer is cached when the command needs it."""
         if request.direct or channels_in(request.text) - {request.channel}:
@@ -217,8 +236,15 @@ def not_unicode(surrogate: str) -> str:
     )
 
 
-def _messages(request: Request, notice: Reply | None, reply: Reply) -> list[Outgoing]:
+def _messages(request: Request, notice: Reply | None, reply: Reply, failed: bool) -> list[Outgoing]:
     notices = [Outgoing(request.channel, notice, "notice")] if notice else []
+    if request.replace_ts is not None:
+        # A click: its outcome replaces the clicked message, so the buttons go. A click that
+        # changed nothing (not theirs, answered already) leaves the message as it is and is
+        # answered to the person who clicked.
+        if failed:
+            return [Outgoing(request.user, reply, "reply")]
+        return [*notices, Outgoing(request.channel, reply, UPDATE_KIND, request.replace_ts)]
     return [*notices, Outgoing(request.channel, reply, "reply", request.thread_ts)]
 
 
@@ -255,6 +281,13 @@ class _NeverFailing:
         except Exception:
             log.exception("could not list the users of group %s", group_id)
             return frozenset()
+
+    def is_admin(self, user_id: str) -> bool:
+        try:
+            return self._directory.is_admin(user_id)
+        except Exception:
+            log.exception("could not tell whether %s is a workspace admin", user_id)
+            return False
 
 
 def _never_failing(deactivated: Deactivated) -> Deactivated:

@@ -26,6 +26,7 @@ from bot.core.commands import (
 from bot.core.errors import DomainError, NotFound, UsageError
 from bot.core.model import Quiet, Reply, ReplyPart, Rotation, bold, code
 from bot.core.parser import channel_mention, name_key, normalise_spaces
+from bot.core.permissions import require_may_change
 
 # A detailed line reads the duty and the handoff schedules: fewer than a plain list shows.
 OVERVIEW_LIMIT = 50
@@ -305,6 +306,7 @@ def _unlink(ctx: Context, text: str) -> Reply:
             f". `{BOT_HANDLE} list schedules` shows the ones that are.",
         )
     rotation = _one("unlink", fragment, found)
+    require_may_change(ctx, rotation, "unlink")
     ctx.repo.unlink(rotation, here)
     return Reply.of("Unlinked ", *channel_and_name(rotation), f" from {ctx.here()}.")
 

@@ -8,12 +8,14 @@ from bot.core.links import LINK_COMMANDS, LIST_COMMAND
 from bot.core.notifications import NOTIFICATION_COMMAND
 from bot.core.personal import AVAILABILITY_COMMANDS
 from bot.core.schedules import SCHEDULE_COMMAND
+from bot.core.swaps import SWAP_COMMANDS
 
 _GROUPS: list[tuple[Group, list[Command]]] = [
     (Group.ROTATIONS, [c for c in ROTATION_COMMANDS if c.name != "help"] + [LIST_COMMAND]),
     (Group.SCHEDULES, [SCHEDULE_COMMAND]),
     (Group.AVAILABILITY, AVAILABILITY_COMMANDS),
     (Group.CHANNELS, [*LINK_COMMANDS, NOTIFICATION_COMMAND]),
+    (Group.SWAPS, SWAP_COMMANDS),
     (Group.HELP, [c for c in ROTATION_COMMANDS if c.name == "help"]),
 ]
 

@@ -147,6 +147,9 @@ def test_unlink(run: Run, rotations: None) -> None:
         "No rotation linked to this channel matches `db`. `@dienstplan list schedules` shows "
         "the ones that are."
     )
+    assert run("unlink rotation Back", channel=FRONT, user="U0OUT").startswith(
+        "Sorry, you can't unlink *backend*: only its members, the person who created it"
+    )
     assert run("unlink rotation Back", channel=FRONT) == "Unlinked <#C2> backend from this channel."
     assert "There is no rotation *backend*" in run("who backend", channel=FRONT)
     assert run("unlink schedule backend", channel=FRONT).startswith("No rotation linked")
@@ -287,6 +290,7 @@ def test_help_groups_every_command_and_links_the_docs(dispatcher: Dispatcher) ->
         "*Schedules*",
         "*Availability and shifts*",
         "*Channels and notifications*",
+        "*Swaps*",
         "*Help*",
     ]
     for command in COMMANDS.values():

@@ -99,14 +99,14 @@ def test_no_dm_to_whoever_takes_the_duty_themselves_nor_for_a_duty_that_stays(
 ) -> None:
     slack(CREATE)
     assert notifications(slack("<@UBOT> assign backend <@U2>", user="U2")) == []
-    assert notifications(slack("<@UBOT> update backend <@U1> <@U3> New duties", user="U9")) == [
+    assert notifications(slack("<@UBOT> update backend <@U1> <@U3> New duties")) == [
         (
             "U1",
             "notification:AssignmentConfirmed",
-            "You are now on call for *backend* in <#C1> (`update` by @U9).",
+            "You are now on call for *backend* in <#C1> (`update` by @U0ME).",
         )
     ]
-    assert notifications(slack("<@UBOT> update backend <@U1> <@U2> Again", user="U9")) == []
+    assert notifications(slack("<@UBOT> update backend <@U1> <@U2> Again")) == []
 
 
 def test_a_failed_command_notifies_nobody(slack: Slack) -> None:

@@ -31,6 +31,7 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         "0007_welcome",
         "0009_notifications",
         "0010_links",
+        "0012_swaps",
     ]
     assert migrate(db) == []
     with db.connection_context():
@@ -134,6 +135,7 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
         "0007_welcome",
         "0009_notifications",
         "0010_links",
+        "0012_swaps",
     ]
     with repo.transaction():
         assert repo.find("C1", "x") is not None
@@ -167,6 +169,7 @@ def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
         "0007_welcome",
         "0009_notifications",
         "0010_links",
+        "0012_swaps",
     ]
     with repo.transaction():
         assert [(s.channel, s.zone) for s in repo.all_schedules()] == [
@@ -245,6 +248,7 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
         "0007_welcome",
         "0009_notifications",
         "0010_links",
+        "0012_swaps",
     ]
     repo = PeeweeRepository(db)
     with repo.transaction():
