@@ -447,3 +447,29 @@ def test_a_rotation_handed_over_every_ten_minutes_announces_only_what_comes_next
         ("C1", "notification:ShiftStarting"),
         ("U2", "notification:ShiftReminder"),  # U2's next one, 30 minutes on
     ]
+
+
+def test_swaps_are_told_to_the_rotation_s_channels(slack: Slack) -> None:
+    slack(CREATE)
+    queued = slack("<@UBOT> swap <#C1> backend <@U2>", channel="D1", user="U1")
+    assert [q[:2] for q in queued] == [
+        ("D1", "reply"),
+        ("U2", "swap:1"),
+        ("C1", "notification:SwapRequested"),
+    ]
+    assert queued[2][2] == "@U1 asked @U2 to take their shift on *backend* held now (request #1)."
+    queued = slack("<@UBOT> swap accept 1", channel="D2", user="U2")
+    assert [(q[0], q[1]) for q in queued] == [
+        ("D2", "reply"),
+        ("U1", "swap_answer"),
+        ("C1", "notification:SwapAccepted"),
+        ("C1", "notification:AssignmentConfirmed"),
+    ]
+    assert queued[2][2] == ("@U2 takes @U1's shift on *backend* held now (request #1 accepted).")
+    slack("<@UBOT> swap <#C1> backend <@U3>", channel="D2", user="U2")
+    queued = slack("<@UBOT> swap decline 2", channel="D3", user="U3")
+    assert queued[2] == (
+        "C1",
+        "notification:SwapDeclined",
+        "@U3 declined to take @U2's shift on *backend* held now (request #2).",
+    )
