@@ -74,6 +74,7 @@ def build(config: Config, *, create: bool = False) -> Services:
         repo=repo,
         schedules=repo,
         away=repo,
+        notifications=repo,
         clock=utc_now,
         timezone=config.zone,
         docs_url=config.docs_url,
@@ -146,7 +147,7 @@ class SlackBot:
         poster = Sender(make_web_client(self._bot_token, config.api_url, retries=False), users)
         self._outbox = OutboxSender(store=services.repo, poster=poster, clock=utc_now)
         self._outbox.start()
-        self._housekeeping = Housekeeping(jobs(services.repo), utc_now)
+        self._housekeeping = Housekeeping(jobs(services.repo, users, config.zone), utc_now)
         self._housekeeping.start()
         self._start_scheduler()
         app = create_app(client, services.dispatcher, users)

@@ -13,16 +13,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import schedule
 
-from bot.core.ports import Clock
+from bot.core.notifications import UpcomingShifts, forget_sent
+from bot.core.ports import Clock, UserDirectory
 from bot.core.swaps import expiry_notes
 from bot.storage.repository import EVENT_RETENTION, OUTBOX_RETENTION, PeeweeRepository
 
 log = logging.getLogger(__name__)
 
 MAX_IDLE_SECONDS = 60.0
+# ShiftReminder and ShiftStarting are due at most this long after their time.
+UPCOMING_EVERY = timedelta(seconds=30)
 
 
 def forget_processed_events(repo: PeeweeRepository, now: datetime) -> int:
@@ -54,7 +58,21 @@ class Job:
     run: Callable[[datetime], int]  # returns how many things it handled, for the log
 
 
-def jobs(repo: PeeweeRepository) -> list[Job]:
+def jobs(
+    repo: PeeweeRepository,
+    directory: UserDirectory,
+    timezone: ZoneInfo,
+) -> list[Job]:
+    """`directory` gives people's time zones and user groups to the shift notifications;
+    `timezone` is the bot's, for handoff times."""
+    upcoming = UpcomingShifts(
+        repo=repo,
+        schedules=repo,
+        away=repo,
+        settings=repo,
+        directory=directory,
+        timezone=timezone,
+    )
     return [
         Job(
             "forget processed event ids",
@@ -70,6 +88,12 @@ def jobs(repo: PeeweeRepository) -> list[Job]:
             "prune delivered messages",
             timedelta(hours=1),
             lambda now: prune_delivered_messages(repo, now),
+        ),
+        Job("notify upcoming shifts", UPCOMING_EVERY, upcoming.run),
+        Job(
+            "forget sent shift notifications",
+            timedelta(hours=1),
+            lambda now: forget_sent(repo, now),
         ),
     ]
 

@@ -48,7 +48,12 @@ def repo(tmp_path: Path) -> Iterator[PeeweeRepository]:
 @pytest.fixture
 def dispatcher(repo: PeeweeRepository, clock: FakeClock) -> Dispatcher:
     return Dispatcher(
-        repo=repo, schedules=repo, away=repo, clock=clock, timezone=ZoneInfo("Europe/Berlin")
+        repo=repo,
+        schedules=repo,
+        away=repo,
+        notifications=repo,
+        clock=clock,
+        timezone=ZoneInfo("Europe/Berlin"),
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.core.model import Outgoing, Reply
+from bot.core.ports import EVERYONE_ACTIVE
 from bot.housekeeping import (
     Housekeeping,
     Job,
@@ -76,9 +78,11 @@ def test_a_failing_job_is_logged_and_the_others_still_run(
     assert "periodic job 'broken' failed" in caplog.text
 
 
-def test_the_bot_prunes_event_ids_and_delivered_messages(repo: PeeweeRepository) -> None:
-    assert [job.name for job in jobs(repo)] == [
+def test_the_bot_prunes_and_notifies_of_upcoming_shifts(repo: PeeweeRepository) -> None:
+    assert [job.name for job in jobs(repo, EVERYONE_ACTIVE, ZoneInfo("UTC"))] == [
         "forget processed event ids",
         "expire swap requests",
         "prune delivered messages",
+        "notify upcoming shifts",
+        "forget sent shift notifications",
     ]

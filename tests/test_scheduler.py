@@ -10,6 +10,7 @@ import pytest
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import Member, Request
+from bot.core.notifications import KIND_PREFIX
 from bot.scheduler import MAX_SLEEP, Scheduler
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
@@ -18,7 +19,8 @@ MONDAY_9_BERLIN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 class Posts:
-    """What the scheduler queued for the sender, in commit order: (channel, text) per message."""
+    """What the scheduler queued for the sender, in commit order: (channel, text) per message;
+    the notifications a run causes are tested with them (tests/core/test_notifications.py)."""
 
     def __init__(self, repo: PeeweeRepository) -> None:
         self.repo = repo
@@ -28,7 +30,8 @@ class Posts:
     def sent(self) -> list[tuple[str, str]]:
         far = datetime(2100, 1, 1, tzinfo=UTC)
         for row in self.repo.claim("test", far, far + timedelta(days=1), 1000):
-            self._sent.append((row.channel, row.reply.render(Member.plain)))
+            if not row.kind.startswith(KIND_PREFIX):
+                self._sent.append((row.channel, row.reply.render(Member.plain)))
         return self._sent
 
 
@@ -209,7 +212,14 @@ def test_a_zero_catch_up_window_still_runs_on_time_schedules(
 
 def _utc_dispatcher(repo: PeeweeRepository, clock: FakeClock) -> Run:
     """A process (the bot before a restart, or a console) configured with UTC."""
-    utc = Dispatcher(repo=repo, schedules=repo, away=repo, clock=clock, timezone=ZoneInfo("UTC"))
+    utc = Dispatcher(
+        repo=repo,
+        schedules=repo,
+        away=repo,
+        notifications=repo,
+        clock=clock,
+        timezone=ZoneInfo("UTC"),
+    )
     return lambda text: utc.handle(Request(text, "C1", "U0ME", bot_user_id="UBOT")).reply.render(
         Member.plain
     )

@@ -39,6 +39,7 @@ from bot.core.ports import (
     AvailabilityRepository,
     Deactivated,
     Membership,
+    NotificationSettings,
     RotationRepository,
     ScheduleRepository,
     UserDirectory,
@@ -91,6 +92,8 @@ class Effects:
     # User or group refs whose personal view (shifts, App Home) changed: they joined or left
     # a rotation, their availability changed, or a duty they hold or get moved.
     concerned: set[str] = field(default_factory=set)
+    # The rotation the command found by name: a scheduled run's ScheduleExecuted is about it.
+    acted_on: Rotation | None = None
 
     def duty_changed(
         self, rotation: Rotation, before: Member | None, after: Member, cause: str
@@ -122,6 +125,7 @@ class Context:
     notes: list[ReplyPart] = field(default_factory=list)
     # Destructive commands allowed to everyone, not only to a rotation's people and admins.
     open_permissions: bool = False
+    notifications: NotificationSettings = field(kw_only=True)
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
 
     def local_date(self, moment: datetime) -> str:
@@ -273,6 +277,7 @@ def rotation_named(command: Command, args: Any) -> str | None:
 def find_rotation(ctx: Context, name: str) -> Rotation:
     rotation = ctx.repo.find(ctx.request.channel, name)
     if rotation is not None:
+        ctx.effects.acted_on = rotation
         return rotation
     linked = ctx.repo.find_linked(ctx.request.channel, name)
     if linked:  # a command reaches a linked rotation in its own channel; a schedule does not

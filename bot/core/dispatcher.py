@@ -18,6 +18,7 @@ from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help,
 from bot.core.errors import DomainError, UsageError
 from bot.core.limits import MESSAGE_LENGTH, at_most
 from bot.core.model import UPDATE_KIND, Outgoing, Reply, Request, code
+from bot.core.notifications import after_command
 from bot.core.parser import (
     MEMBER_RE,
     SLACKBOT,
@@ -34,6 +35,7 @@ from bot.core.ports import (
     Clock,
     Deactivated,
     Membership,
+    NotificationSettings,
     RotationRepository,
     ScheduleRepository,
     UserDirectory,
@@ -70,11 +72,13 @@ class Dispatcher:
         commands: dict[str, Command] = COMMANDS,
         on_schedules_changed: Callable[[], None] = lambda: None,
         directory: UserDirectory = EVERYONE_ACTIVE,
+        notifications: NotificationSettings,
         membership: Membership = EVERYWHERE,
         docs_url: str = DOCS_URL,
         open_permissions: bool = False,
     ) -> None:
         self._repo = repo
+        self._notifications = notifications
         self._schedules = schedules
         self._away = away
         self._clock = clock
@@ -94,8 +98,9 @@ class Dispatcher:
 
         A request with an event id (a Slack event, a scheduled run) is answered through the
         outbox: the event id, the command's effect and the messages it sends (the notice, the
-        scheduler's "Executing ...", then the reply) commit together, and the sender delivers
-        them. Without one (the console) the caller shows the reply itself.
+        scheduler's "Executing ...", then the reply, then the notifications a successful
+        command causes) commit together, and the sender delivers them. Without one (the
+        console) the caller shows the reply itself, and nobody is notified.
 
         The transaction takes the write lock first (BEGIN IMMEDIATE), so checking for the
         event and recording it cannot race with another worker or process. The users the text
@@ -109,6 +114,7 @@ class Dispatcher:
         deactivated = _never_failing(self.directory.for_request())
         deactivated(_mentioned_users(request))
         self._look_up_channels(request)
+        ctx_directory = _NeverFailing(self.directory)
         self._look_up_admin(request)
         with self._repo.transaction():
             if event_id is not None and self._repo.seen_event(event_id):
@@ -125,9 +131,10 @@ class Dispatcher:
                 effects,
                 deactivated,
                 self.membership,
-                _NeverFailing(self.directory),
+                ctx_directory,
                 self._docs_url,
                 open_permissions=self._open_permissions,
+                notifications=self._notifications,
             )
             reply, name, result = self._run(request, ctx)
             failed = result != "ok"
@@ -136,7 +143,11 @@ class Dispatcher:
             if event_id is not None:
                 self._repo.record_event(event_id, now)
                 messages = _messages(request, notice, reply, failed)
-                self._repo.enqueue([*messages, *effects.messages], now)
+                if not failed:  # what it notifies, the handler's own messages first
+                    messages += after_command(
+                        self._repo, self._notifications, ctx_directory, request, effects, notice
+                    )
+                self._repo.enqueue(messages, now)
         _log_handled(request, name, result, started)
         if effects.schedules_changed:
             self.on_schedules_changed()

@@ -162,6 +162,31 @@ class AvailabilityRepository(Protocol):
         """Drop the user's periods that ended before `day`: nothing reads them again."""
 
 
+class NotificationSettings(Protocol):
+    """What people and channels turned off (everything is on by default), the hours ahead a
+    person wants their shift reminder, and what the periodic notifications already sent."""
+
+    def personal_off(self, users: Collection[str]) -> dict[str, set[str]]:
+        """The notification types each of these users turned off (users with none left out)."""
+
+    def set_personal(self, user: str, kind: str, enabled: bool) -> None: ...
+
+    def remind_hours(self) -> dict[str, int]:
+        """Every user who chose how long before a shift to be reminded."""
+
+    def set_remind_hours(self, user: str, hours: int) -> None: ...
+
+    def channel_off(self, rotation: Rotation) -> dict[str, set[str]]:
+        """By channel, the types turned off for this rotation's notifications there."""
+
+    def set_channel(self, channel: str, rotation: Rotation, kind: str, enabled: bool) -> None: ...
+
+    def claim_sent(self, key: str, due_at: datetime) -> bool:
+        """Record that the notification `key` went out; False if it already had."""
+
+    def forget_sent_before(self, cutoff: datetime) -> int: ...
+
+
 class ScheduleRepository(Protocol):
     def find_schedule(self, channel: str, command_key: str) -> Schedule | None: ...
 

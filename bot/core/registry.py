@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from bot.core.commands import ROTATION_COMMANDS, Command, Group
 from bot.core.links import LINK_COMMANDS, LIST_COMMAND
+from bot.core.notifications import NOTIFICATION_COMMAND
 from bot.core.personal import AVAILABILITY_COMMANDS
 from bot.core.schedules import SCHEDULE_COMMAND
 from bot.core.swaps import SWAP_COMMANDS
@@ -13,7 +14,7 @@ _GROUPS: list[tuple[Group, list[Command]]] = [
     (Group.ROTATIONS, [c for c in ROTATION_COMMANDS if c.name != "help"] + [LIST_COMMAND]),
     (Group.SCHEDULES, [SCHEDULE_COMMAND]),
     (Group.AVAILABILITY, AVAILABILITY_COMMANDS),
-    (Group.CHANNELS, LINK_COMMANDS),
+    (Group.CHANNELS, [*LINK_COMMANDS, NOTIFICATION_COMMAND]),
     (Group.SWAPS, SWAP_COMMANDS),
     (Group.HELP, [c for c in ROTATION_COMMANDS if c.name == "help"]),
 ]

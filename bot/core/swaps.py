@@ -33,6 +33,12 @@ from bot.core.model import (
     bold,
     members_stamp,
 )
+from bot.core.notifications import (
+    SWAP_ACCEPTED,
+    SWAP_DECLINED,
+    SWAP_REQUESTED,
+    channel_notifications,
+)
 from bot.core.parser import (
     MEMBER_RE,
     member_from_match,
@@ -195,6 +201,17 @@ def _ask(ctx: Context, args: SwapAsk) -> Reply:
         Outgoing(target.ref, _request_text(ctx, rotation, shift, swap), f"{SWAP_KIND}:{swap.id}")
     )
     ctx.effects.concerned.update({user, target.ref})
+    _tell_channels(
+        ctx,
+        rotation,
+        SWAP_REQUESTED,
+        Quiet(Member(user)),
+        " asked ",
+        Quiet(target),
+        " to take their ",
+        *_shift_name(rotation, shift, ctx.timezone),
+        f" (request #{swap.id}).",
+    )
     return Reply.of(
         f"Asked {target.mention()} to take your ",
         *_shift_name(rotation, shift, ctx.zone_of(user)),
@@ -265,6 +282,17 @@ def answer(ctx: Context, swap_id: int, *, accept: bool) -> Reply:
                 "swap_answer",
             )
         )
+        _tell_channels(
+            ctx,
+            rotation,
+            SWAP_DECLINED,
+            Quiet(Member(user)),
+            " declined to take ",
+            Quiet(Member(swap.requester)),
+            "'s ",
+            *_stored_shift_name(rotation, swap, ctx.timezone),
+            f" (request #{swap.id}).",
+        )
         return Reply.of(f"You declined request #{swap.id}: the ", *shift_name, " stays theirs.")
     target = Member(user)
     if swap.shift_start is None:
@@ -281,12 +309,37 @@ def answer(ctx: Context, swap_id: int, *, accept: bool) -> Reply:
             "swap_answer",
         )
     )
+    _tell_channels(
+        ctx,
+        rotation,
+        SWAP_ACCEPTED,
+        Quiet(target),
+        " takes ",
+        Quiet(Member(swap.requester)),
+        "'s ",
+        *_stored_shift_name(rotation, swap, ctx.timezone),
+        f" (request #{swap.id} accepted).",
+    )
     return Reply.of(
         f"You accepted request #{swap.id}: the ",
         *shift_name,
         " is yours",
         " now." if swap.shift_start is None else ".",
         " The order is unchanged.",
+    )
+
+
+def _tell_channels(ctx: Context, rotation: Rotation, name: str, *parts: ReplyPart) -> None:
+    """The rotation's linked channels hear of it, except the one the reply went to."""
+    ctx.effects.messages.extend(
+        channel_notifications(
+            ctx.repo,
+            ctx.notifications,
+            rotation,
+            name,
+            Reply.of(*parts),
+            replied=ctx.request.origin or ctx.request.channel,
+        )
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 BOT_SCOPES = [
     "app_mentions:read",  # @mentions in channels
     "channels:read",  # users.conversations: a DM reaches only its writer's public channels
-    "chat:write",  # replies
+    "chat:write",  # replies and notifications (to a user id: their DM with the bot)
     "groups:read",  # users.conversations for private channels; joins of private channels
     "im:history",  # commands typed in the bot's Messages tab
     "users:read",  # display names, so the person going off duty is not pinged

@@ -15,10 +15,13 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.core.model import MESSAGE_BREAK, Member, MemberKind, NameLookup, Reply
 from bot.slack.render import split_message, to_slack
 from bot.slack.users import SlackUsers
+
+MAX_SECTION_CHARS = 3000  # Slack's limit on a section block's text
 
 TRANSIENT_ERRORS = {
     "ratelimited",
@@ -82,11 +85,15 @@ class Sender:
                 chunks.append(chunk)
         return chunks
 
-    def post(self, channel: str, text: str, thread_ts: str | None) -> None:
+    def post(
+        self, channel: str, text: str, thread_ts: str | None, footer: str | None = None
+    ) -> None:
+        """`footer` (mrkdwn) goes in a context block under the text: a notification's type."""
         try:
             self._client.chat_postMessage(
                 channel=channel,
                 text=text,
+                blocks=_with_footer(text, footer) if footer else None,
                 thread_ts=thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
@@ -102,6 +109,18 @@ class Sender:
             raise UndeliverableError(code or f"http_{status}") from error
         except OSError as error:  # urllib's URLError wraps the socket error in `reason`
             raise SlackDeliveryError(str(getattr(error, "reason", error))) from error
+
+
+def _with_footer(text: str, footer: str) -> list[dict[str, Any]] | None:
+    """The text as a section and the footer as a context block; None (the plain text) when
+    the text is longer than a section holds."""
+    if len(text) > MAX_SECTION_CHARS:
+        return None
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ContextBlock(elements=[MarkdownTextObject(text=footer)]),
+    ]
+    return [block.to_dict() for block in blocks]
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float | None:

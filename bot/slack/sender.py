@@ -48,6 +48,7 @@ from typing import Protocol
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
 from bot.core.model import Reply
+from bot.core.notifications import footer
 from bot.core.ports import Clock, OutboxRow, OutboxStore
 from bot.slack.outbound import SlackDeliveryError, UndeliverableError
 
@@ -66,8 +67,11 @@ class Poster(Protocol):
     def render(self, reply: Reply) -> list[str]:
         """The messages a reply posts, in order."""
 
-    def post(self, channel: str, text: str, thread_ts: str | None) -> None:
-        """Raises SlackDeliveryError (try again) or UndeliverableError (give up)."""
+    def post(
+        self, channel: str, text: str, thread_ts: str | None, footer: str | None = None
+    ) -> None:
+        """Raises SlackDeliveryError (try again) or UndeliverableError (give up). `footer`
+        goes under the text (a notification's type)."""
 
 
 @dataclass
@@ -311,9 +315,13 @@ class OutboxSender:
             log.exception("cannot render outbox row %d for %s", row.id, row.channel)
             self._store.record_failed(row.id, self.owner, row.sent, "render_failed")
             return None
+        last_footer = footer(row.kind)
         for index in range(row.sent, len(messages)):
             try:
-                self._poster.post(row.channel, messages[index], row.thread_ts)
+                last = index + 1 == len(messages)
+                self._poster.post(
+                    row.channel, messages[index], row.thread_ts, last_footer if last else None
+                )
             except SlackDeliveryError as error:
                 return self._postpone(row, index, error)
             except UndeliverableError as error:

@@ -111,6 +111,41 @@ class AwayRow(BaseModel):
         table_name = "away"
 
 
+class PersonalOffRow(BaseModel):
+    user = CharField()
+    type = CharField()
+
+    class Meta:
+        table_name = "notification_personal_off"
+        primary_key = CompositeKey("user", "type")
+
+
+class ChannelOffRow(BaseModel):
+    channel = CharField()
+    rotation = ForeignKeyField(RotationRow, on_delete="CASCADE", column_name="rotation_id")
+    type = CharField()
+
+    class Meta:
+        table_name = "notification_channel_off"
+        primary_key = CompositeKey("channel", "rotation", "type")
+
+
+class RemindRow(BaseModel):
+    user = CharField(primary_key=True)
+    hours = IntegerField()
+
+    class Meta:
+        table_name = "notification_remind"
+
+
+class SentRow(BaseModel):
+    key = CharField(primary_key=True)
+    due_at = DateTimeField()
+
+    class Meta:
+        table_name = "notification_sent"
+
+
 class LinkRow(BaseModel):
     """A rotation linked to a channel other than its own."""
 

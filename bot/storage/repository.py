@@ -28,12 +28,16 @@ from bot.core.parser import name_key
 from bot.core.ports import OutboxEntry, OutboxRow
 from bot.storage.models import (
     AwayRow,
+    ChannelOffRow,
     LinkRow,
     MemberRow,
     OutboxMessageRow,
+    PersonalOffRow,
     ProcessedEventRow,
+    RemindRow,
     RotationRow,
     ScheduleRow,
+    SentRow,
     WelcomeRow,
 )
 
@@ -659,6 +663,61 @@ class PeeweeRepository:
 
     def record_welcome(self, channel: str, now: datetime) -> None:
         WelcomeRow.replace(channel=channel, welcomed_at=to_db(now)).execute()
+
+    # ------------------------------------------------------------------ notifications
+    def personal_off(self, users: Collection[str]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        wanted = list(dict.fromkeys(users))
+        for start in range(0, len(wanted), _PARAMETERS):
+            query = PersonalOffRow.select().where(
+                PersonalOffRow.user.in_(wanted[start : start + _PARAMETERS])
+            )
+            for row in query:
+                found.setdefault(row.user, set()).add(row.type)
+        return found
+
+    def set_personal(self, user: str, kind: str, enabled: bool) -> None:
+        if enabled:
+            PersonalOffRow.delete().where(
+                (PersonalOffRow.user == user) & (PersonalOffRow.type == kind)
+            ).execute()
+        else:
+            PersonalOffRow.insert(user=user, type=kind).on_conflict_ignore().execute()
+
+    def remind_hours(self) -> dict[str, int]:
+        return {row.user: row.hours for row in RemindRow.select()}
+
+    def set_remind_hours(self, user: str, hours: int) -> None:
+        RemindRow.replace(user=user, hours=hours).execute()
+
+    def channel_off(self, rotation: Rotation) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for row in ChannelOffRow.select().where(ChannelOffRow.rotation == rotation.id):
+            found.setdefault(row.channel, set()).add(row.type)
+        return found
+
+    def set_channel(self, channel: str, rotation: Rotation, kind: str, enabled: bool) -> None:
+        if enabled:
+            ChannelOffRow.delete().where(
+                (ChannelOffRow.channel == channel)
+                & (ChannelOffRow.rotation == rotation.id)
+                & (ChannelOffRow.type == kind)
+            ).execute()
+        else:
+            ChannelOffRow.insert(
+                channel=channel, rotation=rotation.id, type=kind
+            ).on_conflict_ignore().execute()
+
+    def claim_sent(self, key: str, due_at: datetime) -> bool:
+        cursor = self._db.execute_sql(
+            "INSERT OR IGNORE INTO notification_sent (key, due_at) VALUES (?, ?)",
+            (key, to_db(due_at)),
+        )
+        return cursor.rowcount == 1
+
+    def forget_sent_before(self, cutoff: datetime) -> int:
+        with self._unit():
+            return int(SentRow.delete().where(SentRow.due_at < to_db(cutoff)).execute())
 
     def enqueue(self, messages: Sequence[Outgoing], now: datetime) -> None:
         """With a sender attached, a row is leased to it at once unless another pending row

@@ -194,8 +194,9 @@ def test_redelivered_event_is_applied_once_and_answered_once(
     first = dispatcher.handle(request, event_id="Ev1")
     again = dispatcher.handle(request, event_id="Ev1")
     assert not first.duplicate and again.duplicate
-    (row,) = repo.claim("me", clock.now, clock.now + timedelta(seconds=9), 10)
+    row, dm = repo.claim("me", clock.now, clock.now + timedelta(seconds=9), 10)
     assert (row.channel, row.kind, row.reply, row.thread_ts) == ("C1", "reply", first.reply, "1.2")
+    assert (dm.channel, dm.kind) == ("U2", "notification:AssignmentConfirmed")  # the new duty
     assert run("<@UBOT> shout backend").startswith("<@U2>")
 
 

@@ -269,7 +269,9 @@ def test_links_survive_a_new_database_connection(tmp_path: Path, clock: FakeCloc
         migrate(db)
         repo = PeeweeRepository(db)
         utc = ZoneInfo("UTC")
-        d = Dispatcher(repo=repo, schedules=repo, away=repo, clock=clock, timezone=utc)
+        d = Dispatcher(
+            repo=repo, schedules=repo, away=repo, notifications=repo, clock=clock, timezone=utc
+        )
         try:
             return d.handle(Request(text, channel, "U0ME")).reply.render(Member.plain)
         finally:
@@ -300,6 +302,7 @@ def test_help_groups_every_command_and_links_the_docs(dispatcher: Dispatcher) ->
         repo=dispatcher._repo,
         schedules=dispatcher._repo,
         away=dispatcher._repo,
+        notifications=dispatcher._repo,
         clock=dispatcher._clock,
         timezone=ZoneInfo("UTC"),
         docs_url="https://wiki.example.com/oncall",

@@ -136,6 +136,7 @@ def test_open_permissions_let_everyone(
         repo=repo,
         schedules=repo,
         away=repo,
+        notifications=repo,
         clock=clock,
         timezone=ZoneInfo("UTC"),
         directory=directory,

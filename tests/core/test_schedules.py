@@ -205,7 +205,14 @@ def test_a_scheduled_create_of_an_existing_rotation_is_refused(rota: Run) -> Non
 
 def _other_zone(repo: PeeweeRepository, clock: FakeClock, zone: str) -> Run:
     """The same database seen by a process configured with another DIENSTPLAN_TIMEZONE."""
-    other = Dispatcher(repo=repo, schedules=repo, away=repo, clock=clock, timezone=ZoneInfo(zone))
+    other = Dispatcher(
+        repo=repo,
+        schedules=repo,
+        away=repo,
+        notifications=repo,
+        clock=clock,
+        timezone=ZoneInfo(zone),
+    )
 
     def _run(text: str) -> str:
         request = Request(text=text, channel="C1", user="U0ME", bot_user_id="UBOT")

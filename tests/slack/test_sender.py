@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.model import Member, Outgoing, Reply
+from bot.core.notifications import SHIFT_STARTING, footer, kind_of
 from bot.slack.outbound import SlackDeliveryError, UndeliverableError
 from bot.slack.sender import OutboxSender, gone
 from bot.storage.db import migrate, open_database
@@ -28,6 +29,7 @@ class FakeSlack:
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, str]] = []
+        self.footers: list[str | None] = []
         self.calls = 0
         self.failures: dict[str, list[Exception | None]] = {}  # None: that call succeeds
         self.latency: dict[str, float] = {}
@@ -36,7 +38,9 @@ class FakeSlack:
     def render(self, reply: Reply) -> list[str]:
         return reply.render(Member.plain).split("\f")
 
-    def post(self, channel: str, text: str, thread_ts: str | None) -> None:
+    def post(
+        self, channel: str, text: str, thread_ts: str | None, footer: str | None = None
+    ) -> None:
         with self.lock:
             self.calls += 1
             queue = self.failures.get(channel)
@@ -46,6 +50,7 @@ class FakeSlack:
             raise failure
         with self.lock:
             self.posts.append((channel, text))
+            self.footers.append(footer)
 
     def texts(self, channel: str) -> list[str]:
         with self.lock:
@@ -236,7 +241,9 @@ def test_a_channel_s_next_message_waits_until_the_previous_one_is_recorded(
     checked: list[bool] = []
 
     class Checking(FakeSlack):
-        def post(self, channel: str, text: str, thread_ts: str | None) -> None:
+        def post(
+            self, channel: str, text: str, thread_ts: str | None, footer: str | None = None
+        ) -> None:
             with repo._db.connection_context():
                 (oldest,) = repo._db.execute_sql(
                     "SELECT reply FROM outbox WHERE channel = ? AND state = 'pending' "
@@ -244,7 +251,7 @@ def test_a_channel_s_next_message_waits_until_the_previous_one_is_recorded(
                     (channel,),
                 ).fetchone()
             checked.append(Reply.from_json(oldest) == Reply.of(text))
-            super().post(channel, text, thread_ts)
+            super().post(channel, text, thread_ts, footer)
 
     slack = Checking()
     start(poster=slack)
@@ -253,3 +260,22 @@ def test_a_channel_s_next_message_waits_until_the_previous_one_is_recorded(
             queue(repo, channel, f"{channel}-{n}")
     until(lambda: len(slack.posts) == 20)
     assert checked == [True] * 20
+
+
+def test_a_notification_s_footer_goes_under_its_last_message_only(
+    repo: PeeweeRepository, slack: FakeSlack, start: Callable[..., OutboxSender]
+) -> None:
+    start()
+    with repo.transaction():
+        repo.enqueue(
+            [
+                Outgoing("C1", Reply.of("one\ftwo"), kind_of(SHIFT_STARTING)),
+                Outgoing("C1", Reply.of("reply")),
+            ],
+            utc_now(),
+        )
+    until(lambda: len(slack.texts("C1")) == 3)
+    assert slack.footers == [None, footer(kind_of(SHIFT_STARTING)), None]
+    assert footer(kind_of(SHIFT_STARTING)) == (
+        "ShiftStarting · `@dienstplan notification disable ShiftStarting` turns these off"
+    )

@@ -29,6 +29,7 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         "0005_outbox",
         "0006_away",
         "0007_welcome",
+        "0009_notifications",
         "0010_links",
         "0012_swaps",
     ]
@@ -132,6 +133,7 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
         "0005_outbox",
         "0006_away",
         "0007_welcome",
+        "0009_notifications",
         "0010_links",
         "0012_swaps",
     ]
@@ -165,6 +167,7 @@ def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
         "0005_outbox",
         "0006_away",
         "0007_welcome",
+        "0009_notifications",
         "0010_links",
         "0012_swaps",
     ]
@@ -243,6 +246,7 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
         "0005_outbox",
         "0006_away",
         "0007_welcome",
+        "0009_notifications",
         "0010_links",
         "0012_swaps",
     ]
