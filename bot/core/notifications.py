@@ -45,6 +45,7 @@ from bot.core.model import (
     code,
 )
 from bot.core.parser import channel_mention, name_key, normalise_spaces, split_command
+from bot.core.permissions import require_may_change
 from bot.core.ports import (
     AvailabilityRepository,
     NotificationSettings,
@@ -660,6 +661,8 @@ def _switch(ctx: Context, args: NotificationArgs) -> Reply:
         )
     kind = _type(args.name, CHANNEL, "in a channel")
     rotations = _matching(ctx, _linked(ctx), args.fragment)
+    for rotation in rotations:  # a channel's settings are its rotations' people's to change
+        require_may_change(ctx, rotation, "switch the notifications of")
     for rotation in rotations:
         ctx.notifications.set_channel(ctx.request.channel, rotation, kind.name, enabled)
     parts: list[ReplyPart] = [f"{kind.name} is {state} in {ctx.here()} for "]

@@ -1,5 +1,5 @@
 """Who may change a rotation in ways others rely on: delete or replace it, schedule it, put
-someone else on duty.
+someone else on duty, unlink it from a channel or switch a channel's notifications of it.
 
 A rotation belongs to the people on it: its members (directly or through a user group), the
 person who created it, and the workspace's admins and owners, who answer for the workspace.
@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the command handlers, in bot.core.commands, call this modul
 TRUSTED_SOURCES = frozenset({"console", "schedule"})
 # The commands that may call require_may_change: the dispatcher asks Slack whether their
 # writer is an admin before its transaction, so no Slack call holds the write lock.
-GUARDED = frozenset({"delete", "update", "assign", "schedule", "unlink"})
+GUARDED = frozenset({"delete", "update", "assign", "schedule", "unlink", "notification"})
 
 
 def may_change(ctx: Context, rotation: Rotation) -> bool:

@@ -216,6 +216,9 @@ def test_channel_settings_are_per_rotation_and_listed(run: Run) -> None:
     assert run("<@UBOT> notification disable SwapDeclined NIGHT") == (
         "SwapDeclined is off in this channel for *backend-nightly*."
     )
+    assert run("<@UBOT> notification enable SwapDeclined NIGHT", user="U0OUT").startswith(
+        "Sorry, you can't switch the notifications of *backend-nightly*: only its members"
+    )
     lines = run("<@UBOT> notification config").split("\n")
     assert lines[:3] == [
         "Notifications in this channel (✔ on, ✘ off):",
