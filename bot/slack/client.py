@@ -5,6 +5,12 @@ TCP connection (against Slack: a new TLS handshake) per call and closes it after
 `KeepAliveWebClient` replaces only that innermost step: each thread keeps one HTTP/1.1
 connection per host open and reuses it. Everything around it (request encoding, the retry
 handlers for 429, 5xx and connection errors, response parsing) stays slack_sdk's.
+
+`time_budget` bounds the time a thread's calls may take in all: an envelope is acknowledged
+only after its command ran, and Slack wants the ack within 3 s, so the lookups a command makes
+(users.info, users.conversations, ...) must not wait out a latency spike or sleep through a
+rate limit's Retry-After. Inside a budget a call times out when the budget does and is not
+retried; the caller treats it as failed (a lookup that fails never fails a command).
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ import logging
 import select
 import socket
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.client import HTTPConnection, HTTPResponse, HTTPSConnection
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -26,8 +35,68 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 log = logging.getLogger(__name__)
+
+_budget = threading.local()
+
+
+class BudgetSpent(TimeoutError):
+    """The thread's time budget for Web API calls ran out before this call."""
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """The Web API calls this thread makes inside take at most `seconds` in all (see the
+    module docstring)."""
+    _budget.deadline = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _budget.deadline = None
+
+
+def _remaining() -> float | None:
+    """Seconds left of this thread's budget; None outside one."""
+    deadline: float | None = getattr(_budget, "deadline", None)
+    return None if deadline is None else deadline - time.monotonic()
+
+
+class _OutsideBudget(RetryHandler):
+    """A retry handler that retries only outside a time budget: inside one, the wait (a
+    Retry-After, a backoff) would outlast it."""
+
+    def __init__(self, handler: RetryHandler) -> None:
+        super().__init__(handler.max_retry_count, handler.interval_calculator)
+        self._handler = handler
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _remaining() is not None:
+            return False
+        return self._handler.can_retry(state=state, request=request, response=response, error=error)
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        self._handler.prepare_for_next_attempt(
+            state=state, request=request, response=response, error=error
+        )
 
 
 def make_web_client(token: str, api_url: str, *, retries: bool = True) -> WebClient:
@@ -41,7 +110,10 @@ def make_web_client(token: str, api_url: str, *, retries: bool = True) -> WebCli
         ServerErrorRetryHandler(max_retry_count=2),
     ]
     return KeepAliveWebClient(
-        token=token, base_url=api_url, timeout=15, retry_handlers=handlers if retries else []
+        token=token,
+        base_url=api_url,
+        timeout=15,
+        retry_handlers=[_OutsideBudget(h) for h in handlers] if retries else [],
     )
 
 
@@ -69,7 +141,10 @@ class KeepAliveWebClient(WebClient):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return super()._perform_urllib_http_request_internal(url, req)
         target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
-        conn = self._connection(parts.scheme, parts.netloc)
+        remaining = _remaining()
+        if remaining is not None and remaining <= 0:
+            raise BudgetSpent(f"no time left for {parts.path.rsplit('/', 1)[-1]}")
+        conn = self._connection(parts.scheme, parts.netloc, remaining)
         resp, body = self._exchange(conn, target, req)
         if not 200 <= resp.status < 300:
             raise HTTPError(req.full_url, resp.status, resp.reason, resp.headers, io.BytesIO(body))
@@ -78,19 +153,21 @@ class KeepAliveWebClient(WebClient):
         charset = resp.headers.get_content_charset() or "utf-8"
         return {"status": resp.status, "headers": resp.headers, "body": body.decode(charset)}
 
-    def _connection(self, scheme: str, netloc: str) -> HTTPConnection:
-        """This thread's connection to `netloc`, created on first use."""
+    def _connection(self, scheme: str, netloc: str, budget: float | None) -> HTTPConnection:
+        """This thread's connection to `netloc`, created on first use; its time-out is the
+        client's, or what is left of the thread's budget if that is less."""
         conns: dict[tuple[str, str], HTTPConnection] = self._local.__dict__.setdefault("conns", {})
         conn = conns.get((scheme, netloc))
+        timeout = self.timeout if budget is None else min(self.timeout, budget)
         if conn is None:
             if scheme == "https":
-                conn = HTTPSConnection(netloc, timeout=self.timeout, context=self.ssl)
+                conn = HTTPSConnection(netloc, timeout=timeout, context=self.ssl)
             else:
-                conn = HTTPConnection(netloc, timeout=self.timeout)
+                conn = HTTPConnection(netloc, timeout=timeout)
             conns[(scheme, netloc)] = conn
-        conn.timeout = self.timeout
+        conn.timeout = timeout
         if conn.sock is not None:
-            conn.sock.settimeout(self.timeout)
+            conn.sock.settimeout(timeout)
             if _closed_by_peer(conn.sock):
                 conn.close()
         return conn

@@ -11,7 +11,9 @@ Envelopes are handed to bolt's `App.dispatch` on a thread pool, one channel's en
 after another in the order they arrived (so `rotate x` then `who x` apply in that order, and a
 redelivery waits for its original), different channels in parallel. The ack is sent when the
 listener returned, i.e. when the command and its outbox rows were committed: the sender posts
-the reply afterwards, so a slow Web API never delays an ack.
+the reply afterwards, so a slow Web API never delays an ack. The lookups a command makes share
+a time budget of LOOKUP_BUDGET_SECONDS (bot.slack.client.time_budget), so a slow or rate
+limited Web API does not delay it past Slack's 3 s either.
 """
 
 from __future__ import annotations
@@ -33,7 +35,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.request import SocketModeRequest
 from websocket import ABNF, WebSocketException, WebSocketTimeoutException
 
+from bot.slack.client import time_budget
+
 log = logging.getLogger(__name__)
+
+LOOKUP_BUDGET_SECONDS = 1.5  # of Slack's 3 s for the ack; the rest is for the command itself
 
 FATAL_AUTH_ERRORS = {
     "invalid_auth",
@@ -257,7 +263,8 @@ class SocketModeClient:
             request = SocketModeRequest.from_dict(message)
             if request is None:
                 return
-            response = run_bolt_app(self._app, request)
+            with time_budget(LOOKUP_BUDGET_SECONDS):
+                response = run_bolt_app(self._app, request)
             if response.status != 200:
                 log.warning(
                     "envelope %s not acknowledged (status %s); Slack will redeliver it",

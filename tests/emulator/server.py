@@ -140,6 +140,7 @@ class _Conn:
     opened_at: float
     open: bool = True
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    blackholed: bool = False  # half-open: nothing reaches the client, nothing is read from it
 
 
 class SlackEmulator:
@@ -177,6 +178,8 @@ class SlackEmulator:
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[ApiCall] = []
         self._faults: dict[str, deque[_Fault]] = {}
+        self._storms: dict[str, tuple[float, _Fault]] = {}  # method -> (until, fault)
+        self._offline = False
         self._frames: list[Frame] = []
         self._acks: list[Ack] = []
         self._acked_envelopes: set[str] = set()
@@ -485,9 +488,32 @@ class SlackEmulator:
         """Forget the failures ``fail_next`` queued and not yet served."""
         with self._cond:
             self._faults.clear()
+            self._storms.clear()
+
+    def storm(
+        self,
+        methods: str | list[str],
+        seconds: float,
+        *,
+        status: int = 429,
+        retry_after: int = 1,
+        error: str = "ratelimited",
+    ) -> None:
+        """Every call of these methods fails for ``seconds`` from now, answered as by
+        ``fail_next`` (429 with Retry-After, 5xx, or ``ok: false`` with ``error``)."""
+        if status >= 500 and error == "ratelimited":
+            error = "internal_error"
+        fault = _Fault(status, error, retry_after if status == 429 else None, None)
+        until = time.monotonic() + seconds
+        with self._cond:
+            for method in [methods] if isinstance(methods, str) else methods:
+                self._storms[method] = (until, fault)
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> _Fault | None:
         with self._cond:
+            storm = self._storms.get(method)
+            if storm is not None and time.monotonic() < storm[0]:
+                return copy.copy(storm[1])
             queue = self._faults.get(method) or deque()
             for fault in queue:
                 if fault.channel is None or fault.channel == params.get("channel"):
@@ -1060,7 +1086,10 @@ class SlackEmulator:
             await ws.send_str(json.dumps(hello))
             with self._cond:
                 self._connects_total += 1
+                dead = [c for c in self._conns if c.blackholed and c.open]
                 self._cond.notify_all()
+            for c in dead:
+                await self._close_conn(c, "reset")
             log.debug("socket %d connected (%d open)", conn.id, n_open)
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
@@ -1106,6 +1135,8 @@ class SlackEmulator:
         for conn in candidates:
             if conn.ws.closed:
                 continue
+            if conn.blackholed:
+                return await self._blackhole(conn, envelope)
             env = Envelope(envelope["envelope_id"], event_id, envelope, time.monotonic(), conn.id)
             with self._cond:  # recorded before sending so an instant ack finds it
                 self._envelopes.append(env)
@@ -1121,6 +1152,17 @@ class SlackEmulator:
             self._schedule_redelivery(env)
             return env
         return None
+
+    async def _blackhole(self, conn: _Conn, envelope: dict[str, Any]) -> Envelope:
+        """A half-open connection swallows the envelope: recorded as sent, never received."""
+        event_id = (envelope.get("payload") or {}).get("event_id")
+        env = Envelope(envelope["envelope_id"], event_id, envelope, time.monotonic(), conn.id)
+        with self._cond:
+            self._envelopes.append(env)
+            if event_id is not None:
+                self._latest_envelope_for_event[event_id] = env.envelope_id
+        self._schedule_redelivery(env)
+        return env
 
     def _send_envelope(self, envelope: dict[str, Any], wait_connected: bool) -> Envelope:
         deadline = time.monotonic() + (10.0 if wait_connected else 0.0)
@@ -1235,6 +1277,7 @@ class SlackEmulator:
         channel: str = "C0CHAN",
         user: str = "U0ALICE",
         thread_ts: str | None = None,
+        wait_connected: bool = True,
     ) -> Envelope:
         """A user @-mentions the bot. ``<@UBOT> `` is prepended if the text lacks it."""
         if not re.search(rf"<@{self.bot_user_id}(\|[^>]*)?>", text):
@@ -1248,7 +1291,7 @@ class SlackEmulator:
             thread_ts=thread_ts,
         )
         self._remember_user_message(event)
-        return self.send_event(event)
+        return self.send_event(event, wait_connected=wait_connected)
 
     def dm(
         self,
@@ -1369,9 +1412,11 @@ class SlackEmulator:
         )
         return self._send_envelope(payloads.interactive_envelope(payload), True)
 
-    def redeliver(self, envelope: Envelope, reason: str = "timeout") -> Envelope:
+    def redeliver(
+        self, envelope: Envelope, reason: str = "timeout", *, wait_connected: bool = True
+    ) -> Envelope:
         """Slack's retry: same payload and event_id, new envelope_id, retry_attempt + 1."""
-        return self._send_envelope(self._retry_envelope(envelope, reason), True)
+        return self._send_envelope(self._retry_envelope(envelope, reason), wait_connected)
 
     @property
     def envelopes(self) -> list[Envelope]:
@@ -1455,6 +1500,69 @@ class SlackEmulator:
 
         return self._run(send())
 
+    def half_open(self) -> int:
+        """Every open socket goes silently dead, as when a NAT or firewall forgets it: no close,
+        no reset; nothing the server sends reaches the client (envelopes count as sent, so
+        auto-redelivery retries them) and nothing the client sends (pings included) is read.
+        Such a socket is aborted once the client has connected again. Returns the count."""
+
+        async def cut() -> int:
+            with self._cond:
+                conns = [c for c in self._conns if c.open and not c.blackholed]
+                for c in conns:
+                    c.blackholed = True
+            for c in conns:
+                if c.request.transport is not None:
+                    c.request.transport.pause_reading()
+            return len(conns)
+
+        return self._run(cut())
+
+    @property
+    def offline(self) -> bool:
+        with self._cond:
+            return self._offline
+
+    def go_offline(self) -> None:
+        """Slack becomes unreachable: the port stops listening (connections are refused) and
+        every open connection, Web API keep-alive and Socket Mode alike, is reset."""
+
+        async def off() -> None:
+            assert self._runner is not None
+            with self._cond:
+                self._offline = True
+                conns = [c for c in self._conns if c.open]
+            for site in list(self._runner.sites):
+                await site.stop()
+            await asyncio.gather(
+                *(self._close_conn(c, "reset") for c in conns), return_exceptions=True
+            )
+            server = self._runner.server
+            for handler in list(server.connections if server is not None else []):
+                transport = handler.transport
+                if transport is not None:
+                    _reset(transport)
+            await self._wait_conns_done(conns, 3.0)
+
+        self._run(off())
+
+    def go_online(self) -> None:
+        """Listen again on the same port."""
+
+        async def on() -> None:
+            assert self._runner is not None
+            site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+            await site.start()
+            with self._cond:
+                self._offline = False
+
+        self._run(on())
+
+    def is_event_acked(self, event_id: str) -> bool:
+        """Some delivery of the event (the first or a redelivery) was acknowledged."""
+        with self._cond:
+            return event_id in self._acked_events
+
     def send_raw_frame(self, data: bytes) -> int:
         """Send ``data`` as a TEXT frame to every open connection, unchecked (e.g. invalid
         UTF-8 or JSON, which real Slack never sends but a client must survive). Returns the
@@ -1483,14 +1591,19 @@ class SlackEmulator:
             if transport is not None:
                 transport.close()  # flushes, then FIN; no WebSocket close frame
         elif mode == "reset" and transport is not None:
-            sock = transport.get_extra_info("socket")
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            transport.abort()  # close() with SO_LINGER 0 -> RST
+            _reset(transport)
 
     @staticmethod
     async def _wait_conns_done(conns: list[_Conn], timeout: float) -> None:
         if conns:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*(c.done.wait() for c in conns)), timeout)
+
+
+def _reset(transport: asyncio.Transport) -> None:
+    """Close with SO_LINGER 0: the peer gets a TCP RST."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()

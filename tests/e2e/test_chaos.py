@@ -1,0 +1,127 @@
+"""Faults injected while mixed commands flow (tests/e2e/chaos.py): each command is applied
+exactly once and answered, whatever Slack does meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.e2e.chaos import Chaos
+from tests.e2e.harness import BotProcess
+from tests.emulator import SlackEmulator
+
+# Every Web API method the running bot calls.
+METHODS = [
+    "chat.postMessage",
+    "users.info",
+    "users.conversations",
+    "usergroups.users.list",
+    "apps.connections.open",
+]
+
+
+def once(at: float, action: Callable[[], object]) -> Callable[[float], None]:
+    """A `during` callback that runs `action` once, `at` seconds into the traffic."""
+    done = False
+
+    def during(elapsed: float) -> None:
+        nonlocal done
+        if not done and elapsed >= at:
+            done = True
+            action()
+
+    return during
+
+
+def run_chaos(
+    emu: SlackEmulator,
+    bot: BotProcess,
+    during: Callable[[float], None],
+    *,
+    seconds: float = 4.0,
+    duplicate: bool = False,
+) -> Chaos:
+    chaos = Chaos(emu, lanes=4, pace=0.1, duplicate=duplicate)
+    chaos.run(seconds, during=during)
+    chaos.wait_answered()
+    chaos.wait_sent(bot.database)
+    assert chaos.verify() == 0  # no crash here: not one message twice
+    assert bot.stop() == 0
+    chaos.check_database(bot.database)
+    envelopes = {e.envelope_id: e for e in emu.envelopes}
+    for ack in emu.acks:  # Slack's deadline, whatever the Web API does
+        envelope = envelopes[ack.envelope_id]
+        assert ack.at - envelope.sent_at < 3.0, envelope.event
+    assert " ERROR " not in bot.log() and "Traceback" not in bot.log(), bot.log()[-3000:]
+    return chaos
+
+
+def storm_then_drop(emu: SlackEmulator, status: int) -> Callable[[float], None]:
+    """Every method fails from the start for 3 s; the socket drops in the middle, so
+    reconnecting meets the storm too."""
+    emu.storm(METHODS, 3.0, status=status, retry_after=1)
+    return once(1.5, lambda: emu.drop_connections("reset"))
+
+
+def test_a_429_storm_on_every_method(emu: SlackEmulator, bot: BotProcess) -> None:
+    run_chaos(emu, bot, storm_then_drop(emu, 429))
+    assert any(c.status == 429 for c in emu.calls_to("apps.connections.open"))
+    assert any(c.status == 429 for c in emu.calls_to("users.info"))
+
+
+def test_a_burst_of_server_errors_on_every_method(emu: SlackEmulator, bot: BotProcess) -> None:
+    run_chaos(emu, bot, storm_then_drop(emu, 503))
+    assert any(c.status == 503 for c in emu.calls_to("users.info"))
+    assert any(c.status == 503 for c in emu.calls_to("chat.postMessage"))
+
+
+def test_latency_spikes_of_five_seconds(emu: SlackEmulator, bot: BotProcess) -> None:
+    def spike() -> None:
+        for method in ("chat.postMessage", "users.info", "users.conversations"):
+            emu.method_latency[method] = 5.0
+
+    def calm() -> None:
+        emu.method_latency.clear()
+
+    def during(elapsed: float) -> None:
+        (spike if 1.0 <= elapsed < 5.0 else calm)()
+
+    run_chaos(emu, bot, during, seconds=6.0)
+
+
+@pytest.mark.parametrize("mode", ["close_frame", "eof", "reset", "half_open"])
+def test_websocket_drops_mid_burst(emu: SlackEmulator, bot: BotProcess, mode: str) -> None:
+    def drop() -> None:
+        if mode == "half_open":
+            emu.half_open()
+        else:
+            emu.drop_connections(mode)  # type: ignore[arg-type]
+
+    chaos = run_chaos(emu, bot, once(1.0, drop), seconds=3.0)
+    assert emu.connects_total >= 2
+    assert chaos.redeliveries or mode != "half_open"
+
+
+def test_slack_unreachable_for_a_while(emu: SlackEmulator, bot: BotProcess) -> None:
+    def during(elapsed: float) -> None:
+        if 1.0 <= elapsed < 11.0 and not emu.offline:
+            emu.go_offline()
+        elif elapsed >= 11.0 and emu.offline:
+            emu.go_online()
+
+    run_chaos(emu, bot, during, seconds=13.0)
+    assert "reconnect failed" in bot.log()
+
+
+def test_redelivered_envelopes_and_disconnect_messages(emu: SlackEmulator, bot: BotProcess) -> None:
+    asked = 0
+
+    def during(elapsed: float) -> None:
+        nonlocal asked
+        if elapsed >= 0.5 * (asked + 1) and asked < 5:
+            asked += 1
+            emu.send_disconnect()
+
+    run_chaos(emu, bot, during, duplicate=True)
+    assert emu.connects_total >= 3
