@@ -218,12 +218,13 @@ class Chaos:
     def _texts(self, lane: Lane) -> list[str]:
         return [post.params["text"] for post in self.emu.posts(lane.channel)]
 
-    def verify(self) -> int:
-        """Every command answered, in order; returns the number of duplicated messages."""
-        duplicates = 0
+    def verify(self) -> list[int]:
+        """Every command answered, in order; returns each channel's number of messages
+        posted twice."""
+        duplicates = []
         for lane in self.lanes:
             answers, dups = collapse(self._texts(lane))
-            duplicates += dups
+            duplicates.append(dups)
             kinds = [c.kind for c in lane.commands]
             assert len(answers) == len(kinds), (lane.channel, kinds, answers)
             for kind, answer in zip(kinds, answers, strict=True):

@@ -62,6 +62,19 @@ class BotProcess:
 
     def start(self, timeout: float = 20.0) -> BotProcess:
         connects = self.emu.connects_total
+        self.spawn()
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while self.emu.connects_total <= connects:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"bot did not connect within {timeout}s:\n{self.log()}")
+            time.sleep(0.02)
+        return self
+
+    def spawn(self) -> BotProcess:
+        """Start the process and return at once, connected or not."""
         log = self.log_path.open("ab")
         self.process = PROCESSES.popen(
             [sys.executable, str(ROOT / "dienstplan.py"), "run"],
@@ -71,13 +84,6 @@ class BotProcess:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        while self.emu.connects_total <= connects:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"bot did not connect within {timeout}s:\n{self.log()}")
-            time.sleep(0.02)
         return self
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 30.0) -> int:
