@@ -215,6 +215,12 @@ class Chaos:
                 raise TimeoutError(f"channels without all their answers: {short}")
             time.sleep(0.1)
 
+    def answered(self) -> int:
+        """Commands answered so far (a lane's answers come in its commands' order)."""
+        return sum(
+            min(len(collapse(self._texts(lane))[0]), len(lane.commands)) for lane in self.lanes
+        )
+
     def _texts(self, lane: Lane) -> list[str]:
         return [post.params["text"] for post in self.emu.posts(lane.channel)]
 

@@ -185,6 +185,7 @@ class SlackEmulator:
         self._acked_envelopes: set[str] = set()
         self._acked_events: set[str] = set()
         self._envelopes: list[Envelope] = []
+        self._envelope_ids: dict[str, Envelope] = {}  # an ack finds its envelope in O(1)
         self._latest_envelope_for_event: dict[str, str] = {}
         self._tickets: set[str] = set()
         self._conns: list[_Conn] = []  # ordered by connect time
@@ -1121,7 +1122,7 @@ class SlackEmulator:
                 ack = Ack(env_id, payload if isinstance(payload, dict) else None, now, conn.id)
                 self._acks.append(ack)
                 self._acked_envelopes.add(env_id)
-                env = next((e for e in self._envelopes if e.envelope_id == env_id), None)
+                env = self._envelope_ids.get(env_id)
                 if env is not None and env.event_id is not None:
                     self._acked_events.add(env.event_id)
             self._cond.notify_all()
@@ -1140,6 +1141,7 @@ class SlackEmulator:
             env = Envelope(envelope["envelope_id"], event_id, envelope, time.monotonic(), conn.id)
             with self._cond:  # recorded before sending so an instant ack finds it
                 self._envelopes.append(env)
+                self._envelope_ids[env.envelope_id] = env
                 if event_id is not None:
                     self._latest_envelope_for_event[event_id] = env.envelope_id
             try:
@@ -1147,6 +1149,7 @@ class SlackEmulator:
             except Exception:  # connection went away under us: try the next one
                 with self._cond:
                     self._envelopes.remove(env)
+                    self._envelope_ids.pop(env.envelope_id, None)
                 continue
             env.sent_at = time.monotonic()
             self._schedule_redelivery(env)
@@ -1159,6 +1162,7 @@ class SlackEmulator:
         env = Envelope(envelope["envelope_id"], event_id, envelope, time.monotonic(), conn.id)
         with self._cond:
             self._envelopes.append(env)
+            self._envelope_ids[env.envelope_id] = env
             if event_id is not None:
                 self._latest_envelope_for_event[event_id] = env.envelope_id
         self._schedule_redelivery(env)
