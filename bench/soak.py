@@ -65,7 +65,7 @@ def backlog(database: Path) -> int:
     return int(pending)
 
 
-def faults(emu: SlackEmulator, chaos: Chaos) -> list[tuple[str, Callable[[], None]]]:
+def faults(emu: SlackEmulator, chaos: Chaos) -> list[tuple[str, Callable[[], object]]]:
     def latency() -> None:
         for method in ("chat.postMessage", "users.info", "users.conversations"):
             emu.method_latency[method] = 5.0
@@ -138,7 +138,7 @@ def main() -> int:
             print(
                 f"{elapsed:7.0f} s  rss {rss:6.1f} MiB  sent {chaos.commands:6d}  "
                 f"unacked {len(chaos.unacked()):3d}  answered {answered:6d}  "
-                f"backlog {backlogs[-1]:4d}  fault {state['name']}",
+                f"backlog {backlogs[-1]:4d}  fault {state.name}",
                 flush=True,
             )
 
