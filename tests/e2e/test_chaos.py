@@ -57,23 +57,27 @@ def run_chaos(
     return chaos
 
 
-def storm_then_drop(emu: SlackEmulator, status: int) -> Callable[[float], None]:
-    """Every method fails from the start for 3 s; the socket drops in the middle, so
-    reconnecting meets the storm too."""
+def storm(emu: SlackEmulator, bot: BotProcess, status: int) -> None:
+    """Every method fails from the start for 3 s, and a direct message asks for what needs
+    users.conversations; the socket drops in the middle, so reconnecting meets the storm too."""
     emu.storm(METHODS, 3.0, status=status, retry_after=1)
-    return once(1.5, lambda: emu.drop_connections("reset"))
+    emu.add_members("C0OPS", "U0DMER")
+    dm = emu.dm("list", user="U0DMER")
+    run_chaos(emu, bot, once(1.5, lambda: emu.drop_connections("reset")))
+    assert emu.wait_for_ack(dm).at - dm.sent_at < 3.0
+    answer = emu.wait_for_posts(1, channel=emu.dm_channel_for("U0DMER"), timeout=1)[0]
+    assert "could not ask Slack which channels" in answer.params["text"]
+    for method in ("users.conversations", "users.info", "chat.postMessage"):
+        assert emu.calls_to(method)[0].status == status, method
+    assert any(c.status == status for c in emu.calls_to("apps.connections.open"))
 
 
 def test_a_429_storm_on_every_method(emu: SlackEmulator, bot: BotProcess) -> None:
-    run_chaos(emu, bot, storm_then_drop(emu, 429))
-    assert any(c.status == 429 for c in emu.calls_to("apps.connections.open"))
-    assert any(c.status == 429 for c in emu.calls_to("users.info"))
+    storm(emu, bot, 429)
 
 
 def test_a_burst_of_server_errors_on_every_method(emu: SlackEmulator, bot: BotProcess) -> None:
-    run_chaos(emu, bot, storm_then_drop(emu, 503))
-    assert any(c.status == 503 for c in emu.calls_to("users.info"))
-    assert any(c.status == 503 for c in emu.calls_to("chat.postMessage"))
+    storm(emu, bot, 503)
 
 
 def test_latency_spikes_of_five_seconds(emu: SlackEmulator, bot: BotProcess) -> None:
