@@ -4,8 +4,10 @@ Why not slack_sdk's clients: the built-in one lost events on backlogs (recursive
 parser) and needed up to a minute to reconnect after a TCP drop; the websocket-client one
 opens two sessions at start-up, waits 0.5 s before reading from every new connection, never
 notices a silently dead connection, and takes 10 s to stop. This transport reconnects as soon
-as a read fails, pings to detect dead peers, stops at once, and leaves envelopes that arrive
-during shutdown unacknowledged so that Slack redelivers them to the next process.
+as a read fails, pings to detect dead peers (after 5 s without a frame; no pong within 5 s
+ends the connection, so a silently dead one is replaced within about 10 s), stops at once, and
+leaves envelopes that arrive during shutdown unacknowledged so that Slack redelivers them to
+the next process.
 
 Envelopes are handed to bolt's `App.dispatch` on a thread pool, one channel's envelopes one
 after another in the order they arrived (so `rotate x` then `who x` apply in that order, and a
@@ -111,8 +113,8 @@ class SocketModeClient:
         app_token: str,
         api_url: str,
         workers: int = 8,
-        ping_interval: float = 10.0,
-        ping_timeout: float = 10.0,
+        ping_interval: float = 5.0,
+        ping_timeout: float = 5.0,
     ) -> None:
         self._app = app
         self._app_token = app_token
