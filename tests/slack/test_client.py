@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,18 +13,20 @@ from typing import Any
 from urllib.error import URLError
 
 import pytest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 
-from bot.slack.client import KeepAliveWebClient, make_web_client
+from bot.slack.client import BudgetSpent, KeepAliveWebClient, make_web_client, time_budget
 
 
 class FakeSlack(ThreadingHTTPServer):
     """Answers `{"ok": true}` unless `plan` says otherwise for the next request:
-    "429", "503", "drop" (close without an answer), "close after" (answer, then close)."""
+    "429", "503", "drop" (close without an answer), "close after" (answer, then close),
+    "slow" (answer after a second)."""
 
     daemon_threads = True
 
@@ -52,6 +56,8 @@ class Handler(BaseHTTPRequestHandler):
         if action == "drop":
             self.close_connection = True
             return
+        if action == "slow":
+            time.sleep(1.0)
         status = {"429": 429, "503": 503}.get(action, 200)
         body = json.dumps({"ok": status == 200, "error": "ratelimited"}).encode()
         self.send_response(status)
@@ -59,8 +65,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         if status == 429:
             self.send_header("Retry-After", "0")
-        self.end_headers()
-        self.wfile.write(body)
+        with contextlib.suppress(ConnectionError):  # "slow": the client may have given up
+            self.end_headers()
+            self.wfile.write(body)
         self.close_connection = action == "close after"  # without telling the client
 
     def log_message(self, *args: object) -> None:
@@ -135,3 +142,23 @@ def test_a_new_connection_that_is_dropped_is_left_to_the_retry_handlers(slack: F
     with pytest.raises(ConnectionError):
         client.api_call("chat.postMessage")
     assert len(slack.requests) == 1
+
+
+def test_inside_a_time_budget_a_call_is_not_retried_and_times_out_with_the_budget(
+    slack: FakeSlack,
+) -> None:
+    client = make_web_client("xoxb-1", slack.url)
+    slack.plan.extend(["429", "slow"])
+    with time_budget(0.3):
+        with pytest.raises(SlackApiError):  # a 429: Retry-After would outlast the budget
+            client.api_call("users.info")
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):  # a second's latency: the budget's 0.3 s at most
+            client.api_call("users.info")
+        assert time.monotonic() - started < 0.5
+        with pytest.raises(BudgetSpent):  # spent: no request at all
+            client.api_call("users.info")
+    assert len(slack.requests) == 2
+    slack.plan.append("429")
+    assert client.api_call("users.info")["ok"]  # outside a budget the handlers retry
+    assert len(slack.requests) == 4
