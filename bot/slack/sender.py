@@ -13,8 +13,10 @@
   would sleep inside the call and hold its worker, so the client given to the sender has no
   retry handlers and the sender reschedules the channel instead. 5xx and connection errors
   wait slack_sdk's exponential backoff with jitter (BackoffRetryIntervalCalculator), at most
-  MAX_BACKOFF_SECONDS. A permanent error marks the row failed with Slack's code, is logged
-  once, and the channel moves on.
+  MAX_BACKOFF_SECONDS; as soon as any channel's message goes out again, Slack is back and the
+  channels backing off try again at once, so an outage does not leave a channel silent for
+  up to a backoff after it ended. A permanent error marks the row failed with Slack's code, is
+  logged once, and the channel moves on.
 - **Progress.** A reply is rendered when it is sent and may be several messages; the row
   records how many Slack accepted. Its delivered mark rides on the next transaction the
   process commits (no transaction of its own, none competing with the next command), or is
@@ -79,6 +81,7 @@ class _Channel:
     rows: deque[OutboxRow] = field(default_factory=deque)
     not_before: float = 0.0  # time.monotonic() before which nothing is posted here
     busy: bool = False  # a worker is serving it
+    backing_off: bool = False  # not_before is a backoff after a 5xx or connection error
 
 
 def new_owner() -> str:
@@ -267,6 +270,7 @@ class OutboxSender:
         with self._lock:
             channel = self._channels[key]
         wait = 0.0
+        backoff = False
         try:
             while not self._stop.is_set():
                 with self._lock:
@@ -286,13 +290,16 @@ class OutboxSender:
                     with self._lock:
                         self._posting.discard(row.id)
                 if retry_in is not None:
-                    wait = retry_in
+                    wait, backoff = retry_in
                     break
                 with self._lock:
                     if channel.rows and channel.rows[0].id == row.id:
                         channel.rows.popleft()
                     self._known.discard(row.id)
                     self._last_posted[key] = row.id
+                    woken = self._end_backoffs()
+                if woken:
+                    self._wake.set()
         except Exception:
             log.exception("sending to %s failed; trying again in %g s", key, STALLED_SECONDS)
             wait = STALLED_SECONDS
@@ -300,15 +307,29 @@ class OutboxSender:
             with self._lock:
                 channel.busy = False
                 channel.not_before = time.monotonic() + wait
+                channel.backing_off = backoff
                 if not channel.rows and self._channels.get(key) is channel:
                     del self._channels[key]
                 if self._flush_at is None:
                     self._flush_at = time.monotonic() + FLUSH_SECONDS
             self._wake.set()
 
-    def _deliver(self, row: OutboxRow) -> float | None:
+    def _end_backoffs(self) -> bool:
+        """A message went out: the channels backing off try again now. Under the lock; True
+        if there were any."""
+        now = time.monotonic()
+        woken = False
+        for channel in self._channels.values():
+            if channel.backing_off and not channel.busy:
+                channel.backing_off = False
+                channel.not_before = min(channel.not_before, now)
+                woken = True
+        return woken
+
+    def _deliver(self, row: OutboxRow) -> tuple[float, bool] | None:
         """Post the row's remaining messages; None when it is done (delivered or failed),
-        else the seconds to wait before trying again."""
+        else the seconds to wait before trying again and whether that is a backoff (not a
+        rate limit's Retry-After)."""
         try:
             messages = self._poster.render(row.reply)
         except Exception:
@@ -339,7 +360,7 @@ class OutboxSender:
         self._store.record_delivered(row.id, self.owner, self._clock())
         return None
 
-    def _postpone(self, row: OutboxRow, sent: int, error: SlackDeliveryError) -> float:
+    def _postpone(self, row: OutboxRow, sent: int, error: SlackDeliveryError) -> tuple[float, bool]:
         attempts = row.attempts + 1
         self._store.record_attempt(row.id, self.owner, sent, error.code)
         if error.retry_after is not None:
@@ -358,4 +379,4 @@ class OutboxSender:
             attempts,
             wait,
         )
-        return wait
+        return wait, error.retry_after is None

@@ -147,6 +147,35 @@ def test_server_errors_back_off_then_the_message_goes_out_once(
     until(lambda: repo.undelivered() == [])
 
 
+def test_when_a_message_goes_out_again_the_channels_backing_off_try_at_once(
+    repo: PeeweeRepository, slack: FakeSlack, start: Callable[..., OutboxSender]
+) -> None:
+    """Slack was down: C1 failed often enough to back off for seconds; once C2's message goes
+    out, Slack is back and C1 does not wait out its backoff."""
+    slack.failures["C1"] = [SlackDeliveryError("http_503")] * 4
+    start()
+    queue(repo, "C1", "waiting")
+    until(lambda: slack.calls == 4, timeout=8)  # backoffs 0.5, 1, 2 s; now about 4 s
+    queue(repo, "C2", "back")
+    started = time.monotonic()
+    until(lambda: slack.texts("C1") == ["waiting"], timeout=2)
+    assert time.monotonic() - started < 1.0
+    assert slack.texts("C2") == ["back"]
+
+
+def test_a_rate_limit_is_waited_out_even_when_other_channels_flow(
+    repo: PeeweeRepository, slack: FakeSlack, start: Callable[..., OutboxSender]
+) -> None:
+    slack.failures["C1"] = [SlackDeliveryError("ratelimited", retry_after=1.5)]
+    start()
+    queue(repo, "C1", "limited")
+    until(lambda: slack.calls == 1)
+    refused = time.monotonic()
+    queue(repo, "C2", "other")
+    until(lambda: slack.texts("C1") == ["limited"], timeout=3)
+    assert time.monotonic() - refused >= 1.4
+
+
 def test_a_permanent_error_fails_the_row_and_the_channel_moves_on(
     repo: PeeweeRepository,
     slack: FakeSlack,
