@@ -41,6 +41,7 @@ from bot.slack.client import time_budget
 
 log = logging.getLogger(__name__)
 
+RECONNECT_MAX_SECONDS = 10.0
 LOOKUP_BUDGET_SECONDS = 1.5  # of Slack's 3 s for the ack; the rest is for the command itself
 
 FATAL_AUTH_ERRORS = {
@@ -51,6 +52,20 @@ FATAL_AUTH_ERRORS = {
     "account_inactive",
     "token_expired",
 }
+
+
+def _retry_after(error: SlackApiError) -> float:
+    """The seconds a 429 asks to wait; 0 for other errors or without the header."""
+    response = error.response
+    if response is None or response.status_code != 429:
+        return 0.0
+    for name, value in (response.headers or {}).items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(value[0] if isinstance(value, list) else value))
+            except (TypeError, ValueError):
+                return 0.0
+    return 0.0
 
 
 class SocketModeError(Exception):
@@ -170,15 +185,24 @@ class SocketModeClient:
         return ws
 
     def _reconnect(self) -> websocket.WebSocket | None:
-        delay = 0.0
-        while not self._stop.wait(delay):
+        """Back off from 1 s to RECONNECT_MAX_SECONDS, or longer when Slack's 429 says so: after
+        an outage the bot is back within seconds, not the minutes an uncapped backoff grows
+        to."""
+        backoff = 0.0
+        wait = 0.0
+        while not self._stop.wait(wait):
+            retry_after = 0.0
             try:
                 return self._connect()
             except SocketModeError as error:
                 log.error("Slack refuses the app token (%s); still retrying", error)
+            except SlackApiError as error:
+                retry_after = _retry_after(error)
+                log.warning("Socket Mode reconnect failed: %s", error)
             except Exception as error:
                 log.warning("Socket Mode reconnect failed: %s", error)
-            delay = min(max(delay * 2, 1.0), 30.0) * random.uniform(0.8, 1.2)
+            backoff = min(max(backoff * 2, 1.0), RECONNECT_MAX_SECONDS)
+            wait = max(backoff * random.uniform(0.8, 1.2), retry_after)
         return None
 
     @staticmethod

@@ -131,3 +131,13 @@ def test_redelivered_envelopes_and_disconnect_messages(emu: SlackEmulator, bot: 
 
     run_chaos(emu, bot, during, duplicate=True)
     assert emu.connects_total >= 3
+
+
+def test_reconnecting_waits_as_long_as_a_429_asks(emu: SlackEmulator, bot: BotProcess) -> None:
+    connects = emu.connects_total
+    emu.fail_next("apps.connections.open", status=429, retry_after=3)
+    emu.drop_connections("reset")
+    refused = emu.wait_for_call("apps.connections.open", lambda c: c.status == 429)
+    emu.wait_connected(count=connects + 1, timeout=10)
+    opened = emu.calls_to("apps.connections.open")[-1]
+    assert opened.ok and opened.at - refused.at >= 2.9
