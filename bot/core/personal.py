@@ -16,6 +16,7 @@ from bot.core.commands import BOT_HANDLE, Command, Context
 from bot.core.errors import DomainError, UsageError
 from bot.core.model import AwayPeriod, Member, MemberKind, Quiet, Reply, ReplyPart, Rotation, bold
 from bot.core.parser import MEMBER_RE, member_from_match, name_key, normalise_spaces
+from bot.core.ports import AvailabilityRepository
 from bot.core.shifts import (
     HORIZON,
     Holders,
@@ -149,26 +150,43 @@ def _add(ctx: Context, args: AwayArgs, user: str, zone: ZoneInfo, today: date) -
             f"the last day ({short_date(last, today)}) is before the first "
             f"({short_date(first, today)})."
         )
-    first = max(first, today)
-    ctx.away.forget_away_before(user, today)
-    periods = _periods(ctx, user, today)
-    day = timedelta(days=1)
-    touching = [p for p in periods if p.start <= last + day and first <= p.end + day]
-    if len(periods) - len(touching) >= MAX_PERIODS:
-        raise DomainError(
-            f"You have {MAX_PERIODS} away periods, the most one person can have. "
-            f"`{BOT_HANDLE} away` lists them; wait for one to end, or join it with the new one."
-        )
-    if touching:  # overlapping or adjacent periods become one
-        first = min(first, *(p.start for p in touching))
-        last = max(last, *(p.end for p in touching))
-        ctx.away.delete_away([p.id for p in touching])
-    period = ctx.away.add_away(user, first, last)
+    period = save_away(ctx.away, user, max(first, today), last, today)
     ctx.effects.concerned.add(user)
     return Reply.of(
         f"You are away {_period_text(period, today)} ({zone.key}). `rotate` skips you on those "
         f"days in all your rotations; `{BOT_HANDLE} back` ends it early."
     )
+
+
+class TooManyPeriods(DomainError):
+    """The person has MAX_PERIODS periods already, none of which the new one touches."""
+
+
+def save_away(
+    away: AvailabilityRepository,
+    user: str,
+    first: date,
+    last: date,
+    today: date,
+    note: str | None = None,
+) -> AwayPeriod:
+    """Store a period (checked: not in the past, first <= last); overlapping or adjacent
+    periods merge into it, keeping the new note or else an old one. Raises TooManyPeriods."""
+    away.forget_away_before(user, today)
+    periods = away.away_periods([user], today)
+    day = timedelta(days=1)
+    touching = [p for p in periods if p.start <= last + day and first <= p.end + day]
+    if len(periods) - len(touching) >= MAX_PERIODS:
+        raise TooManyPeriods(
+            f"You have {MAX_PERIODS} away periods, the most one person can have. "
+            f"`{BOT_HANDLE} away` lists them; wait for one to end, or join it with the new one."
+        )
+    if touching:
+        first = min(first, *(p.start for p in touching))
+        last = max(last, *(p.end for p in touching))
+        note = note or next((p.note for p in touching if p.note), None)
+        away.delete_away([p.id for p in touching])
+    return away.add_away(user, first, last, note)
 
 
 def _away(ctx: Context, args: AwayArgs) -> Reply:

@@ -29,6 +29,7 @@ class RotationRow(BaseModel):
     created_by = CharField()
     duty_position = IntegerField(default=0)
     member_count = IntegerField()
+    duty_since = DateTimeField(null=True)  # when the duty holder took over; None: before 0008
 
     class Meta:
         table_name = "rotation"
@@ -105,6 +106,17 @@ class AwayRow(BaseModel):
     user = CharField()
     start_date = DateField()
     end_date = DateField()
+    note = TextField(null=True)
 
     class Meta:
         table_name = "away"
+
+
+class HomeUserRow(BaseModel):
+    """Someone who opened the App Home: only their Home is republished on a change."""
+
+    user = CharField(primary_key=True)
+    opened_at = DateTimeField()
+
+    class Meta:
+        table_name = "home_user"
