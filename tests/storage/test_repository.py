@@ -29,6 +29,7 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         "0005_outbox",
         "0006_away",
         "0007_welcome",
+        "0008_home",
     ]
     assert migrate(db) == []
     with db.connection_context():
@@ -130,6 +131,7 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
         "0005_outbox",
         "0006_away",
         "0007_welcome",
+        "0008_home",
     ]
     with repo.transaction():
         assert repo.find("C1", "x") is not None
@@ -161,6 +163,7 @@ def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
         "0005_outbox",
         "0006_away",
         "0007_welcome",
+        "0008_home",
     ]
     with repo.transaction():
         assert [(s.channel, s.zone) for s in repo.all_schedules()] == [
@@ -237,6 +240,7 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
         "0005_outbox",
         "0006_away",
         "0007_welcome",
+        "0008_home",
     ]
     repo = PeeweeRepository(db)
     with repo.transaction():
