@@ -85,15 +85,20 @@ class Effects:
     # User or group refs whose personal view (shifts, App Home) changed: they joined or left
     # a rotation, their availability changed, or a duty they hold or get moved.
     concerned: set[str] = field(default_factory=set)
+    # The user group refs among `concerned`: each of the group's users is concerned.
+    groups: set[str] = field(default_factory=set)
 
     def duty_changed(
         self, rotation: Rotation, before: Member | None, after: Member, cause: str
     ) -> None:
         self.duty_changes.append(DutyChange(rotation, before, after, cause))
-        self.concerned.update(m.ref for m in (before, after) if m is not None)
+        self.members_changed(m for m in (before, after) if m is not None)
 
     def members_changed(self, members: Iterable[Member]) -> None:
-        self.concerned.update(m.ref for m in members)
+        for member in members:
+            self.concerned.add(member.ref)
+            if member.kind is MemberKind.USERGROUP:
+                self.groups.add(member.ref)
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ class Context:
     deactivated: Deactivated = nobody_deactivated
     membership: Membership = EVERYWHERE
     directory: UserDirectory = EVERYONE_ACTIVE
+    # `slack://app?team=…&id=…&tab=home`: the bot's App Home; None where there is none.
+    home_link: str | None = None
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
 
     def local_date(self, moment: datetime) -> str:
@@ -188,7 +195,7 @@ Locate = Callable[[str, bool], tuple[str | None, str]]
 """A command's `#channel` (and the arguments without it); True: take the console's `#name`."""
 
 
-def _no_channel(rest: str, typed: bool) -> tuple[str | None, str]:
+def no_channel(rest: str, typed: bool) -> tuple[str | None, str]:
     return None, rest
 
 
@@ -796,7 +803,7 @@ ROTATION_COMMANDS: list[Command] = [
         parser.parse_topic,
         _help,
         names_rotation=False,
-        locate=_no_channel,
+        locate=no_channel,
         in_dm=always(InDm.HERE),
     ),
 ]

@@ -11,11 +11,13 @@ import contextlib
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
-from bot.core.model import Outgoing, Reply, Request, code
+from bot.core.home import AwayForm, check_away_form, home_update
+from bot.core.model import Member, Outgoing, Reply, Request, code
 from bot.core.parser import (
     MEMBER_RE,
     SLACKBOT,
@@ -23,6 +25,7 @@ from bot.core.parser import (
     split_command,
     without_reminder,
 )
+from bot.core.personal import TooManyPeriods, save_away
 from bot.core.places import acting_in
 from bot.core.ports import (
     EVERYONE_ACTIVE,
@@ -79,6 +82,8 @@ class Dispatcher:
         # Set by the Slack front end once it has a Web API client; the others know nobody.
         self.directory = directory
         self.membership = membership
+        # Set by the Slack front end from the bot's identity; the console has no App Home.
+        self.home_link: str | None = None
 
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
@@ -116,13 +121,17 @@ class Dispatcher:
                 deactivated,
                 self.membership,
                 _NeverFailing(self.directory),
+                self.home_link,
             )
             reply, failed = self._run(request, ctx)
             if failed:  # the command's savepoint rolled back: so did what it changed
                 effects = Effects()
+            if effects.duty_changes:
+                self._repo.mark_duty_since({c.rotation.id for c in effects.duty_changes}, now)
             if event_id is not None:
                 self._repo.record_event(event_id, now)
-                self._repo.enqueue(_messages(request, notice, reply), now)
+                messages = _messages(request, notice, reply) + self._home_updates(effects)
+                self._repo.enqueue(messages, now)
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed, effects=effects)
@@ -144,6 +153,67 @@ class Dispatcher:
             message = Outgoing(channel, welcome_message(self._commands), "welcome")
             self._repo.enqueue([message], now)
         return True
+
+    # ------------------------------------------------------------------ App Home
+    def _home_updates(self, effects: Effects) -> list[Outgoing]:
+        """A republish for each person concerned who has opened the Home, and one per user
+        group concerned: the sender finds its users when it publishes (no Slack call while
+        this transaction holds the write lock)."""
+        users = effects.concerned - effects.groups
+        opened = self._repo.home_users(users) if users else set()
+        return [home_update(ref) for ref in sorted(opened) + sorted(effects.groups)]
+
+    def open_home(self, user: str, *, event_id: str) -> bool:
+        """The user opened the App Home: remember them (a change concerning them republishes
+        it from now on) and publish their view. False for a redelivered event."""
+        now = self._clock()
+        with self._repo.transaction():
+            if self._repo.seen_event(event_id):
+                return False
+            self._repo.record_event(event_id, now)
+            self._repo.record_home_opened(user, now)
+            self._repo.enqueue([home_update(user)], now)
+        return True
+
+    def set_away(self, user: str, form: AwayForm) -> dict[str, str]:
+        """The Home's Set away form: the period is saved (merged with those it touches, as
+        `away` does) and the Home republished; or the problems by field, and nothing saved."""
+        now = self._clock()
+        today = now.astimezone(self._zone_of(user)).date()
+        errors = check_away_form(form, today)
+        if errors or form.start is None or form.end is None:
+            return errors
+        with self._repo.transaction():
+            try:
+                save_away(
+                    self._away, user, max(form.start, today), form.end, today, form.note or None
+                )
+            except TooManyPeriods as error:
+                return {"start": error.reply.render(Member.plain)}
+            self._repo.enqueue([home_update(user)], now)
+        return {}
+
+    def remove_away(self, user: str, period_id: int) -> bool:
+        """The Home's Remove button: only a period of the person who clicked, and only if it
+        still exists (a stale Home or a forged id changes nothing). The Home is republished
+        either way, so a stale one is brought up to date."""
+        now = self._clock()
+        since = (now - timedelta(days=1)).date()
+        with self._repo.transaction():
+            periods = self._away.away_periods([user], since)
+            found = any(p.id == period_id for p in periods)
+            if found:
+                self._away.delete_away([period_id])
+            self._repo.enqueue([home_update(user)], now)
+        return found
+
+    def _zone_of(self, user: str) -> ZoneInfo:
+        name = _NeverFailing(self.directory).time_zone(user)
+        try:
+            return ZoneInfo(name) if name else self._timezone
+        except (ValueError, OSError):
+            log.warning("unknown time zone %r for %s; using %s", name, user, self._timezone.key)
+            return self._timezone
 
     def _run(self, request: Request, ctx: Context) -> tuple[Reply, bool]:
         """The reply, and whether the command failed."""

@@ -245,7 +245,7 @@ class _Found:
     next_in_line: bool = False
 
 
-def _rotations_of(ctx: Context, user: str) -> list[Rotation]:
+def rotations_of(ctx: Context, user: str) -> list[Rotation]:
     """Rotations the person is in, in person or through a user group."""
     groups = [g for g in ctx.repo.group_refs() if user in ctx.directory.group_members(g)]
     return ctx.repo.rotations_with([user, *groups])
@@ -287,7 +287,7 @@ def _shifts(ctx: Context, member: Member | None) -> Reply:
     who: ReplyPart = "you" if member is None or user == ctx.request.user else Quiet(Member(user))
     zone = ctx.zone_of(user)
     holders = Holders(ctx.directory.group_members)
-    rotations = _rotations_of(ctx, user)
+    rotations = rotations_of(ctx, user)
     if not rotations:
         return Reply.of(*(["You are"] if who == "you" else [who, " is"]), " in no rotation.")
     found: list[_Found] = []
