@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import Command, Context, Effects, command_help, help_text
@@ -161,7 +161,8 @@ class Dispatcher:
         this transaction holds the write lock)."""
         users = effects.concerned - effects.groups
         opened = self._repo.home_users(users) if users else set()
-        return [home_update(ref) for ref in sorted(opened) + sorted(effects.groups)]
+        groups = [home_update(ref, group=True) for ref in sorted(effects.groups)]
+        return [home_update(ref) for ref in sorted(opened)] + groups
 
     def open_home(self, user: str, *, event_id: str) -> bool:
         """The user opened the App Home: remember them (a change concerning them republishes
@@ -179,7 +180,7 @@ class Dispatcher:
         """The Home's Set away form: the period is saved (merged with those it touches, as
         `away` does) and the Home republished; or the problems by field, and nothing saved."""
         now = self._clock()
-        today = now.astimezone(self._zone_of(user)).date()
+        today = now.astimezone(self.zone_of(user)).date()
         errors = check_away_form(form, today)
         if errors or form.start is None or form.end is None:
             return errors
@@ -207,7 +208,11 @@ class Dispatcher:
             self._repo.enqueue([home_update(user)], now)
         return found
 
-    def _zone_of(self, user: str) -> ZoneInfo:
+    def today(self, zone: ZoneInfo) -> date:
+        return self._clock().astimezone(zone).date()
+
+    def zone_of(self, user: str) -> ZoneInfo:
+        """The person's Slack time zone; the bot's when unknown."""
         name = _NeverFailing(self.directory).time_zone(user)
         try:
             return ZoneInfo(name) if name else self._timezone

@@ -26,12 +26,16 @@ from bot.core.shifts import (
 )
 
 NOTE_LIMIT = 150  # characters of an away note (the form's input says so too)
-HOME = "home"  # the outbox kind of a republish; its channel is the person (or user group)
+# Outbox kinds of a republish, built when sent: the channel (the ordering key) is the person,
+# or a user group, whose users who opened the Home are found then.
+HOME = "home"
+HOME_GROUP = "home group"
+HOME_KINDS = (HOME, HOME_GROUP)
 
 
-def home_update(ref: str) -> Outgoing:
-    """Republish this person's Home (a user group's: each of its users'), built when sent."""
-    return Outgoing(ref, Reply(), HOME)
+def home_update(ref: str, *, group: bool = False) -> Outgoing:
+    """Republish this person's Home, or each Home of a user group's users."""
+    return Outgoing(ref, Reply(), HOME_GROUP if group else HOME)
 
 
 @dataclass(frozen=True)
@@ -165,10 +169,15 @@ def check_away_form(form: AwayForm, today: date) -> dict[str, str]:
 
 def _home(ctx: Context, _: None) -> Reply:
     if ctx.home_link is None:
+        where = (
+            "The console has no App Home. In Slack"
+            if ctx.request.source == "console"
+            else "I have no link to my App Home right now (Slack did not tell me my app id). "
+            "Meanwhile"
+        )
         return Reply.of(
-            "There is no App Home here. In Slack, open the bot's *Home* tab (click its name, "
-            f"or `{BOT_HANDLE} home` there gives a link): your duties, your next shifts and "
-            "your away days, with buttons to change them."
+            f"{where}, click my name and open the *Home* tab: where you are on call, your "
+            "next shifts and your away days, with buttons to change them."
         )
     return Reply.of(
         f"<{ctx.home_link}|Open your App Home>: where you are on call, your shifts of the next "

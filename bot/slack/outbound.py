@@ -10,7 +10,8 @@ long) raises UndeliverableError, since no retry can fix it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from slack_sdk import WebClient
@@ -83,7 +84,7 @@ class Sender:
         return chunks
 
     def post(self, channel: str, text: str, thread_ts: str | None) -> None:
-        try:
+        with delivery_errors():
             self._client.chat_postMessage(
                 channel=channel,
                 text=text,
@@ -91,17 +92,25 @@ class Sender:
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except SlackApiError as error:
-            response = error.response
-            code = str(response.get("error", "")) if response else ""
-            status = response.status_code if response else 0
-            if status == 429 or code == "ratelimited":
-                raise SlackDeliveryError("ratelimited", _retry_after(response.headers)) from error
-            if code in TRANSIENT_ERRORS or status >= 500:
-                raise SlackDeliveryError(code or f"http_{status}") from error
-            raise UndeliverableError(code or f"http_{status}") from error
-        except OSError as error:  # urllib's URLError wraps the socket error in `reason`
-            raise SlackDeliveryError(str(getattr(error, "reason", error))) from error
+
+
+@contextmanager
+def delivery_errors() -> Iterator[None]:
+    """A Web API call's failure sorted for the outbox sender: SlackDeliveryError (try again)
+    or UndeliverableError (give up)."""
+    try:
+        yield
+    except SlackApiError as error:
+        response = error.response
+        code = str(response.get("error", "")) if response else ""
+        status = response.status_code if response else 0
+        if status == 429 or code == "ratelimited":
+            raise SlackDeliveryError("ratelimited", _retry_after(response.headers)) from error
+        if code in TRANSIENT_ERRORS or status >= 500:
+            raise SlackDeliveryError(code or f"http_{status}") from error
+        raise UndeliverableError(code or f"http_{status}") from error
+    except OSError as error:  # urllib's URLError wraps the socket error in `reason`
+        raise SlackDeliveryError(str(getattr(error, "reason", error))) from error
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float | None:
