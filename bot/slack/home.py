@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 MAX_BLOCKS = 100
 SECTION_CHARS = 3000
 AWAY_SHOWN = 10  # away periods with their own Remove button; the rest are counted
+ROTATIONS_SHOWN = 50  # rotations listed (those on call first); the rest are counted
+ON_CALL_SHOWN = 20
+SHIFTS_SHOWN = 30
 
 SET_AWAY = "home_set_away"  # action ids and the modal's callback id, as the listeners match
 REMOVE_AWAY = "home_remove_away"
@@ -83,13 +86,15 @@ def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
-def _pack(lines: Sequence[str], sections: int, more: Callable[[int], str]) -> list[Block]:
-    """The lines in at most `sections` sections of at most SECTION_CHARS each, and then, if
-    some did not fit, one context block in which `more(n)` counts them."""
+def _pack(
+    lines: Sequence[str], sections: int, more: Callable[[int], str], limit: int | None = None
+) -> list[Block]:
+    """At most `limit` lines in at most `sections` sections of at most SECTION_CHARS each,
+    and then, if some are left out, one context block in which `more(n)` counts them."""
     blocks: list[Block] = []
     current = ""
     shown = 0
-    for line in lines:
+    for line in lines[:limit]:
         line = line if len(line) <= SECTION_CHARS else line[: SECTION_CHARS - 1] + "…"
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > SECTION_CHARS:
@@ -196,7 +201,10 @@ def home_view(model: HomeModel) -> View:
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="On call now"))]
     on_call = [_on_call_line(s, zone, today) for s in model.on_call]
     blocks += _pack(
-        on_call or ["You are not on call right now."], 2, lambda n: f"…and {n} more duties."
+        on_call or ["You are not on call right now."],
+        2,
+        lambda n: f"…and {n} more duties: `{BOT_HANDLE} shifts` lists them.",
+        ON_CALL_SHOWN,
     )
     blocks += [
         DividerBlock(),
@@ -211,20 +219,26 @@ def home_view(model: HomeModel) -> View:
     ]
     if not shifts:
         shifts = [f"No shifts with known times in the next {HORIZON.days} days."]
-    blocks += _pack(shifts, 3, lambda n: f"…and {n} more shifts: `{BOT_HANDLE} shifts` lists them.")
+    blocks += _pack(
+        shifts,
+        3,
+        lambda n: f"…and {n} more shifts: `{BOT_HANDLE} shifts` lists them.",
+        SHIFTS_SHOWN,
+    )
     if model.upcoming_cut:
         blocks.append(_context("A rotation hands on so often that only its first shifts count."))
     blocks += [DividerBlock(), *_availability(model), DividerBlock()]
     count = len(model.rotations)
     blocks.append(HeaderBlock(text=PlainTextObject(text=f"Your rotations ({count})")))
-    lines = [_rotation_line(s, zone) for s in model.rotations]
+    mine_first = sorted(model.rotations, key=lambda s: not s.mine)  # stable: channel, name
     blocks += _pack(
-        lines,
+        [_rotation_line(s, zone) for s in mine_first],
         MAX_BLOCKS - len(blocks) - 1,
         lambda n: (
             f"{n} more rotations are not shown here: `{BOT_HANDLE} shifts` and, in a "
             f"direct message with me, `{BOT_HANDLE} list` show them all."
         ),
+        ROTATIONS_SHOWN,
     )
     return View(type="home", blocks=blocks)
 
