@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.home import HOME_KINDS, home_update
 from bot.core.model import Member, Outgoing, Reply
 from bot.slack.outbound import SlackDeliveryError, UndeliverableError
 from bot.slack.sender import OutboxSender, gone
@@ -253,3 +254,25 @@ def test_a_channel_s_next_message_waits_until_the_previous_one_is_recorded(
             queue(repo, channel, f"{channel}-{n}")
     until(lambda: len(slack.posts) == 20)
     assert checked == [True] * 20
+
+
+def test_pending_republishes_of_one_home_coalesce_into_one_publish(
+    repo: PeeweeRepository, start: Callable[..., OutboxSender]
+) -> None:
+    published: list[tuple[str, str]] = []
+    failures = [SlackDeliveryError("ratelimited", retry_after=0.1)]
+
+    def publish(kind: str, ref: str) -> None:
+        if ref == "S1" and failures:
+            raise failures.pop()
+        published.append((kind, ref))
+
+    with repo.transaction():  # queued before the sender starts: claimed at once
+        repo.enqueue([home_update("U1"), home_update("U2")], utc_now())
+    for _ in range(3):
+        with repo.transaction():
+            repo.enqueue([home_update("U1"), home_update("S1", group=True)], utc_now())
+    start(publish=publish)
+    until(lambda: repo.undelivered() == [])
+    assert sorted(published) == [("home", "U1"), ("home", "U2"), ("home group", "S1")]
+    assert all(kind in HOME_KINDS for kind, _ in published)
