@@ -13,8 +13,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import BOT_HANDLE, Command, Context, InDm, always, no_channel
-from bot.core.model import AwayPeriod, Member, MemberKind, Outgoing, Reply, Rotation
-from bot.core.parser import name_key
+from bot.core.errors import UsageError
+from bot.core.model import AwayPeriod, Member, MemberKind, Outgoing, Reply, Rotation, code
+from bot.core.parser import name_key, normalise_spaces
 from bot.core.personal import rotations_of
 from bot.core.shifts import (
     HORIZON,
@@ -185,12 +186,19 @@ def _home(ctx: Context, _: None) -> Reply:
     )
 
 
+def _parse_home(rest: str) -> None:
+    if normalise_spaces(rest).strip():
+        raise UsageError(
+            "home", "`home` takes nothing after it, not ", code(rest.strip()[:30]), "."
+        )
+
+
 HOME_COMMAND = Command(
     "home",
     "links to your App Home: your duties, next shifts, away days and rotations.",
     "",
     f"{BOT_HANDLE} home",
-    lambda rest: None,
+    _parse_home,
     _home,
     names_rotation=False,
     locate=no_channel,

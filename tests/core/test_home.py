@@ -181,3 +181,10 @@ def test_home_links_to_the_app_home_or_says_where_it_has_none(
     assert run("<@UBOT> home", channel="D1").startswith(
         "<slack://app?team=T1&id=A1&tab=home|Open your App Home>: where you are on call"
     )
+
+
+def test_home_takes_no_arguments(run: Run) -> None:
+    assert run("<@UBOT> home  sweet home").startswith(
+        "That `home` needs fixing: `home` takes nothing after it, not `sweet home`.\n"
+        "`@dienstplan home`\n"
+    )
