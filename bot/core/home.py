@@ -43,8 +43,9 @@ def home_update(ref: str, *, group: bool = False) -> Outgoing:
 class RotationState:
     """One of the person's rotations: who holds the duty, since when, and what comes next.
 
-    `next_at` is the next handoff (None: no `rotate` schedule); `next_holder` who takes over
-    then, or who is next in line without a schedule (None: nobody else can)."""
+    `next_at` is the next handoff (None: no `rotate` schedule, or a single member);
+    `next_holder` who takes over then, or who is next in line without a schedule (None:
+    nobody else can)."""
 
     rotation: Rotation
     holder: Member
@@ -107,21 +108,22 @@ def home_model(ctx: Context, user: str) -> HomeModel:
         cut = cut or each_cut
         shifts = project(order, rotation.duty_position, handoffs, unavailable=unavailable)
         holder = shifts[0].holder
-        if handoffs:
-            after = shifts[1]
-            next_holder = None if after.kept or len(order) < 2 else after.holder
+        if len(order) < 2:  # the duty never changes hands
+            next_at, next_holder = None, None
+        elif handoffs:
+            next_at, next_holder = handoffs[0], None if shifts[1].kept else shifts[1].holder
         else:
             step = next_in_line(
                 order.__getitem__, len(order), rotation.duty_position, ctx.now, unavailable
             )
-            next_holder = None if step.kept or len(order) < 2 else order[step.position]
+            next_at, next_holder = None, None if step.kept else order[step.position]
         states.append(
             RotationState(
                 rotation,
                 holder,
                 unavailable(holder, ctx.now),
                 holders.includes(holder, user),
-                handoffs[0] if handoffs else None,
+                next_at,
                 next_holder,
             )
         )

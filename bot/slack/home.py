@@ -111,7 +111,7 @@ def _pack(
     return blocks
 
 
-def _on_call_line(state: RotationState, zone: ZoneInfo, today: date) -> str:
+def _on_call_line(state: RotationState, zone: ZoneInfo) -> str:
     since = f" since {_at(state.rotation.duty_since, zone)}" if state.rotation.duty_since else ""
     until = f", until the handoff {_at(state.next_at, zone)}" if state.next_at else ""
     note = f" (you are {state.holder_note})" if state.holder_note else ""
@@ -123,7 +123,11 @@ def _rotation_line(state: RotationState, zone: ZoneInfo) -> str:
     note = f" ({state.holder_note})" if state.holder_note else ""
     text = f"• {_where(state.rotation)}: {holder} on duty{note}"
     if state.next_at is not None:
-        after = f", to {state.next_holder.mention()}" if state.next_holder else ", nobody else free"
+        after = (
+            f", to {state.next_holder.mention()}"
+            if state.next_holder
+            else ", but nobody else is available"
+        )
         return f"{text}. Next handoff {_at(state.next_at, zone)}{after}."
     if state.next_holder is not None:
         return f"{text}. Next in line: {state.next_holder.mention()}; no handoff schedule."
@@ -197,9 +201,9 @@ def home_view(model: HomeModel) -> View:
     whatever block budget is left."""
     if model.first_run:
         return View(type="home", blocks=_first_run(model))
-    zone, today = model.zone, model.today
+    zone = model.zone
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="On call now"))]
-    on_call = [_on_call_line(s, zone, today) for s in model.on_call]
+    on_call = [_on_call_line(s, zone) for s in model.on_call]
     blocks += _pack(
         on_call or ["You are not on call right now."],
         2,

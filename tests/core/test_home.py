@@ -188,3 +188,17 @@ def test_home_takes_no_arguments(run: Run) -> None:
         "That `home` needs fixing: `home` takes nothing after it, not `sweet home`.\n"
         "`@dienstplan home`\n"
     )
+
+
+def test_a_single_member_or_everyone_else_away_has_nobody_next(
+    run: Run, repo: PeeweeRepository, clock: FakeClock
+) -> None:
+    run("<@UBOT> create solo <@U1> Alone")
+    run('schedule create "rotate solo" 0 9 * * Mon')
+    run("<@UBOT> create pair <@U1> <@U2> Two")
+    run('schedule create "rotate pair" 0 9 * * Mon')
+    run("away today tomorrow", user="U2")
+    pair, solo = model(repo, clock, "U1").rotations
+    assert (solo.rotation.name, solo.next_at, solo.next_holder) == ("solo", None, None)
+    assert (pair.rotation.name, pair.next_holder) == ("pair", None)
+    assert pair.next_at == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
