@@ -59,6 +59,10 @@ _MEMBER_AT = _Compiled(
     )
 )
 _SET_DUTY = _Compiled(lambda: RotationRow.update(duty_position=0).where(RotationRow.id == 0))
+_SET_DUTY_SINCE = _Compiled(
+    lambda: RotationRow.update(duty_since=datetime(2000, 1, 1)).where(RotationRow.id == 0)
+)
+_HOME_USERS = "SELECT user FROM home_user WHERE user IN ({})"
 _SEEN_EVENT = _Compiled(
     lambda: ProcessedEventRow.select(ProcessedEventRow.event_id).where(
         ProcessedEventRow.event_id == ""
@@ -407,21 +411,21 @@ class PeeweeRepository:
         _SET_DUTY.run(self._db, position, rotation.id)
 
     def mark_duty_since(self, rotation_ids: Collection[int], now: datetime) -> None:
-        RotationRow.update(duty_since=to_db(now)).where(
-            RotationRow.id.in_(list(rotation_ids))
-        ).execute()
+        for rotation_id in rotation_ids:  # one, but for a swap's two
+            _SET_DUTY_SINCE.run(self._db, to_db(now), rotation_id)
 
     # ------------------------------------------------------------------ App Home
     def record_home_opened(self, user: str, now: datetime) -> None:
         HomeUserRow.replace(user=user, opened_at=to_db(now)).execute()
 
     def home_users(self, users: Collection[str]) -> set[str]:
+        """In plain SQL: every rotate, assign and away asks it."""
         wanted = list(dict.fromkeys(users))
         found: set[str] = set()
         for start in range(0, len(wanted), _PARAMETERS):
             batch = wanted[start : start + _PARAMETERS]
-            query = HomeUserRow.select(HomeUserRow.user).where(HomeUserRow.user.in_(batch))
-            found.update(row.user for row in query)
+            sql = _HOME_USERS.format(", ".join("?" * len(batch)))
+            found.update(row[0] for row in self._db.execute_sql(sql, batch).fetchall())
         return found
 
     @contextmanager
