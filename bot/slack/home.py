@@ -46,7 +46,7 @@ from bot.core.home import (
 from bot.core.model import AwayPeriod, Request, Rotation, Verbatim, bold
 from bot.core.ports import Deactivated, UserDirectory
 from bot.core.registry import COMMANDS
-from bot.core.shifts import HORIZON, handoff_hint, short_date
+from bot.core.shifts import HORIZON, MAX_HANDOFFS, handoff_hint, short_date
 from bot.slack.outbound import UndeliverableError, delivery_errors
 from bot.slack.render import literal
 from bot.storage.repository import PeeweeRepository
@@ -230,7 +230,12 @@ def home_view(model: HomeModel) -> View:
         SHIFTS_SHOWN,
     )
     if model.upcoming_cut:
-        blocks.append(_context("A rotation hands on so often that only its first shifts count."))
+        blocks.append(
+            _context(
+                f"A rotation hands over so often that only its next {MAX_HANDOFFS} handoffs "
+                "were worked out."
+            )
+        )
     blocks += [DividerBlock(), *_availability(model), DividerBlock()]
     count = len(model.rotations)
     blocks.append(HeaderBlock(text=PlainTextObject(text=f"Your rotations ({count})")))

@@ -102,6 +102,7 @@ def test_big_numbers_stay_within_slacks_limits_and_say_what_was_left_out() -> No
     assert "more shifts: `@dienstplan shifts` lists them." in text
     assert "40 more away periods: `@dienstplan away` lists them all." in text
     assert "250 more rotations are not shown here" in text
+    assert "only its next 500 handoffs were worked out" in text
     assert "Your rotations (300)" in text
 
 
