@@ -135,13 +135,15 @@ def _rotation_line(state: RotationState, zone: ZoneInfo) -> str:
 
 
 def _period_text(period: AwayPeriod, today: date) -> str:
+    """`Away Mon 07 Dec to Tue 08 Dec (now): note`"""
     days = (
         short_date(period.start, today)
         if period.start == period.end
         else f"{short_date(period.start, today)} to {short_date(period.end, today)}"
     )
+    now = " (now)" if period.covers(today) else ""
     note = f": {literal(Verbatim(period.note))}" if period.note else ""
-    return f"{days}{note}"
+    return f"Away {days}{now}{note}"
 
 
 def _availability(model: HomeModel) -> list[Block]:
@@ -150,10 +152,9 @@ def _availability(model: HomeModel) -> list[Block]:
     if not model.away:
         blocks.append(_section("You are not away on any day. `rotate` counts on you."))
     for period in model.away[:AWAY_SHOWN]:
-        current = " (today)" if period.covers(today) else ""
         blocks.append(
             SectionBlock(
-                text=MarkdownTextObject(text=f"Away {_period_text(period, today)}{current}"),
+                text=MarkdownTextObject(text=_period_text(period, today)),
                 accessory=ButtonElement(
                     text=PlainTextObject(text="Remove"),
                     action_id=REMOVE_AWAY,

@@ -160,7 +160,7 @@ def test_back_republishes_the_home(chat: Conversation, emu: SlackEmulator) -> No
     chat.say("away today", user="U0BOB")
     away = text_of(wait_for_publish(emu, "U0BOB", 2))
     today = _today().date()
-    assert f"Away {short_date(today, today)} (today)" in away
+    assert f"Away {short_date(today, today)} (now)" in away
     chat.say("back", user="U0BOB")
     assert "You are not away on any day." in text_of(wait_for_publish(emu, "U0BOB", 3))
 

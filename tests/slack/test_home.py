@@ -78,7 +78,7 @@ def test_the_home_shows_duties_shifts_away_days_and_rotations() -> None:
         "until the handoff Mon 23 Nov 2026 10:00 CET"
     ) in text
     assert "• Sun 29 Nov 2026 10:00 CET: *rota-2* in <#C0002>" in text
-    assert "Away Sun 22 Nov to Tue 24 Nov: ski &amp; &lt;fun&gt; (today)" in text
+    assert "Away Sun 22 Nov to Tue 24 Nov (now): ski &amp; &lt;fun&gt;" in text
     assert (
         "• *rota-2* in <#C0002>: <@U2> on duty. Next handoff Mon 23 Nov 2026 10:00 CET, "
         "to <!subteam^S1|ops>." in text
