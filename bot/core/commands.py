@@ -83,7 +83,8 @@ class Effects:
     schedules_changed: bool = False
     duty_changes: list[DutyChange] = field(default_factory=list)
     # User or group refs whose personal view (shifts, App Home) changed: they joined or left
-    # a rotation, their availability changed, or a duty they hold or get moved.
+    # a rotation, their availability changed, a duty they hold or get moved, or a rotation
+    # of theirs got or lost its handoff (`rotate`) schedule.
     concerned: set[str] = field(default_factory=set)
     # The user group refs among `concerned`: each of the group's users is concerned.
     groups: set[str] = field(default_factory=set)

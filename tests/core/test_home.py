@@ -202,3 +202,19 @@ def test_a_single_member_or_everyone_else_away_has_nobody_next(
     assert (solo.rotation.name, solo.next_at, solo.next_holder) == ("solo", None, None)
     assert (pair.rotation.name, pair.next_holder) == ("pair", None)
     assert pair.next_at == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def test_a_rotate_schedule_changes_its_members_homes(
+    dispatcher: Dispatcher, repo: PeeweeRepository
+) -> None:
+    def slack(text: str, n: int) -> None:
+        request = Request(text=text, channel="C1", user="U9", bot_user_id="UBOT")
+        assert not dispatcher.handle(request, event_id=f"Ev{n}").failed
+
+    slack("<@UBOT> create backend <@U1> <@U2> Watch alerts", 1)
+    dispatcher.open_home("U1", event_id="EvH1")
+    slack('<@UBOT> schedule create "who backend" 0 9 * * Mon', 2)
+    assert _home_rows(repo) == [("home", "U1")]  # only the opening
+    slack('<@UBOT> schedule create "rotate Backend" 0 9 * * Mon', 3)
+    slack('<@UBOT> schedule delete "rotate backend"', 4)
+    assert _home_rows(repo) == [("home", "U1")] * 3
