@@ -42,6 +42,7 @@ DropMode = Literal["close_frame", "eof", "reset"]
 
 MAX_CONNECTIONS = 10  # Slack allows up to 10 concurrent Socket Mode connections per app
 MAX_AUTO_RETRIES = 3  # Slack retries an un-acked event at most 3 times
+_TEXT_LIMITS = {"section": 3000, "header": 150}  # characters in a block's `text`: invalid_blocks
 TRIGGER_SECONDS = 3.0  # a trigger id opens a modal only this soon after the interaction
 # Params Slack accepts as JSON-encoded strings in form bodies; decoded so tests see dicts.
 _JSON_PARAMS = frozenset(
@@ -834,6 +835,11 @@ class SlackEmulator:
             raise ApiError("invalid_arguments")
         if not all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks):
             raise ApiError("invalid_arguments")
+        for block in blocks:
+            text = block.get("text")
+            limit = _TEXT_LIMITS.get(block["type"])
+            if limit and isinstance(text, dict) and len(str(text.get("text", ""))) > limit:
+                raise ApiError("invalid_blocks")
         return view
 
     def _views_publish(self, p: dict[str, Any]) -> dict[str, Any]:

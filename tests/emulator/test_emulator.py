@@ -221,6 +221,9 @@ def test_other_methods(emu: SlackEmulator) -> None:
     ):
         with pytest.raises(SlackApiError, match="invalid_arguments"):
             client.views_publish(user_id="U0ALICE", view=bad)
+    long = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        client.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": [long]})
     with pytest.raises(SlackApiError, match="invalid_arguments"):
         client.api_call("views.publish", json={"view": view})
 
