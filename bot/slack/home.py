@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -44,12 +45,17 @@ from bot.core.home import (
     home_model,
 )
 from bot.core.model import AwayPeriod, Request, Rotation, Verbatim, bold
-from bot.core.ports import Deactivated, UserDirectory
+from bot.core.ports import (
+    AvailabilityRepository,
+    Deactivated,
+    RotationRepository,
+    ScheduleRepository,
+    UserDirectory,
+)
 from bot.core.registry import COMMANDS
 from bot.core.shifts import HORIZON, MAX_HANDOFFS, handoff_hint, short_date
 from bot.slack.outbound import UndeliverableError, delivery_errors
 from bot.slack.render import literal
-from bot.storage.repository import PeeweeRepository
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +315,12 @@ def away_form(values: dict[str, Any]) -> AwayForm:
     return AwayForm(day("start"), day("end"), note.strip() if isinstance(note, str) else "")
 
 
+class HomeStore(RotationRepository, ScheduleRepository, AvailabilityRepository, Protocol):
+    """What a Home is read from: the repositories, and one read snapshot across them."""
+
+    def snapshot(self) -> AbstractContextManager[None]: ...
+
+
 class HomePublisher:
     """Publishes Homes for the outbox sender: a person's, or each Home-opening user's of a
     user group. Raises the sender's SlackDeliveryError or UndeliverableError."""
@@ -316,7 +328,7 @@ class HomePublisher:
     def __init__(
         self,
         client: WebClient,
-        repo: PeeweeRepository,
+        repo: HomeStore,
         directory: UserDirectory,
         timezone: ZoneInfo,
         clock: Callable[[], datetime],
