@@ -72,7 +72,13 @@ def build(config: Config, *, create: bool = False) -> Services:
         ) from error
     repo = PeeweeRepository(db)
     dispatcher = Dispatcher(
-        repo=repo, schedules=repo, away=repo, clock=utc_now, timezone=config.zone
+        repo=repo,
+        schedules=repo,
+        away=repo,
+        clock=utc_now,
+        timezone=config.zone,
+        docs_url=config.docs_url,
+        open_permissions=config.open_permissions,
     )
     return Services(config=config, db=db, repo=repo, dispatcher=dispatcher)
 

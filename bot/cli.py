@@ -100,7 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             config_path(getattr(args, "config", None), os.environ),
             tokens=args.command == "run",
         )
-        setup_logging(config.log_level, quiet=args.command != "run")
+        setup_logging(
+            config.log_level,
+            quiet=args.command != "run",
+            secrets=(config.bot_token, config.app_token),
+        )
         if args.command == "run":
             from bot.app import run
 

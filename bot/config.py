@@ -11,15 +11,21 @@ import difflib
 import logging
 import os
 import re
+import sys
+import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.core.commands import DOCS_URL
+
 DEFAULT_API_URL = "https://slack.com/api/"
+_HTTP_URL = re.compile(r"https?://[^/\s]+\S*")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_CONFIG_FILE = Path("config.toml")
 
@@ -51,6 +57,8 @@ SETTINGS = {
         Setting("dienstplan", "log_level", "DIENSTPLAN_LOG_LEVEL", "INFO"),
         Setting("dienstplan", "catch_up_window", "DIENSTPLAN_CATCH_UP_WINDOW", "1h"),
         Setting("dienstplan", "startup_timeout", "DIENSTPLAN_STARTUP_TIMEOUT", "30s"),
+        Setting("dienstplan", "docs_url", "DIENSTPLAN_DOCS_URL", DOCS_URL),
+        Setting("dienstplan", "open_permissions", "DIENSTPLAN_OPEN_PERMISSIONS", "false"),
     )
 }
 
@@ -79,8 +87,10 @@ class Config:
     log_level: str
     catch_up_window: timedelta
     startup_timeout: timedelta
+    docs_url: str
     file: Path | None
     from_file: frozenset[str]  # the variables whose value came from `file`
+    open_permissions: bool = False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -139,10 +149,16 @@ class Config:
             f"Config(api_url={self.api_url!r}, database={str(self.database)!r}, "
             f"timezone={self.timezone!r}, log_level={self.log_level!r}, "
             f"catch_up_window={self.catch_up_window!r}, "
-            f"startup_timeout={self.startup_timeout!r})"
+            f"startup_timeout={self.startup_timeout!r}, docs_url={self.docs_url!r}, "
+            f"open_permissions={self.open_permissions!r})"
         )
 
 
+_BOOLEANS = {"dienstplan.open_permissions"}
+_BOOLEAN_WORDS = {
+    **dict.fromkeys(("true", "yes", "on", "1"), True),
+    **dict.fromkeys(("false", "no", "off", "0"), False),
+}
 _DURATION = re.compile(r"(\d+)\s*([smhd]?)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _UNITS = "s, m, h or d (seconds, minutes, hours, days), as in 90s, 30m, 1h or 2d"
@@ -210,6 +226,8 @@ def _read_file(path: Path) -> tuple[dict[str, str], list[str]]:
                     f"{path}: unknown setting `{name}`{_did_you_mean(name)}; "
                     "see config.example.toml."
                 )
+            elif isinstance(value, bool) and name in _BOOLEANS:
+                values[name] = str(value).lower()
             elif not isinstance(value, str):
                 problems.append(f'{path}: `{name}` must be a string, in quotes: {key} = "...".')
             else:
@@ -254,6 +272,18 @@ def load_config(
             f"SLACK_API_URL / slack.api_url: `{api_url}` is not an http(s) URL "
             f"(the default is {DEFAULT_API_URL})."
         )
+    docs_url = merged["docs_url"]
+    if not _HTTP_URL.fullmatch(docs_url):
+        problems.append(
+            f"DIENSTPLAN_DOCS_URL / dienstplan.docs_url: `{docs_url}` is not an http(s) URL "
+            f"(the default is {DOCS_URL})."
+        )
+    open_permissions = _BOOLEAN_WORDS.get(merged["open_permissions"].strip().lower())
+    if open_permissions is None:
+        problems.append(
+            f"DIENSTPLAN_OPEN_PERMISSIONS / dienstplan.open_permissions: "
+            f"`{merged['open_permissions']}` is not true or false."
+        )
     durations: dict[str, timedelta] = {}
     for key in ("catch_up_window", "startup_timeout"):
         try:
@@ -267,9 +297,11 @@ def load_config(
         bot_token=merged["bot_token"],
         app_token=merged["app_token"],
         api_url=api_url if api_url.endswith("/") else api_url + "/",
+        docs_url=docs_url,
         database=Path(merged["database"]).expanduser(),
         timezone=timezone or "UTC",
         log_level=level if level in LOG_LEVELS else "INFO",
+        open_permissions=bool(open_permissions),
         file=path,
         from_file=frozenset(
             s.env for name, s in SETTINGS.items() if name in from_file and not env.get(s.env)
@@ -283,17 +315,28 @@ def load_config(
 
 
 _SECRET = re.compile(r"\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+")
+REDACTED = "[redacted]"
 
 
-class RedactTokens(logging.Filter):
-    """Belt and braces: no log line may carry a Slack token, whatever library wrote it."""
+def redact(text: str, secrets: Collection[str] = ()) -> str:
+    """The text without Slack tokens: anything shaped like one, and the configured values
+    (an emulator's or a test's token need not look like Slack's)."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return _SECRET.sub(REDACTED, text)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _SECRET.search(message):
-            record.msg = _SECRET.sub("[redacted]", message)
-            record.args = None
-        return True
+
+class RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted line, so a token in an argument, an exception's message,
+    a traceback or a library's debug dump of request headers never reaches the log."""
+
+    def __init__(self, fmt: str, secrets: Collection[str] = ()) -> None:
+        super().__init__(fmt)
+        # Longest first, so a token containing another is replaced whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
 
 
 # Libraries whose lines only repeat what our own code logs; shown at DEBUG only.
@@ -305,16 +348,42 @@ _REPEATING_LOGGERS = (
 )
 
 
-def setup_logging(level: str, *, quiet: bool = False) -> None:
+def setup_logging(level: str, *, quiet: bool = False, secrets: Collection[str | None] = ()) -> None:
     """`quiet` (console, operator commands): warnings and errors only, unless DEBUG is set;
-    INFO is the level the long-running service logs at."""
+    INFO is the level the long-running service logs at.
+
+    Everything that would print on its own goes through this handler too, so it is redacted:
+    warnings, and exceptions nobody caught (in the main thread or another)."""
     if quiet and level == "INFO":
         level = "WARNING"
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactTokens())
+    handler.setFormatter(
+        RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s", [s for s in secrets if s]
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in _REPEATING_LOGGERS:
         logging.getLogger(name).setLevel(logging.NOTSET if level == "DEBUG" else logging.CRITICAL)
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    logging.getLogger("dienstplan").critical("uncaught exception", exc_info=(kind, error, trace))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is None or isinstance(args.exc_value, SystemExit):
+        return
+    thread = args.thread.name if args.thread else "?"
+    logging.getLogger("dienstplan").critical(
+        "uncaught exception in thread %s",
+        thread,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )

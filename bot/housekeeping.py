@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import schedule
 
 from bot.core.ports import Clock
+from bot.core.swaps import expiry_notes
 from bot.storage.repository import EVENT_RETENTION, OUTBOX_RETENTION, PeeweeRepository
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,18 @@ def prune_delivered_messages(repo: PeeweeRepository, now: datetime) -> int:
     return repo.prune_delivered(now - OUTBOX_RETENTION)
 
 
+def expire_swap_requests(repo: PeeweeRepository, now: datetime) -> int:
+    """A request nobody answered lapses when its shift starts; its asker is told."""
+    with repo.transaction():
+        swaps = repo.expire_swaps(now)
+        if swaps:
+            rotations = {
+                s.rotation_id: r for s in swaps if (r := repo.rotation_by_id(s.rotation_id))
+            }
+            repo.enqueue(expiry_notes(swaps, rotations), now)
+    return len(swaps)
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -47,6 +60,11 @@ def jobs(repo: PeeweeRepository) -> list[Job]:
             "forget processed event ids",
             timedelta(hours=1),
             lambda now: forget_processed_events(repo, now),
+        ),
+        Job(
+            "expire swap requests",
+            timedelta(minutes=1),
+            lambda now: expire_swap_requests(repo, now),
         ),
         Job(
             "prune delivered messages",

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, RedactTokens, config_path, load_config
+from bot.config import ConfigError, config_path, load_config
+from bot.core.commands import DOCS_URL
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-abc", "SLACK_APP_TOKEN": "xapp-1-A1-def"}
 
@@ -189,14 +190,6 @@ def test_config_path_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert config_path("/b.toml", {"DIENSTPLAN_CONFIG": "/a.toml"}) == Path("/b.toml")
 
 
-def test_log_lines_never_carry_tokens() -> None:
-    import logging
-
-    record = logging.LogRecord("x", logging.INFO, "f", 1, "token %s used", ("xoxb-123-abc",), None)
-    RedactTokens().filter(record)
-    assert "xoxb" not in record.getMessage()
-
-
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("0", 0), ("90s", 90), ("30m", 1800), ("1h", 3600), ("2d", 172800), (" 2 H ", 7200)],
@@ -211,3 +204,21 @@ def test_startup_timeout() -> None:
     assert load_config(None, {}).startup_timeout.total_seconds() == 30
     config = load_config(None, {"DIENSTPLAN_STARTUP_TIMEOUT": "5m"})
     assert config.startup_timeout.total_seconds() == 300
+
+
+def test_docs_url() -> None:
+    assert load_config(None, {}).docs_url == DOCS_URL
+    custom = load_config(None, {"DIENSTPLAN_DOCS_URL": "https://wiki.example.com/on-call?x=1"})
+    assert custom.docs_url == "https://wiki.example.com/on-call?x=1"
+    with pytest.raises(ConfigError, match=r"DIENSTPLAN_DOCS_URL / dienstplan\.docs_url: `wiki`"):
+        load_config(None, {"DIENSTPLAN_DOCS_URL": "wiki"})
+
+
+def test_open_permissions_is_a_boolean(tmp_path: Path) -> None:
+    assert load_config(None, {}).open_permissions is False
+    assert load_config(None, {"DIENSTPLAN_OPEN_PERMISSIONS": "Yes"}).open_permissions is True
+    file = tmp_path / "c.toml"
+    file.write_text("[dienstplan]\nopen_permissions = true\n")
+    assert load_config(file, {}).open_permissions is True
+    with pytest.raises(ConfigError, match="`maybe` is not true or false"):
+        load_config(None, {"DIENSTPLAN_OPEN_PERMISSIONS": "maybe"})

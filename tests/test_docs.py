@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from bot.config import SETTINGS
+from bot.core.limits import LIMITS
 from bot.core.registry import COMMANDS
 from bot.slack.manifest import BOT_EVENTS, BOT_SCOPES
 
@@ -50,3 +51,8 @@ def test_every_scope_and_event_of_the_manifest_is_in_the_readme_tables() -> None
         assert f"| `{scope}` |" in README, scope
     for event in BOT_EVENTS:
         assert f"| `{event}` |" in README, event
+
+
+def test_every_limit_is_in_the_readme_table() -> None:
+    for limit in LIMITS:
+        assert f"| {limit.value:,} | {limit.what} |" in README, limit

@@ -79,5 +79,6 @@ def test_a_failing_job_is_logged_and_the_others_still_run(
 def test_the_bot_prunes_event_ids_and_delivered_messages(repo: PeeweeRepository) -> None:
     assert [job.name for job in jobs(repo)] == [
         "forget processed event ids",
+        "expire swap requests",
         "prune delivered messages",
     ]

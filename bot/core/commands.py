@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 
 from bot.core import cron, parser
 from bot.core.errors import DomainError, NotFound
+from bot.core.limits import ROTATIONS_PER_CHANNEL, refuse_more
 from bot.core.model import (
     AwayPeriod,
     Member,
     MemberKind,
+    Outgoing,
     Quiet,
     Reply,
     ReplyPart,
@@ -30,6 +32,7 @@ from bot.core.model import (
     code,
 )
 from bot.core.parser import channel_mention, name_key
+from bot.core.permissions import require_may_change
 from bot.core.ports import (
     EVERYONE_ACTIVE,
     EVERYWHERE,
@@ -59,6 +62,7 @@ T = TypeVar("T")
 BOT_HANDLE = "@dienstplan"
 LIST_LIMIT = 500
 DEACTIVATED = "deactivated in Slack"
+DOCS_URL = "https://github.com/dienstplan/dienstplan#readme"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class Effects:
 
     schedules_changed: bool = False
     duty_changes: list[DutyChange] = field(default_factory=list)
+    # Messages to other channels or people (a swap request's DM), queued after the reply.
+    messages: list[Outgoing] = field(default_factory=list)
     # User or group refs whose personal view (shifts, App Home) changed: they joined or left
     # a rotation, their availability changed, a duty they hold or get moved, or a rotation
     # of theirs got or lost its handoff (`rotate`) schedule.
@@ -117,6 +123,11 @@ class Context:
     deactivated: Deactivated = nobody_deactivated
     membership: Membership = EVERYWHERE
     directory: UserDirectory = EVERYONE_ACTIVE
+    docs_url: str = DOCS_URL
+    # Said after the reply: a name that is also a linked rotation's tells how to reach that one.
+    notes: list[ReplyPart] = field(default_factory=list)
+    # Destructive commands allowed to everyone, not only to a rotation's people and admins.
+    open_permissions: bool = False
     # `slack://app?team=…&id=…&tab=home`: the bot's App Home; None where there is none.
     home_link: str | None = None
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
@@ -211,6 +222,17 @@ def always(rule: InDm) -> Callable[[Any], InDm]:
 _BY_NAME = always(InDm.BY_NAME)
 
 
+class Group(Enum):
+    """What a command is for; help lists the groups in this order, each once it has commands."""
+
+    ROTATIONS = "Rotations"
+    SCHEDULES = "Schedules"
+    AVAILABILITY = "Availability and shifts"
+    CHANNELS = "Channels and notifications"
+    SWAPS = "Swaps"
+    HELP = "Help"
+
+
 @dataclass(frozen=True)
 class Subcommand:
     """One form of a command with subcommands (`schedule create`), for help and usage errors."""
@@ -234,6 +256,8 @@ class Command:
     subcommands: tuple[Subcommand, ...] = ()
     locate: Locate = _leading_channel
     in_dm: Callable[[Any], InDm] = _BY_NAME
+    # Set by registry.py, which assembles the table group by group.
+    group: Group = Group.ROTATIONS
 
     def usage_line(self, subcommand: Subcommand | None = None) -> str:
         name, usage = (
@@ -258,6 +282,16 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
     rotation = ctx.repo.find(ctx.request.channel, name)
     if rotation is not None:
         return rotation
+    linked = ctx.repo.find_linked(ctx.request.channel, name)
+    if linked:  # a command reaches a linked rotation in its own channel; a schedule does not
+        home = channel_mention(linked[0].channel)
+        raise NotFound(
+            bold(linked[0].name),
+            f" is a rotation of {home}, linked to {ctx.here()}. Its schedules belong "
+            f"in {home}: name that channel after `schedule create`, as in ",
+            code(f'{BOT_HANDLE} schedule create #channel "rotate {linked[0].name}" 0 9 * * Mon'),
+            ".",
+        )
     known = ctx.repo.names(ctx.request.channel)
     hint = closest(name, known)
     suggestion: list[ReplyPart] = [" Did you mean ", bold(hint), "?"] if hint else []
@@ -266,7 +300,7 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
         bold(name),
         f" in {ctx.here()}.",
         *suggestion,
-        f" `{BOT_HANDLE} list{_channel_arg(ctx)}` shows {_possessive(ctx)} rotations.",
+        f" `{BOT_HANDLE} list{_channel_arg(ctx)}` shows {possessive(ctx)} rotations.",
     )
 
 
@@ -275,7 +309,7 @@ def _channel_arg(ctx: Context) -> str:
     return f" {channel_mention(ctx.request.channel)}" if ctx.request.elsewhere else ""
 
 
-def _possessive(ctx: Context) -> str:
+def possessive(ctx: Context) -> str:
     return f"{ctx.here()}'s" if ctx.request.elsewhere else "this channel's"
 
 
@@ -384,6 +418,11 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
             code(f"{BOT_HANDLE} update {existing.name} <members> <description>"),
             ".",
         )
+    refuse_more(
+        ROTATIONS_PER_CHANNEL,
+        ctx.repo.list_rotations(ctx.request.channel, 0)[1],
+        f"Delete one first with `{BOT_HANDLE} delete <rotation name>`.",
+    )
     _refuse_deactivated(ctx, members, name)
     rotation = ctx.repo.create(
         channel=ctx.request.channel,
@@ -408,8 +447,9 @@ def _create(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
 def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     name, members, description = args
     rotation = find_rotation(ctx, name)
+    require_may_change(ctx, rotation, "update")
     _refuse_deactivated(ctx, members, rotation.name)
-    before = ctx.repo.member_at(rotation, rotation.duty_position)
+    before = on_duty(ctx, rotation)
     ctx.effects.members_changed(ctx.repo.members(rotation))
     rotation = ctx.repo.replace(rotation, members=members, description=description)
     ctx.effects.members_changed(members)
@@ -423,9 +463,14 @@ def _update(ctx: Context, args: tuple[str, list[Member], str]) -> Reply:
     )
 
 
+def on_duty(ctx: Context, rotation: Rotation) -> Member:
+    """Who holds the shift now: the stand-in of an accepted swap, else the order's member."""
+    return ctx.repo.stand_in(rotation) or ctx.repo.member_at(rotation, rotation.duty_position)
+
+
 def _rotate(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
-    previous = ctx.repo.member_at(rotation, rotation.duty_position)
+    previous = on_duty(ctx, rotation)
     if rotation.member_count == 1:
         return Reply.of(
             bold(rotation.name), f" has a single member, so {previous.mention()} stays on duty."
@@ -434,15 +479,30 @@ def _rotate(ctx: Context, name: str) -> Reply:
     if step.kept:
         return _nobody_else(rotation, previous, step.skipped)
     ctx.repo.set_duty(rotation, step.position)
-    current = ctx.repo.member_at(rotation, step.position)
+    ordered = ctx.repo.member_at(rotation, step.position)
+    stand_in = ctx.repo.start_override(rotation, ctx.now)
+    current = stand_in or ordered
+    if current.ref == previous.ref:  # they stood in for the shift before their own turn
+        return Reply.of(
+            bold(rotation.name),
+            f": the next shift is {current.mention()}'s in turn, so they stay on duty.",
+            *_skipped(step.skipped),
+        )
     ctx.effects.duty_changed(rotation, previous, current, "rotate")
     return Reply.of(
         bold(rotation.name),
         ": the duty passes from ",
         Quiet(previous),
-        f" to {current.mention()}.",
+        f" to {current.mention()}",
+        *_standing_in(ordered, current),
+        ".",
         *_skipped(step.skipped),
     )
+
+
+def _standing_in(ordered: Member, holder: Member) -> list[ReplyPart]:
+    """` (a swap: standing in for bob)` when an accepted swap gave the shift to another."""
+    return [] if holder == ordered else [" (a swap: standing in for ", Quiet(ordered), ")"]
 
 
 def _nobody_else(rotation: Rotation, previous: Member, skips: Sequence[Skip]) -> Reply:
@@ -464,9 +524,11 @@ def _nobody_else(rotation: Rotation, previous: Member, skips: Sequence[Skip]) ->
     )
 
 
-def _next_parts(ctx: Context, rotation: Rotation, *, hint: bool = False) -> list[ReplyPart]:
-    """`Next handoff: <time>, to bob.` from the rotate schedules, else `Next in line: bob.`;
-    with `hint`, how to add a handoff schedule when there is none."""
+def next_parts(
+    ctx: Context, rotation: Rotation, *, hint: bool = False, lead: str = "\n"
+) -> list[ReplyPart]:
+    """`Next handoff: <time>, to bob.` from the rotate schedules, else `Next in line: bob.`,
+    after `lead`; with `hint`, how to add a handoff schedule when there is none."""
     if rotation.member_count < 2:
         return []
     schedules = ctx.schedules.rotation_schedules(rotation.channel, name_key(rotation.name))
@@ -476,12 +538,13 @@ def _next_parts(ctx: Context, rotation: Rotation, *, hint: bool = False) -> list
     step = next_in_line(
         member_at, rotation.member_count, rotation.duty_position, at, ctx.unavailable()
     )
-    duty = member_at(rotation.duty_position)
+    stand_in = ctx.repo.stand_in(rotation)
+    duty = stand_in or member_at(rotation.duty_position)
     if handoff is None:
-        parts: list[ReplyPart] = ["\nNext in line: "]
+        parts: list[ReplyPart] = [f"{lead}Next in line: "]
     else:
         when = cron.format_run(at, handoff[1].shown_zone(ctx.timezone.key))
-        parts = [f"\nNext handoff: {when}, "]
+        parts = [f"{lead}Next handoff: {when}, "]
     if step.kept:
         parts += [
             "nobody else is available (",
@@ -492,7 +555,10 @@ def _next_parts(ctx: Context, rotation: Rotation, *, hint: bool = False) -> list
         ]
     else:
         after = "to " if handoff else ""
-        parts += [after, Quiet(member_at(step.position))]
+        following = member_at(step.position)
+        parts += [after, Quiet(following)]
+        if stand_in is not None and following.ref == stand_in.ref:
+            parts.append(" (in turn, after standing in)")
         if step.skipped:
             parts += [", skipping ", *_each_with_reason(step.skipped)]
         parts.append(".")
@@ -524,8 +590,8 @@ def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
 
 def _who(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
-    duty = ctx.repo.member_at(rotation, rotation.duty_position)
-    after = _next_parts(ctx, rotation)
+    duty = on_duty(ctx, rotation)
+    after = next_parts(ctx, rotation)
     if _deactivated(ctx, [duty]):
         return Reply.of(
             *_deactivated_on_duty(rotation, duty), f"\nDuties:\n{rotation.description}", *after
@@ -542,7 +608,7 @@ def _who(ctx: Context, name: str) -> Reply:
 
 def _shout(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
-    duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    duty = on_duty(ctx, rotation)
     if _deactivated(ctx, [duty]):
         return Reply.of(*_deactivated_on_duty(rotation, duty))
     return Reply.of(f"{duty.mention()} is on duty for ", bold(rotation.name), ".")
@@ -551,6 +617,8 @@ def _shout(ctx: Context, name: str) -> Reply:
 def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
     name, member = args
     rotation = find_rotation(ctx, name)
+    if member.ref != ctx.request.user:
+        require_may_change(ctx, rotation, "assign someone else to")
     position = ctx.repo.position_of(rotation, member.ref)
     if position is None:
         raise DomainError(
@@ -568,9 +636,9 @@ def _assign(ctx: Context, args: tuple[str, Member]) -> Reply:
             bold(rotation.name),
             f". Assign someone else, or take them off the rotation with `{BOT_HANDLE} update`.",
         )
-    if position == rotation.duty_position:
+    previous = on_duty(ctx, rotation)
+    if previous.ref == member.ref:
         return Reply.of(Quiet(member), " is already on duty for ", bold(rotation.name), ".")
-    previous = ctx.repo.member_at(rotation, rotation.duty_position)
     ctx.repo.set_duty(rotation, position)
     ctx.effects.duty_changed(rotation, previous, member, "assign")
     away = _away_note(ctx, member)
@@ -594,19 +662,24 @@ def _about(ctx: Context, name: str) -> Reply:
     members = list(ctx.repo.members(rotation))
     gone = _deactivated(ctx, members)
     availability = ctx.availability([m.ref for m in members if m.kind is MemberKind.USER])
+    stand_in = ctx.repo.stand_in(rotation)
     for i, member in enumerate(members):
         marker = " (deactivated in Slack)" if member in gone else ""
         away = availability.reason(member, ctx.now)
         marker += f" ({away})" if away else ""
-        marker += "  ← on duty" if i == rotation.duty_position else ""
+        if i == rotation.duty_position:
+            marker += "  ← in turn" if stand_in and stand_in != member else "  ← on duty"
+        elif stand_in == member:
+            marker += "  ← on duty (a swap)"
         parts += [f"\n{i + 1}. ", Quiet(member), marker]
-    parts += _next_parts(ctx, rotation, hint=True)
+    parts += next_parts(ctx, rotation, hint=True)
     parts.append(f"\nDuties:\n{rotation.description}")
     return Reply.of(*parts)
 
 
 def _delete(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
+    require_may_change(ctx, rotation, "delete")
     ctx.effects.members_changed(ctx.repo.members(rotation))
     ctx.repo.delete(rotation)
     removed = ctx.schedules.delete_rotation_schedules(ctx.request.channel, name_key(name))
@@ -623,53 +696,26 @@ def _delete(ctx: Context, name: str) -> Reply:
     )
 
 
-def _list(ctx: Context, _: None) -> Reply:
-    if ctx.request.direct:
-        return _list_mine(ctx)
-    rotations, total = ctx.repo.list_rotations(ctx.request.channel, LIST_LIMIT)
-    if not rotations:
-        return Reply.of(
-            f"There are no rotations in {ctx.here()} yet. Create one with "
-            f"{ctx.commands['create'].usage_line()}."
-        )
-    parts: list[ReplyPart] = [f"Rotations in {ctx.here()} ({total}), newest first:"]
-    for r in rotations:
-        parts += ["\n• ", bold(r.name), f" (created {ctx.local_date(r.created_at)})"]
-    if total > len(rotations):
-        parts.append(f"\nShowing the newest {len(rotations)} of {total}.")
-    return Reply.of(*parts)
-
-
-def _list_mine(ctx: Context) -> Reply:
-    """In a DM: the rotations of every channel the user is in, as `#channel name`, so each
-    line can be copied into a command."""
-    rotations, total = ctx.repo.list_rotations_in(ctx.my_channels(), LIST_LIMIT)
-    if not rotations:
-        return Reply.of(
-            "There are no rotations in the channels you are a member of. Create one with "
-            f"`{BOT_HANDLE} create #channel <rotation name> <list of user mentions> "
-            "<duties description>`."
-        )
-    parts: list[ReplyPart] = [f"Rotations in your channels ({total}), newest first:"]
-    for r in rotations:
-        parts += ["\n• ", *channel_and_name(r), f" (created {ctx.local_date(r.created_at)})"]
-    if total > len(rotations):
-        parts.append(f"\nShowing the newest {len(rotations)} of {total}.")
-    return Reply.of(*parts)
-
-
 def channel_and_name(rotation: Rotation) -> list[ReplyPart]:
     """`#backend ops` as a person would type it to name this rotation from anywhere."""
     return [f"{channel_mention(rotation.channel)} ", Verbatim(rotation.name)]
 
 
-def help_text(commands: dict[str, Command]) -> str:
+def help_text(commands: dict[str, Command], docs_url: str = DOCS_URL) -> str:
+    """Every command by purpose, then where to read more: the documentation and the App Home."""
     lines = [
         "*dienstplan* keeps on-call rotations for this channel. Mention me with a command "
         "(in a direct message with me, the mention is not needed):"
     ]
-    lines += [f"• {c.usage_line()} {c.summary}" for c in commands.values()]
-    lines.append(f"`{BOT_HANDLE} help <command>` explains one command with an example.")
+    for group in Group:
+        members = [c for c in commands.values() if c.group is group]
+        if members:
+            lines.append(f"*{group.value}*")
+            lines += [f"• {c.usage_line()} {c.summary}" for c in members]
+    lines += [
+        f"Documentation: {docs_url}\nMy App Home: open *dienstplan* under Apps in Slack's "
+        "sidebar; in its Messages tab, commands need no mention.",
+    ]
     return "\n".join(lines)
 
 
@@ -688,7 +734,7 @@ def command_help(command: Command, subcommand: str | None = None) -> str:
 
 def _help(ctx: Context, topic: str) -> Reply:
     if not topic:
-        return Reply.of(help_text(ctx.commands))
+        return Reply.of(help_text(ctx.commands, ctx.docs_url))
     name, _, rest = topic.partition(" ")
     command = ctx.commands.get(name)
     if command is None:
@@ -697,7 +743,7 @@ def _help(ctx: Context, topic: str) -> Reply:
             "There is no command ",
             code(name),
             f". Did you mean `{hint}`?" if hint else ".",
-            f"\n\n{help_text(ctx.commands)}",
+            f"\n\n{help_text(ctx.commands, ctx.docs_url)}",
         )
     sub = rest.strip()
     if sub and command.subcommands and command.subcommand(sub) is None:
@@ -708,10 +754,6 @@ def _help(ctx: Context, topic: str) -> Reply:
             f"; it has {known}.\n\n" + command_help(command),
         )
     return Reply.of(command_help(command, sub or None))
-
-
-def _no_arguments(rest: str) -> None:
-    return None
 
 
 def _name(command: str) -> Callable[[str], str]:
@@ -785,16 +827,6 @@ ROTATION_COMMANDS: list[Command] = [
         f"{BOT_HANDLE} update backend-rota @bob @carol @dave Watch alerts, deploys and CI.",
         lambda rest: parser.parse_name_members_description("update", rest),
         _update,
-    ),
-    Command(
-        "list",
-        "lists this channel's rotations, newest first.",
-        "",
-        f"{BOT_HANDLE} list",
-        _no_arguments,
-        _list,
-        names_rotation=False,
-        in_dm=always(InDm.ALL),
     ),
     Command(
         "help",

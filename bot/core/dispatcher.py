@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.commands import Command, Context, Effects, command_help, help_text
+from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
 from bot.core.home import AwayForm, check_away_form, home_update
-from bot.core.model import Member, Outgoing, Reply, Request, code
+from bot.core.limits import MESSAGE_LENGTH, at_most
+from bot.core.model import UPDATE_KIND, Member, Outgoing, Reply, Request, code
 from bot.core.parser import (
     MEMBER_RE,
     SLACKBOT,
@@ -25,6 +26,7 @@ from bot.core.parser import (
     split_command,
     without_reminder,
 )
+from bot.core.permissions import GUARDED, TRUSTED_SOURCES
 from bot.core.personal import TooManyPeriods, save_away
 from bot.core.places import acting_in
 from bot.core.ports import (
@@ -71,6 +73,8 @@ class Dispatcher:
         on_schedules_changed: Callable[[], None] = lambda: None,
         directory: UserDirectory = EVERYONE_ACTIVE,
         membership: Membership = EVERYWHERE,
+        docs_url: str = DOCS_URL,
+        open_permissions: bool = False,
     ) -> None:
         self._repo = repo
         self._schedules = schedules
@@ -82,6 +86,8 @@ class Dispatcher:
         # Set by the Slack front end once it has a Web API client; the others know nobody.
         self.directory = directory
         self.membership = membership
+        self._docs_url = docs_url
+        self._open_permissions = open_permissions
         # Set by the Slack front end from the bot's identity; the console has no App Home.
         self.home_link: str | None = None
 
@@ -106,6 +112,7 @@ class Dispatcher:
         deactivated = _never_failing(self.directory.for_request())
         deactivated(_mentioned_users(request))
         self._look_up_channels(request)
+        self._look_up_admin(request)
         with self._repo.transaction():
             if event_id is not None and self._repo.seen_event(event_id):
                 return Outcome(Reply(), duplicate=True)
@@ -121,7 +128,9 @@ class Dispatcher:
                 deactivated,
                 self.membership,
                 _NeverFailing(self.directory),
-                self.home_link,
+                self._docs_url,
+                open_permissions=self._open_permissions,
+                home_link=self.home_link,
             )
             reply, failed = self._run(request, ctx)
             if failed:  # the command's savepoint rolled back: so did what it changed
@@ -130,8 +139,9 @@ class Dispatcher:
                 self._repo.mark_duty_since({c.rotation.id for c in effects.duty_changes}, now)
             if event_id is not None:
                 self._repo.record_event(event_id, now)
-                messages = _messages(request, notice, reply) + self._home_updates(effects)
-                self._repo.enqueue(messages, now)
+                messages = _messages(request, notice, reply, failed)
+                home = self._home_updates(effects)
+                self._repo.enqueue([*messages, *effects.messages, *home], now)
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed, effects=effects)
@@ -225,10 +235,15 @@ class Dispatcher:
         surrogate = unpaired_surrogate(request.text)
         if surrogate is not None:
             return Reply.of(not_unicode(surrogate)), True
+        if len(request.text) > MESSAGE_LENGTH.value:
+            return Reply.of(
+                f"That message is {len(request.text):,} characters long; the limit is "
+                f"{at_most(MESSAGE_LENGTH)}. Nothing was run."
+            ), True
         text = without_reminder(request.text) if request.user == SLACKBOT else request.text
         invocation = split_command(text, request.bot_user_id)
         if not invocation.command:
-            return Reply.of(help_text(self._commands)), False
+            return Reply.of(help_text(self._commands, self._docs_url)), False
         command = self._commands.get(invocation.command)
         if command is None:
             hint = closest(invocation.command, list(self._commands))
@@ -236,13 +251,14 @@ class Dispatcher:
                 "I don't know the command ",
                 code(invocation.command[:50]),
                 f". Did you mean `{hint}`?" if hint else ".",
-                "\n\n" + help_text(self._commands),
+                "\n\n" + help_text(self._commands, self._docs_url),
             ), True
         try:
             with self._repo.transaction():
                 channel, rest = command.locate(invocation.rest, request.source == "console")
                 args = command.parse(rest)
-                return command.run(acting_in(ctx, command, channel, args), args), False
+                reply = command.run(acting_in(ctx, command, channel, args), args)
+                return Reply.of(*reply.parts, *ctx.notes), False
         except UsageError as error:
             return Reply.of(
                 f"That `{command.name}` needs fixing: ",
@@ -260,6 +276,14 @@ class Dispatcher:
             )
             return Reply.of(APOLOGY), True
 
+    def _look_up_admin(self, request: Request) -> None:
+        """Whether the writer of a guarded command is an admin, asked before the transaction
+        so the permission check finds it cached."""
+        if self._open_permissions or request.source in TRUSTED_SOURCES:
+            return
+        if split_command(request.text, request.bot_user_id).command in GUARDED:
+            _NeverFailing(self.directory).is_admin(request.user)
+
     def _look_up_channels(self, request: Request) -> None:
         """Ask before the transaction, so the answer is cached when the command needs it."""
         if request.direct or channels_in(request.text) - {request.channel}:
@@ -276,8 +300,15 @@ def not_unicode(surrogate: str) -> str:
     )
 
 
-def _messages(request: Request, notice: Reply | None, reply: Reply) -> list[Outgoing]:
+def _messages(request: Request, notice: Reply | None, reply: Reply, failed: bool) -> list[Outgoing]:
     notices = [Outgoing(request.channel, notice, "notice")] if notice else []
+    if request.replace_ts is not None:
+        # A click: its outcome replaces the clicked message, so the buttons go. A click that
+        # changed nothing (not theirs, answered already) leaves the message as it is and is
+        # answered to the person who clicked.
+        if failed:
+            return [Outgoing(request.user, reply, "reply")]
+        return [*notices, Outgoing(request.channel, reply, UPDATE_KIND, request.replace_ts)]
     return [*notices, Outgoing(request.channel, reply, "reply", request.thread_ts)]
 
 
@@ -314,6 +345,13 @@ class _NeverFailing:
         except Exception:
             log.exception("could not list the users of group %s", group_id)
             return frozenset()
+
+    def is_admin(self, user_id: str) -> bool:
+        try:
+            return self._directory.is_admin(user_id)
+        except Exception:
+            log.exception("could not tell whether %s is a workspace admin", user_id)
+            return False
 
 
 def _never_failing(deactivated: Deactivated) -> Deactivated:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import BOT_HANDLE, Command, Context, InDm, always, no_channel
 from bot.core.errors import UsageError
+from bot.core.limits import AWAY_NOTE_LENGTH, at_most
 from bot.core.model import AwayPeriod, Member, MemberKind, Outgoing, Reply, Rotation, code
 from bot.core.parser import name_key, normalise_spaces
 from bot.core.personal import rotations_of
@@ -26,7 +27,6 @@ from bot.core.shifts import (
     short_date,
 )
 
-NOTE_LIMIT = 150  # characters of an away note (the form's input says so too)
 # Outbox kinds of a republish, built when sent: the channel (the ordering key) is the person,
 # or a user group, whose users who opened the Home are found then.
 HOME = "home"
@@ -106,7 +106,14 @@ def home_model(ctx: Context, user: str) -> HomeModel:
         schedules = ctx.schedules.rotation_schedules(rotation.channel, name_key(rotation.name))
         handoffs, each_cut = handoff_times(schedules, ctx.timezone.key, horizon)
         cut = cut or each_cut
-        shifts = project(order, rotation.duty_position, handoffs, unavailable=unavailable)
+        shifts = project(
+            order,
+            rotation.duty_position,
+            handoffs,
+            unavailable=unavailable,
+            overrides=ctx.repo.overrides(rotation) if handoffs else None,
+            stand_in=ctx.repo.stand_in(rotation),
+        )
         holder = shifts[0].holder
         if len(order) < 2:  # the duty never changes hands
             next_at, next_holder = None, None
@@ -165,8 +172,8 @@ def check_away_form(form: AwayForm, today: date) -> dict[str, str]:
             f"The last day ({short_date(form.end, today)}) is before the first "
             f"({short_date(form.start, today)})."
         )
-    if len(form.note) > NOTE_LIMIT:
-        errors["note"] = f"Keep the note to {NOTE_LIMIT} characters."
+    if len(form.note) > AWAY_NOTE_LENGTH.value:
+        errors["note"] = f"That is more than the limit: {at_most(AWAY_NOTE_LENGTH)}."
     return errors
 
 

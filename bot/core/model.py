@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -174,6 +174,8 @@ class Request:
     bot_user_id: str | None = None
     # The channel it was typed in, when it acts on another one (`who #backend ops`).
     origin: str | None = None
+    # A button's message: the reply replaces it (chat.update) instead of following it.
+    replace_ts: str | None = None
 
     @property
     def direct(self) -> bool:
@@ -200,6 +202,8 @@ class Outgoing:
     thread_ts: str | None = None
 
 
+# The kind of an outbox row that replaces an earlier message: its thread_ts is that message's ts.
+UPDATE_KIND = "update"
 # Separates messages within one reply: a scheduled run posts its notice, then the result.
 MESSAGE_BREAK = "\f"
 # Event ids of scheduled runs; Slack's own event ids start with "Ev".
@@ -249,3 +253,31 @@ class AwayPeriod:
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+
+class SwapState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Swap:
+    """A request that `target` take one shift of `requester`. `shift_start` None: the shift
+    held now. `stamp` is the rotation's members when asked (see members_stamp)."""
+
+    id: int
+    rotation_id: int
+    shift_start: datetime | None
+    requester: str
+    target: str
+    state: SwapState
+    stamp: str
+    created_at: datetime
+    expires_at: datetime
+
+
+def members_stamp(members: Sequence[Member]) -> str:
+    """The order of a rotation, to tell whether it changed since a swap was asked."""
+    return " ".join(m.ref for m in members)

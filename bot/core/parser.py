@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.errors import UsageError
+from bot.core.limits import DESCRIPTION_LENGTH, MEMBERS_PER_ROTATION, NAME_LENGTH, at_most
 from bot.core.model import Member, MemberKind, Quiet, ReplyPart, code
 from bot.core.text import (
     NOISE,
@@ -73,8 +74,6 @@ _CHANNEL = re.compile(f"{_GAP}*<#(?P<channel>[CGD][A-Z0-9]+)(?:\\|[^>]*)?>")
 _TYPED_CHANNEL = re.compile(f"{_GAP}*#(?P<channel>[^\\s#<>&]+)(?={_GAP}|$)")
 SLACKBOT = "USLACKBOT"
 _REMINDER = "Reminder: "
-MAX_NAME_LENGTH = 80
-MAX_DESCRIPTION_LENGTH = 4000
 
 
 @dataclass(frozen=True)
@@ -193,11 +192,11 @@ def _check_name(command: str, raw: str) -> str:
             f"the rotation name contains {forbidden}. Names cannot contain control "
             "characters or invisible formatting characters (such as text-direction marks).",
         )
-    if len(name) > MAX_NAME_LENGTH:
+    if len(name) > NAME_LENGTH.value:
         raise UsageError(
             command,
-            f"the rotation name is {len(name)} characters long; at most "
-            f"{MAX_NAME_LENGTH} are allowed.",
+            f"the rotation name is {len(name):,} characters long; the limit is "
+            f"{at_most(NAME_LENGTH)}.",
         )
     return name
 
@@ -254,7 +253,7 @@ def _plain_text_problem(words: list[str]) -> list[ReplyPart]:
     return parts
 
 
-def _plain_at_hint(text: str) -> list[ReplyPart]:
+def plain_at_hint(text: str) -> list[ReplyPart]:
     plain = _PLAIN_AT.search(text)
     return [" ", *_plain_text_problem([plain.group()])] if plain else []
 
@@ -268,14 +267,16 @@ def _member_list(command: str, rest: str, start: int) -> tuple[list[Member], lis
 
     Returns the members, the plain words, and where the list ends (the description starts)."""
     members: list[Member] = []
+    refs: set[str] = set()
     plain: list[str] = []
     position = end = start
     while True:
         match = MEMBER_RE.match(rest, position)
         if match is not None:
             member = member_from_match(match)
-            if any(m.ref == member.ref for m in members):
+            if member.ref in refs:
                 raise UsageError(command, Quiet(member), " is listed twice.")
+            refs.add(member.ref)
             members.append(member)
         else:
             match = _BRACKETED_AT.match(rest, position)
@@ -293,20 +294,25 @@ def parse_name_members_description(command: str, rest: str) -> tuple[str, list[M
     description starts at the first word after the mentions that is not a plain `@word`."""
     first = MEMBER_RE.search(rest)
     if first is None:
-        raise UsageError(command, "the list of members is missing.", *_plain_at_hint(rest))
+        raise UsageError(command, "the list of members is missing.", *plain_at_hint(rest))
     members, plain, end = _member_list(command, rest, first.start())
     plain = _PLAIN_AT.findall(rest[: first.start()]) + plain
     if plain:
         raise UsageError(command, *_plain_text_problem(plain))
     name = _check_name(command, rest[: first.start()])
+    if len(members) > MEMBERS_PER_ROTATION.value:
+        raise UsageError(
+            command,
+            f"that is {len(members):,} members; the limit is {at_most(MEMBERS_PER_ROTATION)}.",
+        )
     description = _DESCRIPTION_START.sub("", rest[end:], count=1).rstrip()
     if not description.strip(_TRAILING):
         raise UsageError(command, "the duties description is missing.")
-    if len(description) > MAX_DESCRIPTION_LENGTH:
+    if len(description) > DESCRIPTION_LENGTH.value:
         raise UsageError(
             command,
-            f"the description is {len(description)} characters long; at most "
-            f"{MAX_DESCRIPTION_LENGTH} are allowed.",
+            f"the description is {len(description):,} characters long; the limit is "
+            f"{at_most(DESCRIPTION_LENGTH)}.",
         )
     return name, members, description
 
@@ -315,7 +321,7 @@ def parse_name_member(command: str, rest: str) -> tuple[str, Member]:
     """`<name> <mention>`: exactly one member after the name."""
     found = list(MEMBER_RE.finditer(rest))
     if not found:
-        raise UsageError(command, "the person to assign is missing.", *_plain_at_hint(rest))
+        raise UsageError(command, "the person to assign is missing.", *plain_at_hint(rest))
     if len(found) > 1:
         raise UsageError(command, "give exactly one person to assign.")
     match = found[0]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.core import cron
 from bot.core.commands import BOT_HANDLE, Command, Context
 from bot.core.errors import DomainError, UsageError
+from bot.core.limits import AWAY_PERIODS_PER_PERSON, at_most
 from bot.core.model import AwayPeriod, Member, MemberKind, Quiet, Reply, ReplyPart, Rotation, bold
 from bot.core.parser import MEMBER_RE, member_from_match, name_key, normalise_spaces
 from bot.core.ports import AvailabilityRepository
@@ -28,7 +29,6 @@ from bot.core.shifts import (
     short_date,
 )
 
-MAX_PERIODS = 50
 MAX_SHIFTS = 20
 _WEEKDAYS = {
     name: number
@@ -64,9 +64,15 @@ def _away_usage(problem: str) -> UsageError:
     return UsageError("away", problem)
 
 
+def is_date_word(word: str) -> bool:
+    """A word `resolve` reads as a day: YYYY-MM-DD, today, tomorrow or a weekday."""
+    word = word.casefold()
+    return word in {"today", "tomorrow"} or word in _WEEKDAYS or bool(_ISO.fullmatch(word))
+
+
 def _check_word(word: str) -> str:
     word = word.casefold()
-    if word in {"today", "tomorrow"} or word in _WEEKDAYS or _ISO.fullmatch(word):
+    if is_date_word(word):
         return word
     raise _away_usage(f"`{word[:30]}` is not a date: write {DATE_FORMS}.")
 
@@ -159,7 +165,8 @@ def _add(ctx: Context, args: AwayArgs, user: str, zone: ZoneInfo, today: date) -
 
 
 class TooManyPeriods(DomainError):
-    """The person has MAX_PERIODS periods already, none of which the new one touches."""
+    """The person has the most away periods allowed already, none of which the new one
+    touches."""
 
 
 def save_away(
@@ -176,9 +183,10 @@ def save_away(
     periods = away.away_periods([user], today)
     day = timedelta(days=1)
     touching = [p for p in periods if p.start <= last + day and first <= p.end + day]
-    if len(periods) - len(touching) >= MAX_PERIODS:
+    if len(periods) - len(touching) >= AWAY_PERIODS_PER_PERSON.value:
         raise TooManyPeriods(
-            f"You have {MAX_PERIODS} away periods, the most one person can have. "
+            f"You have {AWAY_PERIODS_PER_PERSON.value} away periods already; the limit is "
+            f"{at_most(AWAY_PERIODS_PER_PERSON)}. "
             f"`{BOT_HANDLE} away` lists them; wait for one to end, or join it with the new one."
         )
     if touching:
@@ -258,13 +266,23 @@ def _find(ctx: Context, rotation: Rotation, user: str, holders: Holders) -> tupl
     handoffs, cut = handoff_times(schedules, ctx.timezone.key, ctx.now + HORIZON)
     users = [m.ref for m in members if m.kind is MemberKind.USER]
     unavailable = ctx.unavailable(ctx.availability(users))
+    stand_in = ctx.repo.stand_in(rotation)
     if not handoffs:
-        shifts = project(members, rotation.duty_position, [ctx.now], unavailable=unavailable)
+        shifts = project(
+            members, rotation.duty_position, [ctx.now], unavailable=unavailable, stand_in=stand_in
+        )
         mine = shifts_of(user, shifts, holders)
         now = [s for s in mine if s.start is None]
         after = len(members) > 1 and any(s.start is not None for s in mine)
         return _Found(rotation, now, scheduled=False, next_in_line=after), False
-    shifts = project(members, rotation.duty_position, handoffs, unavailable=unavailable)
+    shifts = project(
+        members,
+        rotation.duty_position,
+        handoffs,
+        unavailable=unavailable,
+        overrides=ctx.repo.overrides(rotation),
+        stand_in=stand_in,
+    )
     horizon = ctx.now + HORIZON
     mine = [s for s in shifts_of(user, shifts, holders) if s.start is None or s.start <= horizon]
     return _Found(rotation, mine, scheduled=True), cut

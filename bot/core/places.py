@@ -2,8 +2,9 @@
 direct message, the one of the user's channels that has a rotation of that name.
 
 A command typed in one place may reach another channel's rotations only when the user is a
-member of that channel, so a DM (or another channel) never shows or changes a rotation of a
-channel the user cannot see.
+member of that channel, or when that rotation is linked to the channel the command was typed
+in, so a DM (or another channel) never shows or changes a rotation of a channel the user cannot
+see. In a channel, a name that is none of its own rotations may be a rotation linked to it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from bot.core.commands import (
     Context,
     InDm,
     channel_and_name,
+    possessive,
     rotation_named,
 )
 from bot.core.errors import DomainError, NotFound
-from bot.core.model import ReplyPart, bold, code
+from bot.core.model import ReplyPart, Rotation, bold, code
 from bot.core.parser import channel_mention
 
 
@@ -29,10 +31,12 @@ def acting_in(ctx: Context, command: Command, channel: str | None, args: Any) ->
     cannot tell where."""
     request = ctx.request
     if channel is not None and channel != request.channel:
-        _require_member(ctx, channel)
-        return replace(ctx, request=replace(request, channel=channel, origin=request.channel))
+        if not _linked_here(ctx, command, channel, args):
+            _require_member(ctx, channel)
+        there = replace(ctx, request=replace(request, channel=channel, origin=request.channel))
+        return _linked(there, command, args)
     if channel is not None or not request.direct:
-        return ctx
+        return _linked(ctx, command, args)
     rule = command.in_dm(args)
     if rule is InDm.NEEDS_CHANNEL:
         raise DomainError(*_needs_channel(command, args))
@@ -43,6 +47,65 @@ def acting_in(ctx: Context, command: Command, channel: str | None, args: Any) ->
     if found == request.channel:
         return ctx
     return replace(ctx, request=replace(request, channel=found, origin=request.channel))
+
+
+def _linked(ctx: Context, command: Command, args: Any) -> Context:
+    """A rotation linked to this channel, named as if it were its own: the command acts in
+    the rotation's channel. This channel's own rotation of that name wins, with a note on
+    how to reach the linked one."""
+    name = rotation_named(command, args)
+    if name is None or command.creates_rotation:
+        return ctx
+    linked = ctx.repo.find_linked(ctx.request.channel, name)
+    if not linked:
+        return ctx
+    if ctx.repo.find(ctx.request.channel, name) is not None:
+        ctx.notes.extend(_also_linked(ctx, command, linked))
+        return ctx
+    if len(linked) > 1:
+        raise DomainError(*_which_linked(ctx, command, name, linked))
+    request = ctx.request
+    return replace(ctx, request=replace(request, channel=linked[0].channel, origin=request.channel))
+
+
+def _also_linked(ctx: Context, command: Command, linked: list[Rotation]) -> list[ReplyPart]:
+    name = linked[0].name
+    where = "" if len(linked) == 1 else f" from {len(linked)} channels"
+    parts: list[ReplyPart] = [
+        f"\nThat is {possessive(ctx)} own ",
+        bold(name),
+        f". A rotation of that name is also linked to {ctx.here()}{where}; to use it, "
+        "write its channel first, as in ",
+        code(f"{BOT_HANDLE} {command.name} #channel {name}"),
+        ":",
+    ]
+    for rotation in linked:
+        parts += ["\n• ", *channel_and_name(rotation)]
+    return parts
+
+
+def _which_linked(
+    ctx: Context, command: Command, name: str, linked: list[Rotation]
+) -> list[ReplyPart]:
+    parts: list[ReplyPart] = [
+        bold(name),
+        f" is a rotation of {len(linked)} channels linked to {ctx.here()}. Say which one by "
+        "writing the channel first, as in ",
+        code(f"{BOT_HANDLE} {command.name} #channel {name}"),
+        ":",
+    ]
+    for rotation in linked:
+        parts += ["\n• ", *channel_and_name(rotation)]
+    return parts
+
+
+def _linked_here(ctx: Context, command: Command, channel: str, args: Any) -> bool:
+    """`who #backend backend` typed in a channel #backend's rotation is linked to: allowed
+    whoever types it, as `who backend` would be."""
+    name = rotation_named(command, args)
+    if name is None or ctx.request.direct or command.creates_rotation:
+        return False
+    return any(r.channel == channel for r in ctx.repo.find_linked(ctx.request.channel, name))
 
 
 def _require_member(ctx: Context, channel: str) -> None:

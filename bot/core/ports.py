@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from bot.core.model import AwayPeriod, Member, Outgoing, Reply, Rotation, Schedule
+from bot.core.model import (
+    AwayPeriod,
+    Member,
+    Outgoing,
+    Reply,
+    Rotation,
+    Schedule,
+    Swap,
+    SwapState,
+)
 
 Clock = Callable[[], datetime]
 
@@ -48,6 +57,23 @@ class RotationRepository(Protocol):
     ) -> tuple[list[Rotation], int]:
         """Like list_rotations, across these channels (None: every channel)."""
 
+    def find_linked(self, channel: str, name: str) -> list[Rotation]:
+        """The rotations of this name that other channels linked to this one."""
+
+    def linked_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]:
+        """The rotations of other channels linked to this one, oldest link first, and how
+        many there are."""
+
+    def linked_channels(self, rotation: Rotation) -> list[str]:
+        """Where the rotation's news goes: its own channel first, then those it is linked
+        to, oldest link first."""
+
+    def link(self, rotation: Rotation, channel: str, user: str, now: datetime) -> bool:
+        """Link the rotation to another channel; False when it was linked already."""
+
+    def unlink(self, rotation: Rotation, channel: str) -> bool:
+        """False when it was not linked there."""
+
     def member_at(self, rotation: Rotation, position: int) -> Member: ...
 
     def members(self, rotation: Rotation) -> Iterator[Member]: ...
@@ -70,6 +96,48 @@ class RotationRepository(Protocol):
 
     def group_refs(self) -> list[str]:
         """The user group ids that are members of some rotation."""
+
+    def rotation_by_id(self, rotation_id: int) -> Rotation | None: ...
+
+    def stand_in(self, rotation: Rotation) -> Member | None:
+        """Who holds the shift held now instead of the member the order put on duty (an
+        accepted swap), until the duty next moves (set_duty and replace clear it)."""
+
+    def overrides(self, rotation: Rotation) -> dict[datetime, Member]:
+        """Future shifts given to another member, by the shift's start."""
+
+    def add_override(self, rotation: Rotation, start: datetime | None, member: Member) -> None:
+        """Give one shift (None: the one held now) to `member`, replacing an earlier one."""
+
+    def start_override(self, rotation: Rotation, now: datetime) -> Member | None:
+        """At a handoff: the override of the shift starting by `now` becomes the stand-in
+        (returned); overrides of shifts that started by then are dropped."""
+
+    def add_swap(
+        self,
+        rotation: Rotation,
+        *,
+        start: datetime | None,
+        requester: str,
+        target: str,
+        stamp: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> Swap: ...
+
+    def get_swap(self, swap_id: int) -> Swap | None: ...
+
+    def pending_swap(self, rotation: Rotation, start: datetime | None) -> Swap | None:
+        """The pending request for that shift, if one was asked."""
+
+    def pending_swaps_of(self, user: str) -> list[Swap]:
+        """Pending requests the user sent or received, oldest first."""
+
+    def answer_swap(self, swap_id: int, state: SwapState, now: datetime) -> bool:
+        """Move a pending swap to its outcome; False when it was no longer pending."""
+
+    def expire_swaps(self, now: datetime) -> list[Swap]:
+        """Mark the pending swaps whose shift started as expired; returns them."""
 
     def seen_event(self, event_id: str) -> bool:
         """Whether this event was applied already (a redelivery)."""
@@ -177,6 +245,9 @@ class UserDirectory(Protocol):
     def group_members(self, group_id: str) -> frozenset[str]:
         """The user ids of a user group; nobody when it cannot be asked."""
 
+    def is_admin(self, user_id: str) -> bool:
+        """A workspace admin or owner; False when it cannot be asked (they may retry)."""
+
 
 class EveryoneActive:
     """The directory of a front end without Slack (the console, most tests): knows nobody."""
@@ -189,6 +260,9 @@ class EveryoneActive:
 
     def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset()
+
+    def is_admin(self, user_id: str) -> bool:
+        return False
 
 
 def nobody_deactivated(user_ids: Collection[str]) -> frozenset[str]:

@@ -16,7 +16,8 @@ from bot.core.commands import (
     rotation_named,
 )
 from bot.core.errors import DomainError, UsageError
-from bot.core.model import Reply, ReplyPart, Schedule, code
+from bot.core.limits import SCHEDULES_PER_CHANNEL, refuse_more
+from bot.core.model import Reply, ReplyPart, Rotation, Schedule, code
 from bot.core.parser import (
     channel_mention,
     clean_name,
@@ -24,11 +25,11 @@ from bot.core.parser import (
     command_parts,
     name_key,
     normalise_spaces,
-    parse_name,
     split_channel,
     split_command,
     split_word,
 )
+from bot.core.permissions import require_may_change
 from bot.core.shifts import is_handoff
 
 # Opening and closing quotes people type or their keyboards substitute: straight, English
@@ -232,8 +233,12 @@ def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
             subcommand="create",
         ) from error
     normalised = f"{command.name} {_in_this_channel(ctx, command, invocation.rest)}".strip()
+    rotation = rotation_named(command, args)
+    existing = ctx.repo.find(ctx.request.channel, rotation) if rotation else None
+    if existing is not None:
+        require_may_change(ctx, existing, "schedule commands for")
     _dry_run(ctx, command, args, normalised)
-    return normalised, rotation_named(command, args)
+    return normalised, rotation
 
 
 def _in_this_channel(ctx: Context, command: Command, rest: str) -> str:
@@ -264,6 +269,11 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
             *command_parts(f'{BOT_HANDLE} schedule delete "{existing.command}"'),
             ".",
         )
+    refuse_more(
+        SCHEDULES_PER_CHANNEL,
+        len(ctx.schedules.channel_schedules(ctx.request.channel)),
+        f"`{BOT_HANDLE} schedule list` shows them; `{BOT_HANDLE} schedule delete` removes one.",
+    )
     zone = run_zone(spec, ctx.timezone.key)
     first = next_run(spec, ctx.now, zone)
     schedule = ctx.schedules.add_schedule(
@@ -290,13 +300,7 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
 def _handoffs_changed(ctx: Context, schedule: Schedule) -> None:
     """A `rotate` schedule gives a rotation its handoff times: every member's shifts (and
     App Home) change with it."""
-    if not is_handoff(schedule):
-        return
-    try:
-        name = parse_name("rotate", split_command(schedule.command).rest)
-    except DomainError:  # checked when it was created; the rotation's name rules changed
-        return
-    rotation = ctx.repo.find(schedule.channel, name)
+    rotation = _rotation_of(ctx, schedule.command) if is_handoff(schedule) else None
     if rotation is not None:
         ctx.effects.members_changed(ctx.repo.members(rotation))
 
@@ -321,6 +325,9 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
             *(command_list([s.command for s in known]) if known else ["none"]),
             ".",
         )
+    rotation = _rotation_of(ctx, schedule.command)
+    if rotation is not None:
+        require_may_change(ctx, rotation, "delete the schedules of")
     ctx.schedules.delete_schedule(schedule)
     ctx.effects.schedules_changed = True
     _handoffs_changed(ctx, schedule)
@@ -329,6 +336,19 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
         *command_parts(schedule.command),
         f" (`{schedule.cron_text}`).",
     )
+
+
+def _rotation_of(ctx: Context, text: str) -> Rotation | None:
+    """The existing rotation a stored schedule's command names, if any."""
+    invocation = split_command(text)
+    command = ctx.commands.get(invocation.command)
+    if command is None:
+        return None
+    try:
+        name = rotation_named(command, command.parse(invocation.rest))
+    except UsageError:  # stored by an older version with other rules: it names none now
+        return None
+    return ctx.repo.find(ctx.request.channel, name) if name else None
 
 
 def _list(ctx: Context, _: ScheduleArgs) -> Reply:

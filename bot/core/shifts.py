@@ -136,9 +136,11 @@ def project(
     *,
     unavailable: Unavailable = always_available,
     overrides: Mapping[datetime, Member] | None = None,
+    stand_in: Member | None = None,
 ) -> list[Shift]:
-    """The shift held now, then one shift per handoff. An override for a member no longer in
-    the rotation (taken off by `update`) is ignored."""
+    """The shift held now (by the stand-in of an accepted swap, if any), then one shift per
+    handoff. An override for a member no longer in the rotation (taken off by `update`) is
+    ignored."""
     if not members:
         return []
     current_members = {m.ref for m in members}
@@ -147,7 +149,17 @@ def project(
         for start, member in (overrides or {}).items()
         if member.ref in current_members
     }
-    shifts = [Shift(None, handoffs[0] if handoffs else None, members[duty_position], duty_position)]
+    ordered_now = members[duty_position]
+    holder_now = stand_in if stand_in is not None and stand_in.ref in current_members else None
+    shifts = [
+        Shift(
+            None,
+            handoffs[0] if handoffs else None,
+            holder_now or ordered_now,
+            duty_position,
+            overridden=ordered_now if holder_now else None,
+        )
+    ]
     position = duty_position
     for k, start in enumerate(handoffs):
         step = next_in_line(members.__getitem__, len(members), position, start, unavailable)

@@ -38,12 +38,12 @@ from bot.core import cron
 from bot.core.commands import BOT_HANDLE, Context
 from bot.core.home import (
     HOME_GROUP,
-    NOTE_LIMIT,
     AwayForm,
     HomeModel,
     RotationState,
     home_model,
 )
+from bot.core.limits import AWAY_NOTE_LENGTH
 from bot.core.model import AwayPeriod, Request, Rotation, Verbatim, bold
 from bot.core.ports import (
     AvailabilityRepository,
@@ -284,7 +284,7 @@ def away_modal(today: date, zone: ZoneInfo) -> View:
                 optional=True,
                 element=PlainTextInputElement(
                     action_id="text",
-                    max_length=NOTE_LIMIT,
+                    max_length=AWAY_NOTE_LENGTH.value,
                     placeholder=PlainTextObject(text="e.g. vacation"),
                 ),
             ),

@@ -45,6 +45,7 @@ class SlackUser:
     name: str | None
     deactivated: bool
     tz: str | None = None
+    admin: bool = False  # a workspace admin or owner
 
     @classmethod
     def from_api(cls, user: Mapping[str, Any]) -> SlackUser:
@@ -61,6 +62,7 @@ class SlackUser:
             name=name or None,
             deactivated=bool(user.get("deleted")),
             tz=tz if isinstance(tz, str) and tz else None,
+            admin=any(user.get(flag) is True for flag in ("is_admin", "is_owner")),
         )
 
 
@@ -129,6 +131,12 @@ class SlackUsers:
         """From the cached users.info answer (one call if there is none)."""
         user = self._find(user_id, _Budget(), checking=False)
         return user.tz if user else None
+
+    def is_admin(self, user_id: str) -> bool:
+        """From the users.info answer the deactivation check keeps fresh: a demoted admin
+        keeps their rights at most ACTIVE_CHECK_SECONDS."""
+        user = self._find(user_id, _Budget(), checking=True)
+        return user is not None and user.admin and not user.deactivated
 
     def group_members(self, group_id: str) -> frozenset[str]:
         now = self._clock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from peewee import DatabaseProxy, SqliteDatabase
@@ -38,7 +39,7 @@ def open_database(path: str | Path, *, create: bool = True) -> PooledSqliteDatab
     Without `create`, a missing file raises DatabaseMissing (SQLite would create it)."""
     file = Path(path).expanduser().resolve()
     if create:
-        file.parent.mkdir(parents=True, exist_ok=True)
+        create_private(file)
     elif not file.exists():
         raise DatabaseMissing(f"there is no database at {file}")
     db = PooledSqliteDatabase(
@@ -53,6 +54,19 @@ def open_database(path: str | Path, *, create: bool = True) -> PooledSqliteDatab
     )
     database_proxy.initialize(db)
     return db
+
+
+def create_private(file: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives the -wal and -shm
+    files the database file's mode), and a missing directory for it likewise: it holds who
+    is on call when, and the Slack ids of a whole team."""
+    if not file.parent.exists():
+        file.parent.mkdir(mode=0o700, parents=True)
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    os.chmod(file, 0o600)  # whatever the umask
 
 
 def migrate(db: SqliteDatabase) -> list[str]:

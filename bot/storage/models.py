@@ -3,6 +3,7 @@
 from peewee import (
     AutoField,
     CharField,
+    CompositeKey,
     DateField,
     DateTimeField,
     ForeignKeyField,
@@ -120,3 +121,16 @@ class HomeUserRow(BaseModel):
 
     class Meta:
         table_name = "home_user"
+
+
+class LinkRow(BaseModel):
+    """A rotation linked to a channel other than its own."""
+
+    channel = CharField()
+    rotation = ForeignKeyField(RotationRow, on_delete="CASCADE", column_name="rotation_id")
+    linked_by = CharField()
+    linked_at = DateTimeField()
+
+    class Meta:
+        table_name = "link"
+        primary_key = CompositeKey("channel", "rotation")

@@ -6,19 +6,30 @@ import logging
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from sqlite3 import Connection, Cursor
 from typing import Any, cast
 
 from peewee import Query, SqliteDatabase, fn
 
-from bot.core.model import AwayPeriod, Member, MemberKind, Outgoing, Reply, Rotation, Schedule
+from bot.core.model import (
+    AwayPeriod,
+    Member,
+    MemberKind,
+    Outgoing,
+    Reply,
+    Rotation,
+    Schedule,
+    Swap,
+    SwapState,
+)
 from bot.core.parser import name_key
 from bot.core.ports import OutboxEntry, OutboxRow
 from bot.storage.models import (
     AwayRow,
     HomeUserRow,
+    LinkRow,
     MemberRow,
     OutboxMessageRow,
     ProcessedEventRow,
@@ -67,6 +78,20 @@ _SEEN_EVENT = _Compiled(
     lambda: ProcessedEventRow.select(ProcessedEventRow.event_id).where(
         ProcessedEventRow.event_id == ""
     )
+)
+# The rotations of other channels linked to a channel, by name: asked by every command that
+# names a rotation, so a seek on the link's primary key, then the rotation's.
+_ROTATION_COLUMNS = (
+    "r.id, r.channel, r.name, r.name_key, r.description, r.created_at, r.created_by,"
+    " r.duty_position, r.member_count, r.duty_since"
+)
+_FIND_LINKED = (
+    f"SELECT {_ROTATION_COLUMNS} FROM link AS l JOIN rotation AS r ON r.id = l.rotation_id"
+    " WHERE l.channel = ? AND r.name_key = ? ORDER BY r.channel, r.id"
+)
+_LINKED_ROTATIONS = (
+    f"SELECT {_ROTATION_COLUMNS} FROM link AS l JOIN rotation AS r ON r.id = l.rotation_id"
+    " WHERE l.channel = ? ORDER BY l.linked_at, r.id LIMIT ?"
 )
 _RECORD_EVENT = _Compiled(lambda: ProcessedEventRow.insert(event_id="", received_at=""))
 _ENQUEUE = (
@@ -120,6 +145,40 @@ _AWAY = (
     " ORDER BY user, start_date"
 )
 _PARAMETERS = 500  # users per query, well below SQLite's bound-parameter limit
+
+
+_STAND_IN = (
+    "SELECT ref, kind, label FROM shift_override WHERE rotation_id = ? AND shift_start IS NULL"
+)
+_CLEAR_STAND_IN = "DELETE FROM shift_override WHERE rotation_id = ? AND shift_start IS NULL"
+_OVERRIDES = (
+    "SELECT shift_start, ref, kind, label FROM shift_override"
+    " WHERE rotation_id = ? AND shift_start IS NOT NULL ORDER BY shift_start"
+)
+_SWAP = (
+    "SELECT id, rotation_id, shift_start, requester, target, state, stamp, created_at,"
+    " expires_at FROM swap"
+)
+
+
+def _datetime(value: Any) -> datetime:
+    """A DATETIME column read by raw SQL: sqlite3 returns the stored text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _swap(row: tuple[Any, ...]) -> Swap:
+    id_, rotation_id, start, requester, target, state, stamp, created, expires = row
+    return Swap(
+        id=id_,
+        rotation_id=rotation_id,
+        shift_start=None if start is None else from_db(_datetime(start)),
+        requester=requester,
+        target=target,
+        state=SwapState(state),
+        stamp=stamp,
+        created_at=from_db(_datetime(created)),
+        expires_at=from_db(_datetime(expires)),
+    )
 
 
 def to_db(moment: datetime) -> datetime:
@@ -348,6 +407,7 @@ class PeeweeRepository:
         RotationRow.update(
             description=description, duty_position=0, member_count=len(members)
         ).where(RotationRow.id == rotation.id).execute()
+        self._db.execute_sql(_CLEAR_STAND_IN, (rotation.id,))
         return self._get_rotation(rotation.id)
 
     def _insert_members(self, rotation_id: int, members: Sequence[Member]) -> None:
@@ -389,6 +449,37 @@ class PeeweeRepository:
         rows = query.order_by(RotationRow.created_at.desc(), RotationRow.id.desc()).limit(limit)
         return [_rotation_from_tuple(cast(tuple[Any, ...], r)) for r in rows.tuples()], total
 
+    def find_linked(self, channel: str, name: str) -> list[Rotation]:
+        cursor = self._db.execute_sql(_FIND_LINKED, (channel, name_key(name)))
+        return [_rotation_from_tuple(row) for row in cursor.fetchall()]
+
+    def linked_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]:
+        cursor = self._db.execute_sql(_LINKED_ROTATIONS, (channel, limit))
+        total = LinkRow.select().where(LinkRow.channel == channel).count()
+        return [_rotation_from_tuple(row) for row in cursor.fetchall()], total
+
+    def linked_channels(self, rotation: Rotation) -> list[str]:
+        query = (
+            LinkRow.select(LinkRow.channel)
+            .where(LinkRow.rotation == rotation.id)
+            .order_by(LinkRow.linked_at, LinkRow.channel)
+        )
+        return [rotation.channel, *(row.channel for row in query)]
+
+    def link(self, rotation: Rotation, channel: str, user: str, now: datetime) -> bool:
+        cursor = self._db.execute_sql(
+            "INSERT OR IGNORE INTO link (channel, rotation_id, linked_by, linked_at)"
+            " VALUES (?, ?, ?, ?)",
+            (channel, rotation.id, user, LinkRow.linked_at.db_value(to_db(now))),
+        )
+        return cursor.rowcount == 1
+
+    def unlink(self, rotation: Rotation, channel: str) -> bool:
+        query = LinkRow.delete().where(
+            (LinkRow.channel == channel) & (LinkRow.rotation == rotation.id)
+        )
+        return bool(query.execute())
+
     def member_at(self, rotation: Rotation, position: int) -> Member:
         ref, kind, label = _MEMBER_AT.run(self._db, rotation.id, position).fetchone()
         return Member(ref, MemberKind(kind), label)
@@ -409,6 +500,7 @@ class PeeweeRepository:
 
     def set_duty(self, rotation: Rotation, position: int) -> None:
         _SET_DUTY.run(self._db, position, rotation.id)
+        self._db.execute_sql(_CLEAR_STAND_IN, (rotation.id,))
 
     def mark_duty_since(self, rotation_ids: Collection[int], now: datetime) -> None:
         for rotation_id in rotation_ids:  # one, but for a swap's two
@@ -451,6 +543,117 @@ class PeeweeRepository:
             .distinct()
         )
         return [row.ref for row in query]
+
+    # ------------------------------------------------------------------ swaps and overrides
+
+    def rotation_by_id(self, rotation_id: int) -> Rotation | None:
+        query = RotationRow.select().where(RotationRow.id == rotation_id).tuples()
+        row = query.first()
+        return _rotation_from_tuple(cast(tuple[Any, ...], row)) if row else None
+
+    def stand_in(self, rotation: Rotation) -> Member | None:
+        row = self._db.execute_sql(_STAND_IN, (rotation.id,)).fetchone()
+        return Member(row[0], MemberKind(row[1]), row[2]) if row else None
+
+    def overrides(self, rotation: Rotation) -> dict[datetime, Member]:
+        rows = self._db.execute_sql(_OVERRIDES, (rotation.id,)).fetchall()
+        return {
+            from_db(_datetime(start)): Member(ref, MemberKind(kind), label)
+            for start, ref, kind, label in rows
+        }
+
+    def add_override(self, rotation: Rotation, start: datetime | None, member: Member) -> None:
+        when = None if start is None else to_db(start)
+        self._db.execute_sql(
+            "DELETE FROM shift_override WHERE rotation_id = ? AND shift_start IS ?",
+            (rotation.id, when),
+        )
+        self._db.execute_sql(
+            "INSERT INTO shift_override (rotation_id, shift_start, ref, kind, label)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (rotation.id, when, member.ref, member.kind.value, member.label),
+        )
+
+    def start_override(self, rotation: Rotation, now: datetime) -> Member | None:
+        started = self._db.execute_sql(
+            "SELECT ref, kind, label FROM shift_override WHERE rotation_id = ?"
+            " AND shift_start <= ? ORDER BY shift_start DESC LIMIT 1",
+            (rotation.id, to_db(now)),
+        ).fetchone()
+        if started is None:
+            return None
+        self._db.execute_sql(
+            "DELETE FROM shift_override WHERE rotation_id = ? AND shift_start <= ?",
+            (rotation.id, to_db(now)),
+        )
+        member = Member(started[0], MemberKind(started[1]), started[2])
+        self.add_override(rotation, None, member)
+        return member
+
+    def add_swap(
+        self,
+        rotation: Rotation,
+        *,
+        start: datetime | None,
+        requester: str,
+        target: str,
+        stamp: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> Swap:
+        cursor = self._db.execute_sql(
+            "INSERT INTO swap (rotation_id, shift_start, requester, target, state, stamp,"
+            " created_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+            (
+                rotation.id,
+                None if start is None else to_db(start),
+                requester,
+                target,
+                stamp,
+                to_db(now),
+                to_db(expires_at),
+            ),
+        )
+        swap = self.get_swap(cast(int, cursor.lastrowid))
+        assert swap is not None
+        return swap
+
+    def get_swap(self, swap_id: int) -> Swap | None:
+        row = self._db.execute_sql(f"{_SWAP} WHERE id = ?", (swap_id,)).fetchone()
+        return _swap(row) if row else None
+
+    def pending_swap(self, rotation: Rotation, start: datetime | None) -> Swap | None:
+        row = self._db.execute_sql(
+            f"{_SWAP} WHERE rotation_id = ? AND shift_start IS ? AND state = 'pending'",
+            (rotation.id, None if start is None else to_db(start)),
+        ).fetchone()
+        return _swap(row) if row else None
+
+    def pending_swaps_of(self, user: str) -> list[Swap]:
+        rows = self._db.execute_sql(
+            f"{_SWAP} WHERE state = 'pending' AND (requester = ? OR target = ?) ORDER BY id",
+            (user, user),
+        ).fetchall()
+        return [_swap(row) for row in rows]
+
+    def answer_swap(self, swap_id: int, state: SwapState, now: datetime) -> bool:
+        return bool(
+            self._db.execute_sql(
+                "UPDATE swap SET state = ?, answered_at = ? WHERE id = ? AND state = 'pending'",
+                (state.value, to_db(now), swap_id),
+            ).rowcount
+        )
+
+    def expire_swaps(self, now: datetime) -> list[Swap]:
+        rows = self._db.execute_sql(
+            f"{_SWAP} WHERE state = 'pending' AND expires_at <= ? ORDER BY id", (to_db(now),)
+        ).fetchall()
+        self._db.execute_sql(
+            "UPDATE swap SET state = 'expired', answered_at = ?"
+            " WHERE state = 'pending' AND expires_at <= ?",
+            (to_db(now), to_db(now)),
+        )
+        return [replace(_swap(row), state=SwapState.EXPIRED) for row in rows]
 
     # ------------------------------------------------------------------ availability
     def away_periods(self, users: Collection[str], ending_from: date) -> list[AwayPeriod]:

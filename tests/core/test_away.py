@@ -39,6 +39,9 @@ class Directory:
     def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset(self.groups.get(group_id, set()))
 
+    def is_admin(self, user_id: str) -> bool:
+        return False
+
 
 @pytest.fixture
 def directory(dispatcher: Dispatcher) -> Directory:
@@ -122,8 +125,8 @@ def test_at_most_50_periods_per_person(run: Run) -> None:
         run(f"away {date(2027, 1, 1) + timedelta(weeks=week)}", user="U2")
     assert run("away", user="U2").count("•") == 50
     assert run("away 2028-01-01", user="U2") == (
-        "You have 50 away periods, the most one person can have. `@dienstplan away` lists them; "
-        "wait for one to end, or join it with the new one."
+        "You have 50 away periods already; the limit is at most 50 away periods per person. "
+        "`@dienstplan away` lists them; wait for one to end, or join it with the new one."
     )
     assert run("away 2027-01-02", user="U2").startswith("You are away Fri 01 Jan 2027 to Sat")
 

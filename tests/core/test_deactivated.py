@@ -40,6 +40,9 @@ class FakeDirectory:
     def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset()
 
+    def is_admin(self, user_id: str) -> bool:
+        return False
+
 
 @pytest.fixture
 def users(dispatcher: Dispatcher, repo: PeeweeRepository) -> FakeDirectory:

@@ -11,8 +11,8 @@ import pytest
 from bot.core.commands import Context
 from bot.core.dispatcher import Dispatcher
 from bot.core.home import AwayForm, HomeModel, check_away_form, home_model
+from bot.core.limits import AWAY_PERIODS_PER_PERSON
 from bot.core.model import Member, MemberKind, Request
-from bot.core.personal import MAX_PERIODS
 from bot.core.registry import COMMANDS
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
@@ -108,7 +108,9 @@ def test_the_away_form_names_each_problem_by_field() -> None:
     assert check_away_form(AwayForm(date(2026, 11, 1), date(2026, 11, 2), ""), TODAY) == {
         "end": "Mon 02 Nov is in the past (today is Sun 22 Nov)."
     }
-    assert list(check_away_form(AwayForm(TODAY, TODAY, "x" * 151), TODAY)) == ["note"]
+    assert check_away_form(AwayForm(TODAY, TODAY, "x" * 151), TODAY) == {
+        "note": "That is more than the limit: at most 150 characters in an away note."
+    }
 
 
 def _home_rows(repo: PeeweeRepository) -> list[tuple[str, str]]:
@@ -125,12 +127,12 @@ def test_the_form_saves_merges_and_refuses_one_period_too_many(
     assert (period.start, period.end, period.note) == (TODAY, date(2026, 11, 26), "ski")
     assert _home_rows(repo) == [("home", "U2"), ("home", "U2")]
     with repo.transaction():
-        for i in range(MAX_PERIODS - 1):
+        for i in range(AWAY_PERIODS_PER_PERSON.value - 1):
             day = date(2027, 1 + i // 28, 1 + i % 28)
             repo.add_away("U2", day, day)
     errors = dispatcher.set_away("U2", AwayForm(date(2027, 6, 1), date(2027, 6, 2), ""))
     assert list(errors) == ["start"] and errors["start"].startswith("You have 50 away periods")
-    assert len(repo.away_periods(["U2"], TODAY)) == MAX_PERIODS
+    assert len(repo.away_periods(["U2"], TODAY)) == AWAY_PERIODS_PER_PERSON.value
 
 
 def test_remove_takes_only_the_actors_own_existing_period(
@@ -218,3 +220,22 @@ def test_a_rotate_schedule_changes_its_members_homes(
     slack('<@UBOT> schedule create "rotate Backend" 0 9 * * Mon', 3)
     slack('<@UBOT> schedule delete "rotate backend"', 4)
     assert _home_rows(repo) == [("home", "U1")] * 3
+
+
+def test_an_accepted_swap_puts_the_stand_in_on_call_and_republishes_both(
+    dispatcher: Dispatcher, repo: PeeweeRepository, clock: FakeClock
+) -> None:
+    def slack(text: str, user: str, n: int) -> None:
+        request = Request(text=f"<@UBOT> {text}", channel="C1", user=user, bot_user_id="UBOT")
+        assert not dispatcher.handle(request, event_id=f"Ev{n}").failed
+
+    slack("create ops <@U1> <@U2> <@U3> Watch alerts", "U1", 1)
+    for user in ("U1", "U3"):
+        dispatcher.open_home(user, event_id=f"EvH{user}")
+    clock.advance(hours=1)
+    slack("swap ops <@U3>", "U1", 2)
+    slack("swap accept 1", "U3", 3)
+    [state] = model(repo, clock, "U3").on_call
+    assert (state.rotation.name, state.rotation.duty_since) == ("ops", clock())
+    assert model(repo, clock, "U1").on_call == []
+    assert _home_rows(repo)[-2:] == [("home", "U1"), ("home", "U3")]

@@ -28,7 +28,10 @@ def test_the_welcome_says_what_the_bot_does_and_what_to_do_next() -> None:
         "alerts and deploys.`"
     ) in text
     assert "`@dienstplan help` lists every command" in text
-    assert "link" not in text  # offered once the command exists
+    assert (
+        "• `@dienstplan link schedule <name or part of it>` links another channel's rotation "
+        "to this channel"
+    ) in text
 
 
 def test_the_welcome_offers_linking_once_the_command_exists() -> None:

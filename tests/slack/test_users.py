@@ -164,3 +164,16 @@ def test_a_group_slack_will_not_list_is_nobody_with_one_warning(
     assert users.group_members("S0GONE") == frozenset()
     assert len(emu.calls_to("usergroups.users.list")) == 2
     assert caplog.text.count("usergroups.users.list failed for S0GONE") == 1
+
+
+def test_admins_and_owners_from_users_info(emu: SlackEmulator, users: SlackUsers) -> None:
+    emu.set_user("U0ALICE", is_admin=True)
+    emu.set_user("U0BOB", is_owner=True)
+    emu.set_user("U0DAVE", is_admin=True, deleted=True)
+    assert [users.is_admin(u) for u in ("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert users.is_admin("U0ALICE") and len(emu.calls_to("users.info")) == 4

@@ -30,6 +30,8 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         "0006_away",
         "0007_welcome",
         "0008_home",
+        "0010_links",
+        "0012_swaps",
     ]
     assert migrate(db) == []
     with db.connection_context():
@@ -132,6 +134,8 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
         "0006_away",
         "0007_welcome",
         "0008_home",
+        "0010_links",
+        "0012_swaps",
     ]
     with repo.transaction():
         assert repo.find("C1", "x") is not None
@@ -164,6 +168,8 @@ def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
         "0006_away",
         "0007_welcome",
         "0008_home",
+        "0010_links",
+        "0012_swaps",
     ]
     with repo.transaction():
         assert [(s.channel, s.zone) for s in repo.all_schedules()] == [
@@ -241,6 +247,8 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
         "0006_away",
         "0007_welcome",
         "0008_home",
+        "0010_links",
+        "0012_swaps",
     ]
     repo = PeeweeRepository(db)
     with repo.transaction():
@@ -290,3 +298,26 @@ def test_away_periods_by_user_and_end_and_rotations_by_member(tmp_path: Path) ->
         assert [r.name for r in repo.rotations_with(["U1"])] == ["backend"]
         assert [r.name for r in repo.rotations_with(["U9", "S1"])] == [backend.name]
         assert repo.group_refs() == ["S1"]
+
+
+def test_links_once_per_channel_and_rotation(repo: PeeweeRepository) -> None:
+    with repo.transaction():
+        ops = repo.create(
+            channel="C1",
+            name="Ops",
+            description="d",
+            members=[Member("U1")],
+            created_by="U1",
+            now=NOW,
+        )
+        assert repo.link(ops, "C2", "U1", NOW)
+        assert not repo.link(ops, "C2", "U2", NOW + timedelta(minutes=1))
+        assert repo.link(ops, "C3", "U1", NOW - timedelta(minutes=1))
+        assert repo.linked_channels(ops) == ["C1", "C3", "C2"]
+        assert repo.find_linked("C2", "OPS") == [ops]
+        assert repo.find_linked("C1", "ops") == []  # its own channel sees it as its own
+        assert repo.linked_rotations("C2", 10) == ([ops], 1)
+        assert repo.linked_rotations("C2", 0) == ([], 1)
+        assert repo.unlink(ops, "C2")
+        assert not repo.unlink(ops, "C2")
+        assert repo.linked_channels(ops) == ["C1", "C3"]
