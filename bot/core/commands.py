@@ -714,7 +714,8 @@ def help_text(commands: dict[str, Command], docs_url: str = DOCS_URL) -> str:
             lines += [f"• {c.usage_line()} {c.summary}" for c in members]
     lines += [
         f"Documentation: {docs_url}\nMy App Home: open *dienstplan* under Apps in Slack's "
-        "sidebar; in its Messages tab, commands need no mention.",
+        f"sidebar (`{BOT_HANDLE} home` links to it). Its Home tab shows your duties, shifts and "
+        "away days; in its Messages tab, commands need no mention.",
     ]
     return "\n".join(lines)
 
