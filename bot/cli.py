@@ -1,8 +1,10 @@
-"""Command line: `dienstplan run | console | schedules | outbox | manifest`."""
+"""Command line: `dienstplan run | console | schedules | outbox | manifest | export | import |
+check`."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -12,7 +14,14 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bot.config import Config, ConfigError, config_path, load_config, setup_logging
+from bot.config import (
+    LOG_FORMATS,
+    Config,
+    ConfigError,
+    config_path,
+    load_config,
+    setup_logging,
+)
 
 SUBCOMMANDS = {
     "run": "connect to Slack over Socket Mode and serve commands",
@@ -20,6 +29,9 @@ SUBCOMMANDS = {
     "schedules": "list every schedule in every channel with its next run",
     "outbox": "list unsent or failed messages; `retry` resends failed",
     "manifest": "print the Slack app manifest (JSON) to create the app from",
+    "export": "write all state as one JSON document, for backups",
+    "import": "load an `export` document into an empty database",
+    "check": "check the config, the Slack app and the database",
 }
 
 
@@ -55,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="TOML config file (default: $DIENSTPLAN_CONFIG, else ./config.toml if present)",
     )
+    config_option.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        metavar="FMT",
+        default=argparse.SUPPRESS,
+        help="text (default) or json, one JSON object per line (DIENSTPLAN_LOG_FORMAT)",
+    )
     parser = argparse.ArgumentParser(
         prog="dienstplan",
         description="Slack bot for on-call duty rotations.",
@@ -85,6 +104,15 @@ def _parser() -> argparse.ArgumentParser:
         type=_app_name,
         help="the app's name and the bot's display name: 1 to 35 of a-z, 0-9, -, _ and .",
     )
+    commands["export"].add_argument(
+        "file", nargs="?", default="-", help="where to write it (default: standard output)"
+    )
+    commands["import"].add_argument("file", help="the exported document; - reads standard input")
+    commands["import"].add_argument(
+        "--replace",
+        action="store_true",
+        help="discard what the database holds instead of refusing to import into it",
+    )
     return parser
 
 
@@ -95,20 +123,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(json.dumps(manifest(args.name), indent=2))
         return 0
+    if args.command == "check":
+        from bot.check import run_check
+
+        setup_logging("INFO", quiet=True)
+        return run_check(
+            config_path(getattr(args, "config", None), os.environ), os.environ, sys.stdout
+        )
     try:
         config = load_config(
             config_path(getattr(args, "config", None), os.environ),
             tokens=args.command == "run",
         )
+        if hasattr(args, "log_format"):
+            config = dataclasses.replace(config, log_format=args.log_format)
         setup_logging(
             config.log_level,
             quiet=args.command != "run",
             secrets=(config.bot_token, config.app_token),
+            log_format=config.log_format,
         )
         if args.command == "run":
             from bot.app import run
 
             return run(config)
+        if args.command in ("export", "import"):
+            from bot.backup import export, import_
+
+            if args.command == "export":
+                return export(config, args.file)
+            return import_(config, args.file, replace=args.replace)
         return _local(args, config)
     except ConfigError as error:
         for line in str(error).splitlines():

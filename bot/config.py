@@ -8,6 +8,7 @@ values never appear in messages.
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import os
 import re
@@ -16,7 +17,7 @@ import threading
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,6 +28,7 @@ from bot.core.commands import DOCS_URL
 DEFAULT_API_URL = "https://slack.com/api/"
 _HTTP_URL = re.compile(r"https?://[^/\s]+\S*")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 DEFAULT_CONFIG_FILE = Path("config.toml")
 
 
@@ -55,6 +57,7 @@ SETTINGS = {
         Setting("dienstplan", "database", "DIENSTPLAN_DATABASE", "./dienstplan.db"),
         Setting("dienstplan", "timezone", "DIENSTPLAN_TIMEZONE", "UTC"),
         Setting("dienstplan", "log_level", "DIENSTPLAN_LOG_LEVEL", "INFO"),
+        Setting("dienstplan", "log_format", "DIENSTPLAN_LOG_FORMAT", "text"),
         Setting("dienstplan", "catch_up_window", "DIENSTPLAN_CATCH_UP_WINDOW", "1h"),
         Setting("dienstplan", "startup_timeout", "DIENSTPLAN_STARTUP_TIMEOUT", "30s"),
         Setting("dienstplan", "docs_url", "DIENSTPLAN_DOCS_URL", DOCS_URL),
@@ -85,6 +88,7 @@ class Config:
     database: Path
     timezone: str
     log_level: str
+    log_format: str
     catch_up_window: timedelta
     startup_timeout: timedelta
     docs_url: str
@@ -148,6 +152,7 @@ class Config:
         return (
             f"Config(api_url={self.api_url!r}, database={str(self.database)!r}, "
             f"timezone={self.timezone!r}, log_level={self.log_level!r}, "
+            f"log_format={self.log_format!r}, "
             f"catch_up_window={self.catch_up_window!r}, "
             f"startup_timeout={self.startup_timeout!r}, docs_url={self.docs_url!r}, "
             f"open_permissions={self.open_permissions!r})"
@@ -266,6 +271,12 @@ def load_config(
             f"DIENSTPLAN_LOG_LEVEL / dienstplan.log_level: `{merged['log_level']}` is not one "
             f"of {', '.join(LOG_LEVELS)}."
         )
+    log_format = merged["log_format"].strip().lower()
+    if log_format not in LOG_FORMATS:
+        problems.append(
+            f"DIENSTPLAN_LOG_FORMAT / dienstplan.log_format: `{merged['log_format']}` is not "
+            f"one of {', '.join(LOG_FORMATS)}."
+        )
     api_url = merged["api_url"]
     if not re.match(r"https?://[^/\s]+", api_url):
         problems.append(
@@ -301,6 +312,7 @@ def load_config(
         database=Path(merged["database"]).expanduser(),
         timezone=timezone or "UTC",
         log_level=level if level in LOG_LEVELS else "INFO",
+        log_format=log_format if log_format in LOG_FORMATS else "text",
         open_permissions=bool(open_permissions),
         file=path,
         from_file=frozenset(
@@ -348,7 +360,39 @@ _REPEATING_LOGGERS = (
 )
 
 
-def setup_logging(level: str, *, quiet: bool = False, secrets: Collection[str | None] = ()) -> None:
+class JsonLines(RedactingFormatter):
+    """One JSON object per line: time, level, logger, message, the fields a caller passed
+    as `extra` (a handled command's channel, command, outcome, ms), and any traceback;
+    redacted as the text lines are."""
+
+    _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+        "message",
+        "asctime",
+    }
+
+    def __init__(self, secrets: Collection[str] = ()) -> None:
+        super().__init__("%(message)s", secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update((k, v) for k, v in vars(record).items() if k not in self._STANDARD)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return redact(json.dumps(line, ensure_ascii=False, default=str), self._secrets)
+
+
+def setup_logging(
+    level: str,
+    *,
+    quiet: bool = False,
+    secrets: Collection[str | None] = (),
+    log_format: str = "text",
+) -> None:
     """`quiet` (console, operator commands): warnings and errors only, unless DEBUG is set;
     INFO is the level the long-running service logs at.
 
@@ -357,10 +401,11 @@ def setup_logging(level: str, *, quiet: bool = False, secrets: Collection[str | 
     if quiet and level == "INFO":
         level = "WARNING"
     handler = logging.StreamHandler()
+    known = [s for s in secrets if s]
     handler.setFormatter(
-        RedactingFormatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s", [s for s in secrets if s]
-        )
+        JsonLines(known)
+        if log_format == "json"
+        else RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", known)
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

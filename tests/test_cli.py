@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage.db import known_migrations
 from tests.emulator import SlackEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -292,3 +293,110 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(
     monkeypatch.setattr(cli, "load_config", interrupted)
     assert cli.main(["schedules"]) == 130
     assert capsys.readouterr().err == "dienstplan: interrupted.\n"
+
+
+# --- export and import ------------------------------------------------------------------------
+
+
+def test_export_import_round_trip_through_files_and_pipes(tmp_path: Path) -> None:
+    source = {"DIENSTPLAN_DATABASE": "a.db"}
+    dienstplan("console", cwd=tmp_path, stdin="create web <@U1> <@U2> Wëb duty\n", **source)
+    exported = dienstplan("export", "backup.json", cwd=tmp_path, **source)
+    assert (exported.returncode, exported.stdout) == (0, "")
+    assert exported.stderr == "Exported 3 rows from a.db to backup.json.\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")] == []
+    assert (tmp_path / "backup.json").stat().st_mode & 0o777 == 0o600
+    target = {"DIENSTPLAN_DATABASE": "restored/b.db"}
+    imported = dienstplan("import", "backup.json", cwd=tmp_path, **target)
+    assert (imported.returncode, imported.stderr) == (0, "Imported 3 rows into restored/b.db.\n")
+    again = dienstplan("export", cwd=tmp_path, **target)
+    assert again.stdout == (tmp_path / "backup.json").read_text()
+    piped = dienstplan("import", "-", cwd=tmp_path, stdin=again.stdout, DIENSTPLAN_DATABASE="c.db")
+    assert piped.returncode == 0
+    who = dienstplan("console", cwd=tmp_path, stdin="who web\n", DIENSTPLAN_DATABASE="c.db")
+    assert who.stdout.startswith("@U1 is on duty for *web*:\nWëb duty")
+
+
+def test_import_refuses_a_database_with_rows_unless_replace(tmp_path: Path) -> None:
+    dienstplan("console", cwd=tmp_path, stdin="create web <@U1> duty\n", DIENSTPLAN_DATABASE="a.db")
+    dienstplan("export", "a.json", cwd=tmp_path, DIENSTPLAN_DATABASE="a.db")
+    dienstplan("console", cwd=tmp_path, stdin="create api <@U2> duty\n", DIENSTPLAN_DATABASE="b.db")
+    refused = dienstplan("import", "a.json", cwd=tmp_path, DIENSTPLAN_DATABASE="b.db")
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        "dienstplan: not imported: the database already holds 2 rows; import into a new file, "
+        "or add --replace to discard them.\n",
+    )
+    replaced = dienstplan("import", "--replace", "a.json", cwd=tmp_path, DIENSTPLAN_DATABASE="b.db")
+    assert replaced.returncode == 0
+    listed = dienstplan("console", cwd=tmp_path, stdin="list\n", DIENSTPLAN_DATABASE="b.db")
+    assert "web" in listed.stdout and "api" not in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "dienstplan: cannot read backup.json: No such file or directory.\n"),
+        ("not json", "dienstplan: not imported: the file is not JSON: Expecting value"),
+        (
+            '{"format": "dienstplan-export", "version": 1, "migrations": ["0001_initial", '
+            '"0999_later"], "sequences": {}, "tables": {}}',
+            "dienstplan: not imported: the export was written by a newer dienstplan (migration "
+            f"0999_later, this one knows up to {known_migrations()[-1]}); upgrade dienstplan to "
+            "import it.\n",
+        ),
+    ],
+)
+def test_import_of_a_bad_file_says_why_and_creates_nothing(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
+    if content is not None:
+        (tmp_path / "backup.json").write_text(content)
+    result = dienstplan("import", "backup.json", cwd=tmp_path, DIENSTPLAN_DATABASE="new.db")
+    assert result.returncode == 1
+    assert result.stderr.startswith(message)
+    assert not (tmp_path / "new.db").exists()
+
+
+def test_export_never_creates_a_database_and_keeps_the_old_backup_on_failure(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "backup.json").write_text("yesterday")
+    missing = dienstplan("export", "backup.json", cwd=tmp_path, DIENSTPLAN_DATABASE="nope.db")
+    assert missing.returncode == 2
+    assert "there is no database at" in missing.stderr
+    (tmp_path / "junk.db").write_text("not a database, just text that is long enough" * 100)
+    junk = dienstplan("export", "backup.json", cwd=tmp_path, DIENSTPLAN_DATABASE="junk.db")
+    assert junk.returncode == 2
+    assert "cannot read `junk.db` as the SQLite database: file is not a database" in junk.stderr
+    assert (tmp_path / "backup.json").read_text() == "yesterday"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.json", "junk.db"]
+
+
+# --- log format -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_log_format_option_beats_the_environment(tmp_path: Path, where: str) -> None:
+    option = ["--log-format", "json"]
+    args = [*option, "console"] if where == "before" else ["console", *option]
+    env = {"DIENSTPLAN_LOG_LEVEL": "DEBUG", "DIENSTPLAN_LOG_FORMAT": "text"}
+    result = dienstplan(*args, cwd=tmp_path, stdin="who web\n", **env)
+    lines = [json.loads(line) for line in result.stderr.splitlines()[1:]]  # after "creating"
+    (handled,) = [line for line in lines if line["message"].startswith("handled ")]
+    assert (handled["command"], handled["outcome"], handled["source"]) == (
+        "who",
+        "refused",
+        "console",
+    )
+
+
+def test_a_bad_log_format_is_refused(tmp_path: Path) -> None:
+    result = dienstplan("--log-format", "xml", "console", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "argument --log-format: invalid choice: 'xml' (choose from" in result.stderr
+    result = dienstplan("console", cwd=tmp_path, DIENSTPLAN_LOG_FORMAT="yaml")
+    assert result.returncode == 2
+    assert "DIENSTPLAN_LOG_FORMAT / dienstplan.log_format: `yaml` is not one of text, json" in (
+        result.stderr
+    )

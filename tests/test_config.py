@@ -1,3 +1,8 @@
+import json
+import logging
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -204,6 +209,53 @@ def test_startup_timeout() -> None:
     assert load_config(None, {}).startup_timeout.total_seconds() == 30
     config = load_config(None, {"DIENSTPLAN_STARTUP_TIMEOUT": "5m"})
     assert config.startup_timeout.total_seconds() == 300
+
+
+def test_log_format_is_text_or_json() -> None:
+    assert load_config(None, {}).log_format == "text"
+    assert load_config(None, {"DIENSTPLAN_LOG_FORMAT": "JSON"}).log_format == "json"
+    with pytest.raises(ConfigError, match=r"DIENSTPLAN_LOG_FORMAT / dienstplan\.log_format: `xml`"):
+        load_config(None, {"DIENSTPLAN_LOG_FORMAT": "xml"})
+
+
+@pytest.fixture
+def root_logger() -> Iterator[None]:
+    """setup_logging replaces the root logger's handlers (pytest's capture among them) and
+    the exception hooks; all are put back after."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, sys.excepthook, threading.excepthook)
+    try:
+        yield
+    finally:
+        logging.captureWarnings(False)
+        root.handlers[:], _, sys.excepthook, threading.excepthook = saved
+        root.setLevel(saved[1])
+
+
+@pytest.mark.usefixtures("root_logger")
+def test_json_lines_carry_the_fields_and_no_token(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.config import setup_logging
+
+    setup_logging("INFO", log_format="json", secrets=("odd-token", None))
+    log = logging.getLogger("bot.test")
+    log.info("handled %s", "who", extra={"channel": "C1", "ms": 1.5, "note": "odd-token"})
+    try:
+        raise RuntimeError("Slack said no to xoxb-123-secret")
+    except RuntimeError:
+        log.exception("posting with xapp-1-abc failed")
+    first, second = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert first["message"] == "handled who" and first["level"] == "INFO"
+    assert (first["channel"], first["ms"], first["logger"]) == ("C1", 1.5, "bot.test")
+    assert first["note"] == "[redacted]"
+    assert first["time"].endswith("+00:00")
+    assert second["message"] == "posting with [redacted] failed"
+    assert "RuntimeError: Slack said no to [redacted]" in second["exception"]
+    setup_logging("INFO")
+    try:
+        raise RuntimeError("Slack said no to xoxb-123-secret")
+    except RuntimeError:
+        log.exception("text format too")
+    assert "xoxb" not in capsys.readouterr().err
 
 
 def test_docs_url() -> None:

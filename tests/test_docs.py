@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from bot.config import SETTINGS
 from bot.core.limits import LIMITS
@@ -51,6 +56,46 @@ def test_every_scope_and_event_of_the_manifest_is_in_the_readme_tables() -> None
         assert f"| `{scope}` |" in README, scope
     for event in BOT_EVENTS:
         assert f"| `{event}` |" in README, event
+
+
+def test_every_cli_command_is_in_the_command_line_table() -> None:
+    from bot.cli import SUBCOMMANDS
+
+    for name in SUBCOMMANDS:
+        assert f"| `dienstplan {name}" in README, name
+
+
+UNIT = ROOT / "deploy" / "dienstplan.service"
+
+
+def test_the_readme_shows_the_systemd_unit_as_it_is() -> None:
+    assert f"```ini\n{UNIT.read_text()}```" in README
+
+
+def test_the_systemd_unit_restarts_on_failure_with_tokens_from_a_file() -> None:
+    settings = [
+        line.split("=", 1) for line in UNIT.read_text().splitlines() if re.match(r"\w+=", line)
+    ]
+    service = dict(settings)
+    assert service["ExecStart"].endswith("/bin/dienstplan run")
+    assert service["Restart"] == "on-failure"
+    assert service["EnvironmentFile"] == "/etc/dienstplan/env"
+    assert service["Environment"] == "DIENSTPLAN_DATABASE=/var/lib/dienstplan/dienstplan.db"
+    assert service["StateDirectory"] == "dienstplan"
+    assert (service["NoNewPrivileges"], service["ProtectSystem"]) == ("yes", "strict")
+    assert "SLACK_" not in "".join(value for key, value in settings if key == "Environment")
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not found")
+def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    """With ExecStart pointed at this checkout's script, which systemd checks exists."""
+    script = Path(sys.executable).parent / "dienstplan"
+    unit = tmp_path / "dienstplan.service"
+    unit.write_text(UNIT.read_text().replace("/opt/dienstplan/venv/bin/dienstplan", str(script)))
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stderr) == (0, "")
 
 
 def test_every_limit_is_in_the_readme_table() -> None:

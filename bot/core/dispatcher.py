@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -107,6 +108,7 @@ class Dispatcher:
         no Slack call holds the database's write lock; so are the channels of a user who
         writes in a DM or names a channel.
         """
+        started = time.perf_counter()
         now = self._clock()
         effects = Effects()
         deactivated = _never_failing(self.directory.for_request())
@@ -115,6 +117,7 @@ class Dispatcher:
         self._look_up_admin(request)
         with self._repo.transaction():
             if event_id is not None and self._repo.seen_event(event_id):
+                _log_handled(request, None, "duplicate", started)
                 return Outcome(Reply(), duplicate=True)
             ctx = Context(
                 request,
@@ -132,7 +135,8 @@ class Dispatcher:
                 open_permissions=self._open_permissions,
                 home_link=self.home_link,
             )
-            reply, failed = self._run(request, ctx)
+            reply, name, result = self._run(request, ctx)
+            failed = result != "ok"
             if failed:  # the command's savepoint rolled back: so did what it changed
                 effects = Effects()
             if effects.duty_changes:
@@ -142,6 +146,7 @@ class Dispatcher:
                 messages = _messages(request, notice, reply, failed)
                 home = self._home_updates(effects)
                 self._repo.enqueue([*messages, *effects.messages, *home], now)
+        _log_handled(request, name, result, started)
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed, effects=effects)
@@ -230,43 +235,56 @@ class Dispatcher:
             log.warning("unknown time zone %r for %s; using %s", name, user, self._timezone.key)
             return self._timezone
 
-    def _run(self, request: Request, ctx: Context) -> tuple[Reply, bool]:
-        """The reply, and whether the command failed."""
+    def _run(self, request: Request, ctx: Context) -> tuple[Reply, str | None, str]:
+        """The reply, the command's name if the table has it, and the outcome: `ok` (applied
+        or answered) or why not (see _log_handled)."""
         surrogate = unpaired_surrogate(request.text)
         if surrogate is not None:
-            return Reply.of(not_unicode(surrogate)), True
+            return Reply.of(not_unicode(surrogate)), None, "not_unicode"
         if len(request.text) > MESSAGE_LENGTH.value:
-            return Reply.of(
-                f"That message is {len(request.text):,} characters long; the limit is "
-                f"{at_most(MESSAGE_LENGTH)}. Nothing was run."
-            ), True
+            return (
+                Reply.of(
+                    f"That message is {len(request.text):,} characters long; the limit is "
+                    f"{at_most(MESSAGE_LENGTH)}. Nothing was run."
+                ),
+                None,
+                "too_long",
+            )
         text = without_reminder(request.text) if request.user == SLACKBOT else request.text
         invocation = split_command(text, request.bot_user_id)
         if not invocation.command:
-            return Reply.of(help_text(self._commands, self._docs_url)), False
+            return Reply.of(help_text(self._commands, self._docs_url)), "help", "ok"
         command = self._commands.get(invocation.command)
         if command is None:
             hint = closest(invocation.command, list(self._commands))
-            return Reply.of(
-                "I don't know the command ",
-                code(invocation.command[:50]),
-                f". Did you mean `{hint}`?" if hint else ".",
-                "\n\n" + help_text(self._commands, self._docs_url),
-            ), True
+            return (
+                Reply.of(
+                    "I don't know the command ",
+                    code(invocation.command[:50]),
+                    f". Did you mean `{hint}`?" if hint else ".",
+                    "\n\n" + help_text(self._commands, self._docs_url),
+                ),
+                None,
+                "unknown_command",
+            )
         try:
             with self._repo.transaction():
                 channel, rest = command.locate(invocation.rest, request.source == "console")
                 args = command.parse(rest)
                 reply = command.run(acting_in(ctx, command, channel, args), args)
-                return Reply.of(*reply.parts, *ctx.notes), False
+                return Reply.of(*reply.parts, *ctx.notes), command.name, "ok"
         except UsageError as error:
-            return Reply.of(
-                f"That `{command.name}` needs fixing: ",
-                *error.reply.parts,
-                "\n" + command_help(command, error.subcommand),
-            ), True
+            return (
+                Reply.of(
+                    f"That `{command.name}` needs fixing: ",
+                    *error.reply.parts,
+                    "\n" + command_help(command, error.subcommand),
+                ),
+                command.name,
+                "usage_error",
+            )
         except DomainError as error:
-            return error.reply, True
+            return error.reply, command.name, "refused"
         except Exception:
             log.exception(
                 "command %r from %s failed in channel %s",
@@ -274,7 +292,7 @@ class Dispatcher:
                 request.source,
                 request.channel,
             )
-            return Reply.of(APOLOGY), True
+            return Reply.of(APOLOGY), command.name, "error"
 
     def _look_up_admin(self, request: Request) -> None:
         """Whether the writer of a guarded command is an admin, asked before the transaction
@@ -289,6 +307,30 @@ class Dispatcher:
         if request.direct or channels_in(request.text) - {request.channel}:
             with contextlib.suppress(DomainError):  # the command says so, if it needs them
                 self.membership.channels_of(request.user)
+
+
+def _log_handled(request: Request, command: str | None, outcome: str, started: float) -> None:
+    """One line per request for operators, never with its text: the command's name only when
+    it is one of the table's (an unknown word is something a user typed). Outcomes: ok,
+    usage_error, refused (a domain rule, e.g. no such rotation), unknown_command, not_unicode,
+    too_long, error (a bug: the traceback is logged before), duplicate (a redelivery)."""
+    ms = round((time.perf_counter() - started) * 1000, 1)
+    name = command or "-"
+    log.info(
+        "handled %s from %s in %s: %s in %.1f ms",
+        name,
+        request.source,
+        request.channel,
+        outcome,
+        ms,
+        extra={
+            "channel": request.channel,
+            "source": request.source,
+            "command": name,
+            "outcome": outcome,
+            "ms": ms,
+        },
+    )
 
 
 def not_unicode(surrogate: str) -> str:

@@ -7,12 +7,13 @@ import os
 from pathlib import Path
 
 from peewee import DatabaseProxy, SqliteDatabase
-from playhouse.migrations import Runner
+from playhouse.migrations import Migration, Runner
 from playhouse.pool import PooledSqliteDatabase
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_TABLE = "schema_migration"  # the runner's history of applied migrations
 
 # The models bind to this proxy; open_database() points it at a real database.
 database_proxy = DatabaseProxy()
@@ -69,10 +70,24 @@ def create_private(file: Path) -> None:
     os.chmod(file, 0o600)  # whatever the umask
 
 
+def migration_runner(db: SqliteDatabase) -> Runner:
+    return Runner(db, str(MIGRATIONS), table_name=MIGRATION_TABLE)
+
+
+def known_migrations() -> list[str]:
+    """This version's migrations, in the order they apply."""
+    return [m.name for m in Migration.load_directory(str(MIGRATIONS))]
+
+
+def applied_migrations(db: SqliteDatabase) -> list[str]:
+    """The migrations the database has had; inside a connection."""
+    return sorted(migration_runner(db).applied())
+
+
 def migrate(db: SqliteDatabase) -> list[str]:
     """Apply pending numbered migrations; returns the names applied."""
     with db.connection_context():
-        applied = Runner(db, str(MIGRATIONS)).up()
+        applied = migration_runner(db).up()
     for name in applied:
         log.info("applied migration %s", name)
     return applied

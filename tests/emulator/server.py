@@ -33,6 +33,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.slack.manifest import BOT_SCOPES
+
 from . import payloads
 
 log = logging.getLogger("tests.emulator")
@@ -169,6 +171,10 @@ class SlackEmulator:
         self.auto_redeliver_after: float | None = None
         self.api_latency = 0.0  # seconds added before every Web API answer
         self.method_latency: dict[str, float] = {}  # more seconds for one method's answers
+        # The scopes the app was installed with: Slack names them in the x-oauth-scopes
+        # header of every answer to a bot-token call. By default, what the manifest asks for;
+        # None leaves the header out, as a proxy that drops headers would.
+        self.granted_scopes: list[str] | None = list(BOT_SCOPES)
 
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[ApiCall] = []
@@ -566,6 +572,8 @@ class SlackEmulator:
             body_text = fault.body
         else:
             body = self._dispatch(method, params, token, parse_error)
+            if token == self.bot_token and self.granted_scopes is not None:
+                headers["x-oauth-scopes"] = ",".join(self.granted_scopes)
 
         call = ApiCall(method, params, token, time.monotonic(), status, body)
         with self._cond:

@@ -20,6 +20,7 @@ import websocket
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.manifest import BOT_SCOPES
 from tests.emulator import SlackEmulator, payloads
 
 
@@ -65,9 +66,13 @@ def test_auth_test_good_and_bad_tokens(emu: SlackEmulator) -> None:
     assert resp["is_enterprise_install"] is False
     headers = {k.lower(): v for k, v in resp.headers.items()}
     assert headers["content-type"] == "application/json; charset=utf-8"
+    assert headers["x-oauth-scopes"].split(",") == BOT_SCOPES
+    emu.granted_scopes = ["chat:write"]
+    assert bot_client(emu).auth_test().headers["x-oauth-scopes"] == "chat:write"
 
     with pytest.raises(SlackApiError) as err:
         bot_client(emu, "xoxb-wrong").auth_test()
+    assert "x-oauth-scopes" not in err.value.response.headers
     assert err.value.response.status_code == 200
     assert err.value.response["error"] == "invalid_auth"
 
@@ -84,6 +89,7 @@ def test_auth_test_good_and_bad_tokens(emu: SlackEmulator) -> None:
     assert err.value.response["error"] == "not_allowed_token_type"
 
     assert [c.token for c in emu.calls_to("auth.test")] == [
+        emu.bot_token,
         emu.bot_token,
         "xoxb-wrong",
         None,
