@@ -55,6 +55,12 @@ SWAP_KIND = "swap"  # outbox kind of a request's DM: the Slack front end adds th
 _ANSWER = re.compile(r"(accept|decline)\s+#?(\d{1,18})", re.IGNORECASE)
 
 
+def swap_request_id(kind: str) -> int | None:
+    """The request an outbox row of kind `swap:<id>` asks about, for its buttons."""
+    prefix, _, number = kind.partition(":")
+    return int(number) if prefix == SWAP_KIND and number.isdigit() else None
+
+
 class SwapAsk(NamedTuple):
     rotation: str
     target: Member

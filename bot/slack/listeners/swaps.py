@@ -14,9 +14,7 @@ from slack_bolt import Ack, App
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import Request
-
-ACCEPT = "swap_accept"
-DECLINE = "swap_decline"
+from bot.slack.swaps import ACCEPT, DECLINE
 
 
 def register(app: App, dispatcher: Dispatcher) -> None:
