@@ -8,14 +8,23 @@ so the form can show them next to the date they concern.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import BOT_HANDLE, Command, Context, InDm, always, no_channel
 from bot.core.errors import UsageError
 from bot.core.limits import AWAY_NOTE_LENGTH, at_most
-from bot.core.model import AwayPeriod, Member, MemberKind, Outgoing, Reply, Rotation, code
+from bot.core.model import (
+    AwayPeriod,
+    Member,
+    MemberKind,
+    Outgoing,
+    Reply,
+    Rotation,
+    Swap,
+    code,
+)
 from bot.core.parser import name_key, normalise_spaces
 from bot.core.personal import rotations_of
 from bot.core.shifts import (
@@ -37,6 +46,15 @@ HOME_KINDS = (HOME, HOME_GROUP)
 def home_update(ref: str, *, group: bool = False) -> Outgoing:
     """Republish this person's Home, or each Home of a user group's users."""
     return Outgoing(ref, Reply(), HOME_GROUP if group else HOME)
+
+
+@dataclass(frozen=True)
+class SwapLine:
+    """A pending swap request the person sent (`incoming` False) or may answer."""
+
+    swap: Swap
+    rotation: Rotation
+    incoming: bool
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,7 @@ class HomeModel:
     upcoming: list[UpcomingShift]  # starting within HORIZON, soonest first
     upcoming_cut: bool  # a rotation had more handoffs than the projection computes
     away: list[AwayPeriod]  # not over yet, by start
+    swaps: list[SwapLine] = field(default_factory=list)  # pending, sent or received
 
     @property
     def today(self) -> date:
@@ -143,7 +162,12 @@ def home_model(ctx: Context, user: str) -> HomeModel:
     upcoming.sort(key=lambda u: (u.start, name_key(u.rotation.name)))
     today = ctx.now.astimezone(zone).date()
     away = ctx.away.away_periods([user], today)
-    return HomeModel(user, zone, ctx.now, states, upcoming, cut, away)
+    swaps = [
+        SwapLine(swap, asked_in, swap.target == user)
+        for swap in ctx.repo.pending_swaps_of(user)
+        if (asked_in := ctx.repo.rotation_by_id(swap.rotation_id)) is not None
+    ]
+    return HomeModel(user, zone, ctx.now, states, upcoming, cut, away, swaps)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from bot.core.registry import COMMANDS
 from bot.core.shifts import HORIZON, MAX_HANDOFFS, handoff_hint, short_date
 from bot.slack.outbound import UndeliverableError, delivery_errors
 from bot.slack.render import literal
+from bot.slack.swaps import ACCEPT, DECLINE
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ AWAY_SHOWN = 10  # away periods with their own Remove button; the rest are count
 ROTATIONS_SHOWN = 50  # rotations listed (those on call first); the rest are counted
 ON_CALL_SHOWN = 20
 SHIFTS_SHOWN = 30
+SWAPS_SHOWN = 5  # pending swap requests (each with its buttons); the rest are counted
 
 SET_AWAY = "home_set_away"  # action ids and the modal's callback id, as the listeners match
 REMOVE_AWAY = "home_remove_away"
@@ -184,6 +186,41 @@ def _availability(model: HomeModel) -> list[Block]:
     return blocks
 
 
+def _swaps(model: HomeModel) -> list[Block]:
+    """Requests to answer, with the same Accept and Decline as the request's message, then
+    the person's own waiting for an answer."""
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Swap requests"))]
+    lines = sorted(model.swaps, key=lambda line: not line.incoming)
+    for line in lines[:SWAPS_SHOWN]:
+        swap = line.swap
+        shift = f"from {_at(swap.shift_start, model.zone)}" if swap.shift_start else "held now"
+        where = f"{_where(line.rotation)} {shift} (request #{swap.id})"
+        if not line.incoming:
+            blocks.append(_section(f"You asked <@{swap.target}> to take your shift on {where}."))
+            continue
+        blocks.append(_section(f"<@{swap.requester}> asks you to take their shift on {where}."))
+        blocks.append(
+            ActionsBlock(
+                block_id=f"swap:{swap.id}",
+                elements=[
+                    ButtonElement(
+                        text=PlainTextObject(text="Accept"),
+                        action_id=ACCEPT,
+                        value=str(swap.id),
+                        style="primary",
+                    ),
+                    ButtonElement(
+                        text=PlainTextObject(text="Decline"), action_id=DECLINE, value=str(swap.id)
+                    ),
+                ],
+            )
+        )
+    left = len(lines) - SWAPS_SHOWN
+    if left > 0:
+        blocks.append(_context(f"{left} more: `{BOT_HANDLE} swaps` lists them all."))
+    return blocks
+
+
 def _first_run(model: HomeModel) -> list[Block]:
     return [
         HeaderBlock(text=PlainTextObject(text="Welcome to dienstplan")),
@@ -244,6 +281,8 @@ def home_view(model: HomeModel) -> View:
                 "were worked out."
             )
         )
+    if model.swaps:
+        blocks += [DividerBlock(), *_swaps(model)]
     blocks += [DividerBlock(), *_availability(model), DividerBlock()]
     count = len(model.rotations)
     blocks.append(HeaderBlock(text=PlainTextObject(text=f"Your rotations ({count})")))

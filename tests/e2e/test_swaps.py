@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.harness import BotProcess, Conversation
+from tests.e2e.test_home import text_of, wait_for_publish
 from tests.emulator import SlackEmulator
 from tests.emulator.server import ApiCall
 
@@ -42,6 +43,12 @@ def shown(emu: SlackEmulator, post: ApiCall) -> dict[str, Any]:
     return message
 
 
+def channel_news(emu: SlackEmulator, before: int, count: int) -> list[str]:
+    """The notifications the rotation's channel got since `before` posts (it has `count`)."""
+    posts = emu.wait_for_posts(before + count, channel="C0CHAN")
+    return [p.params["text"] for p in posts[before:]]
+
+
 def wait_for_text(emu: SlackEmulator, post: ApiCall, text: str) -> dict[str, Any]:
     emu.wait_for_call("chat.update", lambda c: text in str(c.params.get("text")))
     return shown(emu, post)
@@ -62,9 +69,14 @@ def test_accept_by_button_moves_the_duty_and_removes_the_buttons(
     carol = emu.wait_for_posts(1, channel=emu.dm_channel_for("U0CAROL"))[0]
     assert carol.params["text"] == "There is no swap request #1 for you."
     assert "actions" in block_types(shown(emu, request))  # bob's buttons are still there
+    before = len(emu.posts("C0CHAN"))
     click(emu, request, "swap_accept", "U0BOB", "1")
     message = wait_for_text(emu, request, "You accepted request #1")
     assert "actions" not in block_types(message)
+    assert channel_news(emu, before, 2) == [
+        "bob takes alice's shift on *ops* held now (request #1 accepted).",
+        "*ops*: bob is on call now instead of alice (`swap` by bob).",
+    ]
     told = emu.wait_for_posts(1, channel=emu.dm_channel_for("U0ALICE"))
     assert any("<@U0BOB> accepted your request" in p.params["text"] for p in told)
     assert chat.say("who ops").startswith("<@U0BOB> is on duty for *ops*")
@@ -84,8 +96,12 @@ def test_decline_by_button_and_a_forged_value(chat: Conversation, emu: SlackEmul
     click(emu, request, "swap_accept", "U0CAROL", "1; drop table swap")
     forged = emu.wait_for_posts(before + 1, channel=emu.dm_channel_for("U0CAROL"))[before]
     assert "`swap accept` takes the request's number" in forged.params["text"]
+    before = len(emu.posts("C0CHAN"))
     click(emu, request, "swap_decline", "U0CAROL", "1")
     wait_for_text(emu, request, "You declined request #1")
+    assert channel_news(emu, before, 1) == [
+        "carol declined to take alice's shift on *ops* held now (request #1)."
+    ]
     told = emu.wait_for_posts(1, channel=emu.dm_channel_for("U0ALICE"))
     assert any("carol declined to take your shift" in p.params["text"] for p in told)
     assert chat.say("who ops").startswith("<@U0ALICE> is on duty for *ops*")
@@ -114,9 +130,41 @@ def test_a_redelivered_click_is_applied_once_and_swaps_survive_a_restart(
     bot.start()
     assert "#1 from alice" in chat.say("swaps", user="U0BOB")
     channel, ts = request.response["channel"], request.response["ts"]
+    before = len(emu.posts("C0CHAN"))
     envelope = emu.block_action("swap_accept", "1", user="U0BOB", channel=channel, message_ts=ts)
     emu.wait_for_ack(envelope)
     emu.wait_for_ack(emu.redeliver(envelope))
     wait_for_text(emu, request, "You accepted request #1")
+    assert len(channel_news(emu, before, 2)) == 2
     assert len(emu.calls_to("chat.update")) == 1
     assert chat.say("swaps", user="U0BOB").startswith("You have no pending swap requests.")
+
+
+def test_the_home_shows_a_request_with_its_buttons_and_answers_from_there(
+    chat: Conversation, emu: SlackEmulator
+) -> None:
+    chat.say(CREATE)
+    emu.wait_for_ack(emu.app_home_opened("U0BOB"))
+    emu.wait_for_ack(emu.app_home_opened("U0ALICE"))
+    first = wait_for_publish(emu, "U0BOB", 1)
+    assert "Swap requests" not in text_of(first)
+    chat.say("swap ops <@U0BOB>")
+    view = wait_for_publish(emu, "U0BOB", 2)
+    assert "<@U0ALICE> asks you to take their shift on *ops* in <#C0CHAN> held now" in (
+        text_of(view)
+    )
+    actions = [b for b in view["blocks"] if b["type"] == "actions" and "swap" in b["block_id"]]
+    assert [(e["action_id"], e["value"]) for e in actions[0]["elements"]] == [
+        ("swap_accept", "1"),
+        ("swap_decline", "1"),
+    ]
+    alice = wait_for_publish(emu, "U0ALICE", 2)
+    assert "You asked <@U0BOB> to take your shift on *ops*" in text_of(alice)
+    before = len(emu.posts("C0CHAN"))
+    emu.wait_for_ack(emu.block_action("swap_accept", "1", user="U0BOB", view_user="U0BOB"))
+    channel_news(emu, before, 2)
+    answer = emu.wait_for_posts(2, channel=emu.dm_channel_for("U0BOB"))[1]
+    assert answer.params["text"].startswith("You accepted request #1")
+    after = wait_for_publish(emu, "U0BOB", 3)
+    assert "Swap requests" not in text_of(after)
+    assert chat.say("who ops").startswith("<@U0BOB> is on duty for *ops*")
