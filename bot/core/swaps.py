@@ -373,7 +373,9 @@ def _stale(ctx: Context, rotation: Rotation, swap: Swap) -> str | None:
             return "the rotation's handoff times changed, so that shift no longer exists"
         holder = shift.holder
     if not holders.includes(holder, swap.requester):
-        return "the shift is no longer theirs"
+        if swap.shift_start is None:
+            return "the duty has moved on since it was asked"
+        return "that shift is no longer theirs"
     return None
 
 

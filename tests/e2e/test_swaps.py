@@ -168,3 +168,18 @@ def test_the_home_shows_a_request_with_its_buttons_and_answers_from_there(
     after = wait_for_publish(emu, "U0BOB", 3)
     assert "Swap requests" not in text_of(after)
     assert chat.say("who ops").startswith("<@U0BOB> is on duty for *ops*")
+
+
+def test_a_click_after_the_shift_moved_on_changes_nothing(
+    chat: Conversation, emu: SlackEmulator
+) -> None:
+    chat.say(CREATE)
+    chat.say("swap ops <@U0CAROL>")
+    request = request_dm(emu, "U0CAROL")
+    chat.say("rotate ops")  # alice's shift is over: bob holds the duty now
+    click(emu, request, "swap_accept", "U0CAROL", "1")
+    message = wait_for_text(emu, request, "Request #1 is no longer valid")
+    assert message["text"] == (
+        "Request #1 is no longer valid: the duty has moved on since it was asked. Nothing changed."
+    )
+    assert chat.say("who ops").startswith("<@U0BOB> is on duty for *ops*")
