@@ -9,7 +9,7 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -90,8 +90,15 @@ def _parser() -> argparse.ArgumentParser:
         )
         for name, summary in SUBCOMMANDS.items()
     }
-    commands["console"].add_argument("--channel", default="CONSOLE", help="channel id to act in")
-    commands["console"].add_argument("--user", default="UCONSOLE", help="user id to act as")
+    commands["console"].add_argument(
+        "--channel",
+        default="CONSOLE",
+        type=_console_id("#"),
+        help="channel id or name to act in (an id starting with D acts as the bot's DM)",
+    )
+    commands["console"].add_argument(
+        "--user", default="UCONSOLE", type=_console_id("@"), help="user id to act as"
+    )
     commands["outbox"].add_argument(
         "action",
         nargs="?",
@@ -114,6 +121,20 @@ def _parser() -> argparse.ArgumentParser:
         help="discard what the database holds instead of refusing to import into it",
     )
     return parser
+
+
+def _console_id(sigil: str) -> Callable[[str], str]:
+    """A console channel or user: one word, its `#` or `@` dropped as people type them."""
+
+    def check(text: str) -> str:
+        word = text.strip().removeprefix(sigil)
+        if not word or any(c.isspace() or c in "<>|&#@" for c in word):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not an id: give one word, such as backend or U0ALICE"
+            )
+        return word
+
+    return check
 
 
 def main(argv: Sequence[str] | None = None) -> int:
