@@ -27,13 +27,15 @@ from bot.storage.db import (
     open_database,
 )
 
-# The scope without which Slack does not deliver an event to the bot at all.
-EVENT_SCOPES = {
+# The scope without which Slack does not deliver an event to the bot at all (None: the bot
+# user is enough).
+EVENT_SCOPES: dict[str, str | None] = {
     "app_mention": "app_mentions:read",
     "message.im": "im:history",
     "member_joined_channel": "channels:read",
     "user_change": "users:read",
     "team_join": "users:read",
+    "app_home_opened": None,
 }
 SCOPES_WHERE = "add them under OAuth & Permissions → Scopes, then reinstall the app"
 
@@ -57,7 +59,7 @@ class Report:
 def run_check(path: Path | None, env: Mapping[str, str], out: TextIO) -> int:
     report = Report(out)
     try:
-        config = load_config(path, env)
+        config = load_config(path, env, tokens=True)  # every problem `run` would report
     except ConfigError as error:
         for line in str(error).splitlines():
             report.problem(f"configuration: {line}")
@@ -68,11 +70,7 @@ def run_check(path: Path | None, env: Mapping[str, str], out: TextIO) -> int:
         return 1
     source = f"{config.file} and the environment" if config.file else "the environment"
     report.ok(f"configuration: read from {source}")
-    token_problems = config.token_problems()
-    for line in token_problems:
-        report.problem(f"configuration: {line}")
-    if not token_problems:
-        _check_slack(config, report)
+    _check_slack(config, report)
     _check_database(config.database, report)
     if report.problems:
         print(f"{report.problems} problem(s).", file=out)
@@ -134,7 +132,7 @@ def _check_scopes(identity: SlackResponse, report: Report) -> None:
         report.problem(f"scopes: the app lacks {', '.join(missing)}: {SCOPES_WHERE}")
     else:
         report.ok(f"scopes: all {len(BOT_SCOPES)} the bot uses are granted")
-    needs = {event: EVENT_SCOPES[event] for event in BOT_EVENTS if event in EVENT_SCOPES}
+    needs = {event: scope for event in BOT_EVENTS if (scope := EVENT_SCOPES.get(event))}
     deaf = {event: scope for event, scope in needs.items() if scope not in granted}
     if deaf:
         shown = ", ".join(f"{event} (needs {scope})" for event, scope in deaf.items())

@@ -60,7 +60,10 @@ from bot.core.suggest import closest
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-BOT_HANDLE = "@dienstplan"
+# The name the bot's text is written with; the Slack front end shows the app's real name
+# (`manifest --name`) in its place (bot.slack.render.as_named).
+BOT_NAME = "dienstplan"
+BOT_HANDLE = f"@{BOT_NAME}"
 LIST_LIMIT = 500
 DEACTIVATED = "deactivated in Slack"
 DOCS_URL = "https://github.com/dienstplan/dienstplan#readme"
@@ -90,19 +93,25 @@ class Effects:
     # Messages to other channels or people (a swap request's DM), queued after the reply.
     messages: list[Outgoing] = field(default_factory=list)
     # User or group refs whose personal view (shifts, App Home) changed: they joined or left
-    # a rotation, their availability changed, or a duty they hold or get moved.
+    # a rotation, their availability changed, a duty they hold or get moved, or a rotation
+    # of theirs got or lost its handoff (`rotate`) schedule.
     concerned: set[str] = field(default_factory=set)
     # The rotation the command found by name: a scheduled run's ScheduleExecuted is about it.
     acted_on: Rotation | None = None
+    # The user group refs among `concerned`: each of the group's users is concerned.
+    groups: set[str] = field(default_factory=set)
 
     def duty_changed(
         self, rotation: Rotation, before: Member | None, after: Member, cause: str
     ) -> None:
         self.duty_changes.append(DutyChange(rotation, before, after, cause))
-        self.concerned.update(m.ref for m in (before, after) if m is not None)
+        self.members_changed(m for m in (before, after) if m is not None)
 
     def members_changed(self, members: Iterable[Member]) -> None:
-        self.concerned.update(m.ref for m in members)
+        for member in members:
+            self.concerned.add(member.ref)
+            if member.kind is MemberKind.USERGROUP:
+                self.groups.add(member.ref)
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,8 @@ class Context:
     # Destructive commands allowed to everyone, not only to a rotation's people and admins.
     open_permissions: bool = False
     notifications: NotificationSettings = field(kw_only=True)
+    # `slack://app?team=…&id=…&tab=home`: the bot's App Home; None where there is none.
+    home_link: str | None = None
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
 
     def local_date(self, moment: datetime) -> str:
@@ -203,7 +214,7 @@ Locate = Callable[[str, bool], tuple[str | None, str]]
 """A command's `#channel` (and the arguments without it); True: take the console's `#name`."""
 
 
-def _no_channel(rest: str, typed: bool) -> tuple[str | None, str]:
+def no_channel(rest: str, typed: bool) -> tuple[str | None, str]:
     return None, rest
 
 
@@ -701,8 +712,8 @@ def channel_and_name(rotation: Rotation) -> list[ReplyPart]:
 def help_text(commands: dict[str, Command], docs_url: str = DOCS_URL) -> str:
     """Every command by purpose, then where to read more: the documentation and the App Home."""
     lines = [
-        "*dienstplan* keeps on-call rotations for this channel. Mention me with a command "
-        "(in a direct message with me, the mention is not needed):"
+        f"*{BOT_NAME}* keeps on-call rotations in Slack channels. Mention me with a command "
+        "in a channel (in a direct message with me, the mention is not needed):"
     ]
     for group in Group:
         members = [c for c in commands.values() if c.group is group]
@@ -710,8 +721,9 @@ def help_text(commands: dict[str, Command], docs_url: str = DOCS_URL) -> str:
             lines.append(f"*{group.value}*")
             lines += [f"• {c.usage_line()} {c.summary}" for c in members]
     lines += [
-        f"Documentation: {docs_url}\nMy App Home: open *dienstplan* under Apps in Slack's "
-        "sidebar; in its Messages tab, commands need no mention.",
+        f"Documentation: {docs_url}\nMy App Home: open *{BOT_NAME}* under Apps in Slack's "
+        f"sidebar (`{BOT_HANDLE} home` links to it). Its Home tab shows your duties, shifts and "
+        "away days; in its Messages tab, commands need no mention.",
     ]
     return "\n".join(lines)
 
@@ -833,7 +845,7 @@ ROTATION_COMMANDS: list[Command] = [
         parser.parse_topic,
         _help,
         names_rotation=False,
-        locate=_no_channel,
+        locate=no_channel,
         in_dm=always(InDm.HERE),
     ),
 ]

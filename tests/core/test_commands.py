@@ -241,12 +241,15 @@ def test_rotate_and_assign_touch_one_row_whatever_the_size(
         assign_writes = [s for s in statements if re.match(r"(UPDATE|INSERT|DELETE)", s)]
     finally:
         db.execute_sql = original  # type: ignore[method-assign]
-    # one duty update per command, and the stand-in of a swap cleared: never a member row
+    # one duty update per command, the stand-in of a swap cleared, and when the duty started:
+    # never a member row
     for writes in (rotate_writes, assign_writes):
         assert [s.split()[:3] for s in writes] == [
             ["UPDATE", '"rotation"', "SET"],
             ["DELETE", "FROM", "shift_override"],
+            ["UPDATE", '"rotation"', "SET"],
         ]
+        assert '"duty_since"' in writes[2]
 
 
 PLAIN_BOB = (
@@ -429,3 +432,7 @@ def test_effects_name_each_duty_change_and_the_people_concerned(dispatcher: Disp
     assert effects("assign backend <@U9>") == ([], set())  # refused: nothing changed
     assert effects("away today") == ([], {"U0ME"})
     assert effects("delete backend") == ([], {"U3", "U4"})
+
+
+def test_an_unknown_command_is_shown_back_with_its_invisible_characters(run: Run) -> None:
+    assert run("<@UBOT> \x00who x").startswith("I don't know the command `U+0000who`.")

@@ -33,6 +33,9 @@ def test_manifest_is_socket_mode_with_messages_tab() -> None:
     assert data["features"]["app_home"]["messages_tab_enabled"] is True
     assert data["settings"]["event_subscriptions"]["bot_events"] == BOT_EVENTS
     assert "app_mentions:read" in data["oauth_config"]["scopes"]["bot"]
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in data["settings"]["event_subscriptions"]["bot_events"]
+    assert data["settings"]["interactivity"] == {"is_enabled": True}
 
 
 class CountingClient:
@@ -137,3 +140,13 @@ def test_manifest_has_the_welcome_event_and_the_membership_scopes() -> None:
     data = manifest()
     assert "member_joined_channel" in data["settings"]["event_subscriptions"]["bot_events"]
     assert {"channels:read", "groups:read"} <= set(data["oauth_config"]["scopes"]["bot"])
+
+
+def test_the_bot_is_called_by_its_app_s_name_in_its_own_text_only() -> None:
+    reply = Reply.of(
+        "*dienstplan* says: `@dienstplan who ", Verbatim("@dienstplan *dienstplan*"), "`"
+    )
+    named = to_slack(reply, Member.plain, "on-call")
+    assert named.startswith("*on-call* says: `@on-call who @dienstplan ")  # user text kept
+    assert "*on-call*" not in named.split("who ")[1]
+    assert to_slack(reply, Member.plain).startswith("*dienstplan* says: `@dienstplan who ")

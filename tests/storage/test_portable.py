@@ -39,7 +39,12 @@ NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 def _dispatcher(db: SqliteDatabase) -> Dispatcher:
     repo = PeeweeRepository(db)
     return Dispatcher(
-        repo=repo, schedules=repo, away=repo, clock=lambda: NOW, timezone=ZoneInfo("UTC")
+        repo=repo,
+        schedules=repo,
+        away=repo,
+        clock=lambda: NOW,
+        timezone=ZoneInfo("UTC"),
+        notifications=repo,
     )
 
 
@@ -76,7 +81,7 @@ def _busy(path: Path) -> SqliteDatabase:
 def test_round_trip_is_byte_identical_and_the_bot_works_on_the_copy(tmp_path: Path) -> None:
     first = _text(_busy(tmp_path / "a.db"))
     copy = open_database(tmp_path / "b.db")
-    assert import_state(copy, read_document(first), replace=False) == 10
+    assert import_state(copy, read_document(first), replace=False) == 11
     assert _text(copy) == first
     assert "<@U2> is on duty for *web*" in _say(copy, "who web")
     assert "the duty passes from @U2 to" in _say(copy, "rotate web")
