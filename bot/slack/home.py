@@ -401,7 +401,9 @@ class HomePublisher:
 
     def publish(self, kind: str, ref: str) -> None:
         if kind == HOME_GROUP:
-            users = sorted(self._repo.home_users(self._directory.group_members(ref)))
+            members = self._directory.group_members(ref)  # a Slack call: before the read
+            with self._repo.snapshot():  # a sender thread may have no connection open yet
+                users = sorted(self._repo.home_users(members))
         else:
             users = [ref]
         for user in users:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.e2e.chaos import Chaos
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import BotProcess, Conversation
 from tests.emulator import SlackEmulator
 
 # Every Web API method the running bot calls.
@@ -63,8 +63,10 @@ def run_chaos(
 def storm(emu: SlackEmulator, bot: BotProcess, status: int) -> None:
     """Every method fails from the start for 3 s, and a direct message asks for what needs
     users.conversations; the socket drops in the middle, so reconnecting meets the storm too.
-    A member of each rotation has opened the App Home, so the commands publish it anew."""
+    A member of each rotation has opened the App Home, so the commands publish it anew; in
+    one more channel a rotation with a user group is created, whose Homes are published."""
     chaos = Chaos(emu, lanes=4, pace=0.1)
+    emu.set_usergroup("S0GROUP", ["U0INGROUP"])
     for lane in chaos.lanes:
         emu.app_home_opened(lane.members[0])
     until = time.monotonic() + 10
@@ -74,13 +76,16 @@ def storm(emu: SlackEmulator, bot: BotProcess, status: int) -> None:
     emu.storm(METHODS, 3.0, status=status, retry_after=1)
     emu.add_members("C0OPS", "U0DMER")
     dm = emu.dm("list", user="U0DMER")
+    group, _ = Conversation(emu).send("create g <!subteam^S0GROUP> <@U0GA> x", channel="C0GROUP")
     run_chaos(emu, bot, once(1.5, lambda: emu.drop_connections("reset")), chaos=chaos)
     assert emu.wait_for_ack(dm).at - dm.sent_at < 3.0
     answer = emu.wait_for_posts(1, channel=emu.dm_channel_for("U0DMER"), timeout=1)[0]
     assert "could not ask Slack which channels" in answer.params["text"]
+    assert emu.wait_for_ack(group).at - group.sent_at < 3.0
+    (created,) = emu.wait_for_posts(1, channel="C0GROUP", timeout=1)
+    assert created.params["text"].startswith("Created rotation *g*")
     for method in METHODS:
-        if method != "usergroups.users.list":  # the traffic has no user groups
-            assert any(c.status == status for c in emu.calls_to(method)), method
+        assert any(c.status == status for c in emu.calls_to(method)), method
 
 
 def test_a_429_storm_on_every_method(emu: SlackEmulator, bot: BotProcess) -> None:

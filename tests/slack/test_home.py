@@ -3,13 +3,18 @@ limits whatever the person's numbers, user text shown as typed; the Set away for
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.home import AwayForm, HomeModel, RotationState, UpcomingShift
+from bot.core.home import HOME_GROUP, AwayForm, HomeModel, RotationState, UpcomingShift
 from bot.core.model import AwayPeriod, Member, MemberKind, Rotation
-from bot.slack.home import away_form, away_modal, home_view
+from bot.core.ports import EveryoneActive
+from bot.slack.home import HomePublisher, away_form, away_modal, home_view
+from bot.storage.db import migrate, open_database
+from bot.storage.repository import PeeweeRepository
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -120,3 +125,45 @@ def test_the_set_away_form_and_what_it_submits() -> None:
     values["start"]["date"]["selected_date"] = "2026-02-30"
     assert away_form(values) == AwayForm(None, None, "ski")
     assert away_form({}) == AwayForm(None, None, "")
+
+
+class Views:
+    def __init__(self) -> None:
+        self.published: list[str] = []
+
+    def views_publish(self, *, user_id: str, view: dict[str, Any]) -> None:
+        self.published.append(user_id)
+
+
+class Group(EveryoneActive):
+    def group_members(self, group_id: str) -> frozenset[str]:
+        return frozenset({"U1", "U2", "U3"})
+
+
+def test_a_group_s_homes_are_published_from_a_thread_that_never_used_the_database(
+    tmp_path: Path,
+) -> None:
+    """The outbox sender's workers are such threads: the read of who opened the Home must
+    open its own connection."""
+    db = open_database(tmp_path / "a.db")
+    migrate(db)
+    repo = PeeweeRepository(db)
+    with repo.transaction():
+        repo.record_home_opened("U1", NOW)
+        repo.record_home_opened("U3", NOW)
+    views = Views()
+    publisher = HomePublisher(views, repo, Group(), BERLIN, lambda: NOW)  # type: ignore[arg-type]
+    errors: list[BaseException] = []
+
+    def publish() -> None:
+        try:
+            publisher.publish(HOME_GROUP, "S1")
+        except BaseException as error:
+            errors.append(error)
+
+    worker = threading.Thread(target=publish)
+    worker.start()
+    worker.join(10)
+    db.close_all()
+    assert errors == []
+    assert sorted(views.published) == ["U1", "U3"]
