@@ -455,6 +455,63 @@ def test_send_disconnect_and_newest_connection_wins(emu: SlackEmulator) -> None:
         close_quietly(old, new)
 
 
+def test_a_storm_fails_every_call_of_its_methods_until_it_ends(emu: SlackEmulator) -> None:
+    client = WebClient(token=emu.bot_token, base_url=emu.api_url, timeout=5, retry_handlers=[])
+    emu.storm(["auth.test", "users.info"], 0.5, status=503)
+    for _ in range(3):
+        with pytest.raises(SlackApiError) as err:
+            client.auth_test()
+        assert err.value.response.status_code == 503
+    assert client.api_call("api.test")["ok"]  # not in the storm
+    time.sleep(0.5)
+    assert client.auth_test()["ok"]
+    emu.storm("users.info", 5.0)
+    with pytest.raises(SlackApiError) as err:
+        client.users_info(user="U0ALICE")
+    assert err.value.response.status_code == 429
+    assert err.value.response.headers["Retry-After"] == "1"
+    emu.clear_faults()
+    assert client.users_info(user="U0ALICE")["ok"]
+
+
+def test_offline_refuses_every_connection_and_resets_open_ones(emu: SlackEmulator) -> None:
+    ws, _ = connect_raw(emu)
+    try:
+        emu.go_offline()
+        assert emu.offline and emu.open_connections == 0
+        with pytest.raises((ConnectionResetError, websocket.WebSocketException)):
+            ws.recv()
+        with pytest.raises(urllib.error.URLError):
+            bot_client(emu).auth_test()
+        emu.go_online()
+        assert not emu.offline
+        assert bot_client(emu).auth_test()["ok"]
+    finally:
+        close_quietly(ws)
+
+
+def test_a_half_open_socket_swallows_envelopes_and_pings(emu: SlackEmulator) -> None:
+    emu.auto_redeliver_after = 0.3
+    old, _ = connect_raw(emu)
+    try:
+        assert emu.half_open() == 1
+        swallowed = emu.mention("hi")
+        old.ping()
+        old.settimeout(0.5)
+        with pytest.raises(websocket.WebSocketTimeoutException):
+            old.recv_data(control_frame=True)  # neither the envelope nor a pong
+        new, _ = connect_raw(emu)  # the client gave up on it and connected again
+        try:
+            again = recv_json(new)  # retried into the dead socket, then to the new one
+            assert again["payload"]["event_id"] == swallowed.event_id
+            assert again["retry_attempt"] >= 1
+            assert emu.open_connections == 1  # the dead one is gone
+        finally:
+            close_quietly(new)
+    finally:
+        close_quietly(old)
+
+
 # ----------------------------------------------------------------------------- lifecycle
 
 
