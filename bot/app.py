@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from peewee import DatabaseError
-from playhouse.pool import PooledSqliteDatabase
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
@@ -28,7 +27,7 @@ from bot.slack.outbound import Sender
 from bot.slack.sender import OutboxSender
 from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
 from bot.slack.users import SlackUsers
-from bot.storage.db import DatabaseMissing, migrate, open_database
+from bot.storage.db import DatabaseMissing, Pooled, migrate, open_database
 from bot.storage.repository import PeeweeRepository
 
 log = logging.getLogger("dienstplan")
@@ -46,7 +45,7 @@ class Services:
     """What every front end (Slack, console, scheduler) shares."""
 
     config: Config
-    db: PooledSqliteDatabase
+    db: Pooled
     repo: PeeweeRepository
     dispatcher: Dispatcher
 

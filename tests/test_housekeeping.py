@@ -21,6 +21,8 @@ from bot.housekeeping import (
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock
 
+pytestmark = pytest.mark.both_engines
+
 
 def test_processed_event_ids_are_forgotten_after_a_day(
     repo: PeeweeRepository, clock: FakeClock

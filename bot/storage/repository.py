@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from sqlite3 import Connection, Cursor
 from typing import Any, cast
 
-from peewee import Query, SqliteDatabase, fn
+from peewee import Database, Query, fn
 
 from bot.core.model import (
     AwayPeriod,
@@ -26,6 +26,7 @@ from bot.core.model import (
 )
 from bot.core.parser import name_key
 from bot.core.ports import OutboxEntry, OutboxRow
+from bot.storage.db import is_postgres
 from bot.storage.models import (
     AwayRow,
     ChannelOffRow,
@@ -45,6 +46,23 @@ log = logging.getLogger(__name__)
 
 _INSERT_BATCH = 200  # well below SQLite's bound-parameter limit with 5 columns per row
 
+# On PostgreSQL every unit of work holds this advisory lock until it commits: replicas then
+# write one at a time, as SQLite's BEGIN IMMEDIATE makes processes do, so the checks a
+# command makes before it writes (the duty it moves, the event id it records, the channel
+# an outbox row waits in) still hold when it commits.
+WRITE_LOCK = 0x77726974  # "writ"
+
+Cursor = Any  # sqlite3.Cursor or a psycopg2 cursor: the DB-API subset both provide
+
+
+def _postgres_sql(sql: str) -> str:
+    """SQL written for SQLite as PostgreSQL (psycopg2) takes it: `?N` becomes a named
+    parameter (bound from a dict), `?` a positional one; `IS ?` compares NULLs as SQLite's
+    `IS` does; index hints go (PostgreSQL's planner has no such thing)."""
+    sql = sql.replace(" INDEXED BY outbox_pending", "").replace(" IS ?", " IS NOT DISTINCT FROM ?")
+    sql = re.sub(r"\?(\d+)", r"%(p\1)s", sql)
+    return sql.replace("?", "%s")
+
 
 class _Compiled:
     """A query peewee renders once; later runs bind new parameters to the same SQL.
@@ -56,12 +74,13 @@ class _Compiled:
 
     def __init__(self, build: Callable[[], Query]) -> None:
         self._build = build
-        self._sql: str | None = None
+        self._sql: dict[str, str] = {}  # by the engine's placeholder: one process may use both
 
-    def run(self, db: SqliteDatabase, *params: object) -> Cursor:
-        if self._sql is None:
-            self._sql = self._build().sql()[0]
-        return db.execute_sql(self._sql, params)
+    def run(self, db: Database, *params: object) -> Cursor:
+        sql = self._sql.get(db.param)
+        if sql is None:
+            sql = self._sql[db.param] = self._build().sql()[0]
+        return db.execute_sql(sql, params)
 
 
 _FIND = _Compiled(
@@ -95,7 +114,7 @@ _LINKED_ROTATIONS = (
 _RECORD_EVENT = _Compiled(lambda: ProcessedEventRow.insert(event_id="", received_at=""))
 _ENQUEUE = (
     "INSERT INTO outbox (channel, kind, reply, thread_ts, created_at, lease_owner, lease_until)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
 # Pending rows of a channel held by another owner than ?1. `!=` is written as `<` and `>`,
 # so that each is a seek in the outbox_pending index (channel, lease_owner), whatever the
@@ -120,11 +139,13 @@ _CLAIMABLE = "o.state = 'pending' AND (o.lease_owner IS NULL OR o.lease_until <=
     f" AND NOT EXISTS ({q.format(channel='o.channel', live='AND h.lease_until > ?2')})"
     for q in _OTHERS
 )
+# PostgreSQL locks the rows it claims and passes over rows another transaction holds
+# (SKIP LOCKED) instead of waiting for them.
 _CLAIM = f"""
     UPDATE outbox SET lease_owner = ?1, lease_until = ?3
     WHERE id IN (
         SELECT o.id FROM outbox AS o INDEXED BY outbox_pending WHERE {_CLAIMABLE}
-        ORDER BY o.id LIMIT ?4)
+        ORDER BY o.id LIMIT ?4{{lock}})
     RETURNING id, channel, kind, reply, thread_ts, sent, attempts
 """
 _HAS_CLAIMABLE = (
@@ -140,8 +161,8 @@ _ROTATION_SCHEDULES = _Compiled(
 )
 # Raw SQL with one placeholder per user: `who` and `rotate` ask for one person at a time.
 _AWAY = (
-    "SELECT id, user, start_date, end_date FROM away WHERE end_date >= ? AND user IN ({})"
-    " ORDER BY user, start_date"
+    'SELECT id, "user", start_date, end_date FROM away WHERE end_date >= ? AND "user" IN ({})'
+    ' ORDER BY "user", start_date'
 )
 _PARAMETERS = 500  # users per query, well below SQLite's bound-parameter limit
 
@@ -163,6 +184,11 @@ _SWAP = (
 def _datetime(value: Any) -> datetime:
     """A DATETIME column read by raw SQL: sqlite3 returns the stored text."""
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _date(value: Any) -> date:
+    """A DATE column read by raw SQL: text from sqlite3, a date from psycopg2."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _swap(row: tuple[Any, ...]) -> Swap:
@@ -255,8 +281,10 @@ class _Handover:
 
 
 class PeeweeRepository:
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
+        self._postgres = is_postgres(db)
+        self._translated: dict[str, str] = {}
         # SQLite allows one writer; its busy handler waits by sleeping (1, 2, 5, 10 ms...),
         # which wrecks throughput when this process's own workers contend. Threads queue
         # here instead; busy_timeout still arbitrates between processes.
@@ -280,12 +308,50 @@ class PeeweeRepository:
     def detach(self) -> None:
         self._sender = None
 
-    def _connection(self) -> Connection:
+    def _connection(self) -> Any:
         """This thread's connection: checked out of the pool on first use and kept, so a unit
         costs no check-out and check-in (the pool closes them all when the bot stops)."""
         if self._db.is_closed():
             self._db.connect()
-        return cast(Connection, self._db.connection())
+        return self._db.connection()
+
+    def _sql(self, sql: str) -> str:
+        """Raw SQL (written for SQLite) in this engine's dialect."""
+        if not self._postgres:
+            return sql
+        translated = self._translated.get(sql)
+        if translated is None:
+            translated = self._translated[sql] = _postgres_sql(sql)
+        return translated
+
+    def _execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
+        """Raw SQL with `?` placeholders, or `?N` ones (then numbered from 1), on either
+        engine."""
+        if self._postgres and re.search(r"\?\d", sql):
+            named = {f"p{i}": value for i, value in enumerate(params, start=1)}
+            return self._db.execute_sql(self._sql(sql), named)
+        return self._db.execute_sql(self._sql(sql), tuple(params))
+
+    def _begin(self, connection: Any) -> None:
+        if self._postgres:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        else:
+            connection.execute("BEGIN IMMEDIATE")
+
+    def _end(self, connection: Any, statement: str) -> None:
+        """COMMIT or ROLLBACK; a failed COMMIT leaves sqlite3 in no transaction to roll back."""
+        if self._postgres:
+            connection.cursor().execute(statement)
+        elif statement == "COMMIT" or connection.in_transaction:
+            connection.execute(statement)
+
+    def _plain(self, connection: Any, statement: str) -> None:
+        if self._postgres:
+            connection.cursor().execute(statement)
+        else:
+            connection.execute(statement)
 
     @contextmanager
     def _unit(self) -> Iterator[None]:
@@ -302,16 +368,15 @@ class PeeweeRepository:
         marks: dict[int, tuple[str, datetime]] = {}
         with self._writer:
             connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
+            self._begin(connection)
             state["depth"] = depth
             try:
                 yield
                 marks = self._take_marks()
                 self._write_marks(marks)
-                connection.execute("COMMIT")
+                self._end(connection, "COMMIT")
             except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
+                self._end(connection, "ROLLBACK")
                 with self._marks_lock:  # not committed: the next transaction tries again
                     self._marks.update(marks)
                 state.pop("handover", None)
@@ -327,18 +392,18 @@ class PeeweeRepository:
     def _savepoint(self, state: dict[str, Any], depth: int) -> Iterator[None]:
         name = f"unit{depth}"
         connection = self._connection()
-        connection.execute(f"SAVEPOINT {name}")
+        self._plain(connection, f"SAVEPOINT {name}")
         state["depth"] = depth
         try:
             yield
         except BaseException:
-            connection.execute(f"ROLLBACK TO {name}")
-            connection.execute(f"RELEASE {name}")
+            self._plain(connection, f"ROLLBACK TO {name}")
+            self._plain(connection, f"RELEASE {name}")
             if "handover" in state:  # the savepoint rolled back: so did its rows
                 state["handover"].forget_from(depth)
             raise
         else:
-            connection.execute(f"RELEASE {name}")
+            self._plain(connection, f"RELEASE {name}")
         finally:
             state["depth"] = depth - 1
 
@@ -405,7 +470,7 @@ class PeeweeRepository:
         RotationRow.update(
             description=description, duty_position=0, member_count=len(members)
         ).where(RotationRow.id == rotation.id).execute()
-        self._db.execute_sql(_CLEAR_STAND_IN, (rotation.id,))
+        self._execute(_CLEAR_STAND_IN, (rotation.id,))
         return self._get_rotation(rotation.id)
 
     def _insert_members(self, rotation_id: int, members: Sequence[Member]) -> None:
@@ -448,11 +513,11 @@ class PeeweeRepository:
         return [_rotation_from_tuple(cast(tuple[Any, ...], r)) for r in rows.tuples()], total
 
     def find_linked(self, channel: str, name: str) -> list[Rotation]:
-        cursor = self._db.execute_sql(_FIND_LINKED, (channel, name_key(name)))
+        cursor = self._execute(_FIND_LINKED, (channel, name_key(name)))
         return [_rotation_from_tuple(row) for row in cursor.fetchall()]
 
     def linked_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]:
-        cursor = self._db.execute_sql(_LINKED_ROTATIONS, (channel, limit))
+        cursor = self._execute(_LINKED_ROTATIONS, (channel, limit))
         total = LinkRow.select().where(LinkRow.channel == channel).count()
         return [_rotation_from_tuple(row) for row in cursor.fetchall()], total
 
@@ -465,9 +530,9 @@ class PeeweeRepository:
         return [rotation.channel, *(row.channel for row in query)]
 
     def link(self, rotation: Rotation, channel: str, user: str, now: datetime) -> bool:
-        cursor = self._db.execute_sql(
-            "INSERT OR IGNORE INTO link (channel, rotation_id, linked_by, linked_at)"
-            " VALUES (?, ?, ?, ?)",
+        cursor = self._execute(
+            "INSERT INTO link (channel, rotation_id, linked_by, linked_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (channel, rotation.id, user, LinkRow.linked_at.db_value(to_db(now))),
         )
         return cursor.rowcount == 1
@@ -498,7 +563,7 @@ class PeeweeRepository:
 
     def set_duty(self, rotation: Rotation, position: int) -> None:
         _SET_DUTY.run(self._db, position, rotation.id)
-        self._db.execute_sql(_CLEAR_STAND_IN, (rotation.id,))
+        self._execute(_CLEAR_STAND_IN, (rotation.id,))
 
     def rotations_with(self, refs: Collection[str]) -> list[Rotation]:
         ids = MemberRow.select(MemberRow.rotation).where(MemberRow.ref.in_(list(refs))).distinct()
@@ -521,11 +586,11 @@ class PeeweeRepository:
         return _rotation_from_tuple(cast(tuple[Any, ...], row)) if row else None
 
     def stand_in(self, rotation: Rotation) -> Member | None:
-        row = self._db.execute_sql(_STAND_IN, (rotation.id,)).fetchone()
+        row = self._execute(_STAND_IN, (rotation.id,)).fetchone()
         return Member(row[0], MemberKind(row[1]), row[2]) if row else None
 
     def overrides(self, rotation: Rotation) -> dict[datetime, Member]:
-        rows = self._db.execute_sql(_OVERRIDES, (rotation.id,)).fetchall()
+        rows = self._execute(_OVERRIDES, (rotation.id,)).fetchall()
         return {
             from_db(_datetime(start)): Member(ref, MemberKind(kind), label)
             for start, ref, kind, label in rows
@@ -533,25 +598,25 @@ class PeeweeRepository:
 
     def add_override(self, rotation: Rotation, start: datetime | None, member: Member) -> None:
         when = None if start is None else to_db(start)
-        self._db.execute_sql(
+        self._execute(
             "DELETE FROM shift_override WHERE rotation_id = ? AND shift_start IS ?",
             (rotation.id, when),
         )
-        self._db.execute_sql(
+        self._execute(
             "INSERT INTO shift_override (rotation_id, shift_start, ref, kind, label)"
             " VALUES (?, ?, ?, ?, ?)",
             (rotation.id, when, member.ref, member.kind.value, member.label),
         )
 
     def start_override(self, rotation: Rotation, now: datetime) -> Member | None:
-        started = self._db.execute_sql(
+        started = self._execute(
             "SELECT ref, kind, label FROM shift_override WHERE rotation_id = ?"
             " AND shift_start <= ? ORDER BY shift_start DESC LIMIT 1",
             (rotation.id, to_db(now)),
         ).fetchone()
         if started is None:
             return None
-        self._db.execute_sql(
+        self._execute(
             "DELETE FROM shift_override WHERE rotation_id = ? AND shift_start <= ?",
             (rotation.id, to_db(now)),
         )
@@ -570,9 +635,9 @@ class PeeweeRepository:
         now: datetime,
         expires_at: datetime,
     ) -> Swap:
-        cursor = self._db.execute_sql(
+        cursor = self._execute(
             "INSERT INTO swap (rotation_id, shift_start, requester, target, state, stamp,"
-            " created_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+            " created_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
             (
                 rotation.id,
                 None if start is None else to_db(start),
@@ -583,23 +648,23 @@ class PeeweeRepository:
                 to_db(expires_at),
             ),
         )
-        swap = self.get_swap(cast(int, cursor.lastrowid))
+        swap = self.get_swap(cursor.fetchone()[0])
         assert swap is not None
         return swap
 
     def get_swap(self, swap_id: int) -> Swap | None:
-        row = self._db.execute_sql(f"{_SWAP} WHERE id = ?", (swap_id,)).fetchone()
+        row = self._execute(f"{_SWAP} WHERE id = ?", (swap_id,)).fetchone()
         return _swap(row) if row else None
 
     def pending_swap(self, rotation: Rotation, start: datetime | None) -> Swap | None:
-        row = self._db.execute_sql(
+        row = self._execute(
             f"{_SWAP} WHERE rotation_id = ? AND shift_start IS ? AND state = 'pending'",
             (rotation.id, None if start is None else to_db(start)),
         ).fetchone()
         return _swap(row) if row else None
 
     def pending_swaps_of(self, user: str) -> list[Swap]:
-        rows = self._db.execute_sql(
+        rows = self._execute(
             f"{_SWAP} WHERE state = 'pending' AND (requester = ? OR target = ?) ORDER BY id",
             (user, user),
         ).fetchall()
@@ -607,17 +672,17 @@ class PeeweeRepository:
 
     def answer_swap(self, swap_id: int, state: SwapState, now: datetime) -> bool:
         return bool(
-            self._db.execute_sql(
+            self._execute(
                 "UPDATE swap SET state = ?, answered_at = ? WHERE id = ? AND state = 'pending'",
                 (state.value, to_db(now), swap_id),
             ).rowcount
         )
 
     def expire_swaps(self, now: datetime) -> list[Swap]:
-        rows = self._db.execute_sql(
+        rows = self._execute(
             f"{_SWAP} WHERE state = 'pending' AND expires_at <= ? ORDER BY id", (to_db(now),)
         ).fetchall()
-        self._db.execute_sql(
+        self._execute(
             "UPDATE swap SET state = 'expired', answered_at = ?"
             " WHERE state = 'pending' AND expires_at <= ?",
             (to_db(now), to_db(now)),
@@ -631,10 +696,9 @@ class PeeweeRepository:
         for start in range(0, len(wanted), _PARAMETERS):
             batch = wanted[start : start + _PARAMETERS]
             sql = _AWAY.format(", ".join("?" * len(batch)))
-            rows = self._db.execute_sql(sql, (ending_from.isoformat(), *batch)).fetchall()
+            rows = self._execute(sql, (ending_from.isoformat(), *batch)).fetchall()
             periods += [
-                AwayPeriod(id_, user, date.fromisoformat(first), date.fromisoformat(last))
-                for id_, user, first, last in rows
+                AwayPeriod(id_, user, _date(first), _date(last)) for id_, user, first, last in rows
             ]
         return periods
 
@@ -662,7 +726,9 @@ class PeeweeRepository:
         return from_db(row.welcomed_at) if row else None
 
     def record_welcome(self, channel: str, now: datetime) -> None:
-        WelcomeRow.replace(channel=channel, welcomed_at=to_db(now)).execute()
+        WelcomeRow.insert(channel=channel, welcomed_at=to_db(now)).on_conflict(
+            conflict_target=[WelcomeRow.channel], preserve=[WelcomeRow.welcomed_at]
+        ).execute()
 
     # ------------------------------------------------------------------ notifications
     def personal_off(self, users: Collection[str]) -> dict[str, set[str]]:
@@ -688,7 +754,9 @@ class PeeweeRepository:
         return {row.user: row.hours for row in RemindRow.select()}
 
     def set_remind_hours(self, user: str, hours: int) -> None:
-        RemindRow.replace(user=user, hours=hours).execute()
+        RemindRow.insert(user=user, hours=hours).on_conflict(
+            conflict_target=[RemindRow.user], preserve=[RemindRow.hours]
+        ).execute()
 
     def channel_off(self, rotation: Rotation) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
@@ -709,8 +777,8 @@ class PeeweeRepository:
             ).on_conflict_ignore().execute()
 
     def claim_sent(self, key: str, due_at: datetime) -> bool:
-        cursor = self._db.execute_sql(
-            "INSERT OR IGNORE INTO notification_sent (key, due_at) VALUES (?, ?)",
+        cursor = self._execute(
+            "INSERT INTO notification_sent (key, due_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (key, to_db(due_at)),
         )
         return cursor.rowcount == 1
@@ -726,11 +794,9 @@ class PeeweeRepository:
         for message in messages:
             lease = (
                 sender is not None
-                and not self._db.execute_sql(
-                    _CHANNEL_TAKEN, (sender.owner, message.channel)
-                ).fetchone()[0]
+                and not self._execute(_CHANNEL_TAKEN, (sender.owner, message.channel)).fetchone()[0]
             )
-            cursor = self._db.execute_sql(
+            cursor = self._execute(
                 _ENQUEUE,
                 (
                     message.channel,
@@ -749,7 +815,7 @@ class PeeweeRepository:
                 handover.add(
                     self._local.depth,
                     OutboxRow(
-                        cast(int, cursor.lastrowid),
+                        cursor.fetchone()[0],
                         message.channel,
                         message.kind,
                         message.reply,
@@ -871,8 +937,8 @@ class PeeweeRepository:
     def _write(self, sql: str, *params: object) -> tuple[list[tuple[Any, ...]], int]:
         """Run one statement in its own unit; RETURNING rows are read before the commit."""
         with self._unit():
-            cursor = self._db.execute_sql(sql, params)
-            rows = cursor.fetchall()
+            cursor = self._execute(sql, params)
+            rows = cursor.fetchall() if cursor.description else []  # psycopg2: none to fetch
             return rows, cursor.rowcount
 
     def _changed(self, sql: str, *params: object) -> int:
@@ -880,7 +946,9 @@ class PeeweeRepository:
 
     def claim(self, owner: str, now: datetime, until: datetime, limit: int) -> list[OutboxRow]:
         with self._unit():
-            cursor = self._db.execute_sql(_CLAIM, (owner, to_db(now), to_db(until), limit))
+            lock = " FOR UPDATE OF o SKIP LOCKED" if self._postgres else ""
+            claim = _CLAIM.format(lock=lock)
+            cursor = self._execute(claim, (owner, to_db(now), to_db(until), limit))
             rows = sorted(
                 (
                     OutboxRow(id_, channel, kind, Reply.from_json(reply), thread_ts, sent, tries)
@@ -896,7 +964,7 @@ class PeeweeRepository:
 
     def has_claimable(self, owner: str, now: datetime) -> bool:
         self._connection()
-        return bool(self._db.execute_sql(_HAS_CLAIMABLE, (owner, to_db(now))).fetchone()[0])
+        return bool(self._execute(_HAS_CLAIMABLE, (owner, to_db(now))).fetchone()[0])
 
     def renew(self, owner: str, until: datetime) -> set[int]:
         rows, _ = self._write(
@@ -916,7 +984,7 @@ class PeeweeRepository:
 
     def lease_owners(self) -> set[str]:
         self._connection()
-        cursor = self._db.execute_sql(
+        cursor = self._execute(
             "SELECT DISTINCT lease_owner FROM outbox "
             "WHERE state = 'pending' AND lease_owner IS NOT NULL"
         )
@@ -954,7 +1022,7 @@ class PeeweeRepository:
         lost = [
             row_id
             for row_id, (owner, when) in marks.items()
-            if not self._db.execute_sql(
+            if not self._execute(
                 "UPDATE outbox SET state = 'delivered', delivered_at = ?, lease_owner = NULL, "
                 f"lease_until = NULL WHERE {_HELD}",
                 (to_db(when), row_id, owner),

@@ -6,14 +6,18 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.core.model import AwayPeriod, Member, MemberKind
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import PeeweeRepository
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
-def _open(path: Path) -> PeeweeRepository:
+def _open(path: str | Path) -> PeeweeRepository:
     db = open_database(path)
     migrate(db)
     return PeeweeRepository(db)
@@ -40,8 +44,8 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 10_000
 
 
-def test_state_survives_reopening(tmp_path: Path) -> None:
-    repo = _open(tmp_path / "a.db")
+def test_state_survives_reopening(database: str | Path) -> None:
+    repo = _open(database)
     members = [Member("U1"), Member("S1", MemberKind.USERGROUP, "@sre")]
     with repo.transaction():
         rotation = repo.create(
@@ -54,7 +58,7 @@ def test_state_survives_reopening(tmp_path: Path) -> None:
         )
         repo.set_duty(rotation, 1)
     repo._db.close_all()
-    again = _open(tmp_path / "a.db")
+    again = _open(database)
     with again.transaction():
         found = again.find("C1", "backend")
         assert found is not None
@@ -63,8 +67,8 @@ def test_state_survives_reopening(tmp_path: Path) -> None:
         assert again.find("C2", "backend") is None
 
 
-def test_delete_cascades_to_members(tmp_path: Path) -> None:
-    repo = _open(tmp_path / "a.db")
+def test_delete_cascades_to_members(database: str | Path) -> None:
+    repo = _open(database)
     with repo.transaction():
         rotation = repo.create(
             channel="C1",
@@ -79,9 +83,9 @@ def test_delete_cascades_to_members(tmp_path: Path) -> None:
     assert count == 0
 
 
-def test_an_event_is_claimed_by_exactly_one_of_many_threads(tmp_path: Path) -> None:
+def test_an_event_is_claimed_by_exactly_one_of_many_threads(database: str | Path) -> None:
     """Worker threads (one SQLite connection each) racing on one redelivered event."""
-    repo = _open(tmp_path / "a.db")
+    repo = _open(database)
     winners: list[int] = []
     barrier = threading.Barrier(8)
 
@@ -100,8 +104,8 @@ def test_an_event_is_claimed_by_exactly_one_of_many_threads(tmp_path: Path) -> N
     assert len(winners) == 1
 
 
-def test_old_event_ids_are_forgotten(tmp_path: Path) -> None:
-    repo = _open(tmp_path / "a.db")
+def test_old_event_ids_are_forgotten(database: str | Path) -> None:
+    repo = _open(database)
     with repo.transaction():
         repo.record_event("old", NOW - timedelta(days=2))
         repo.record_event("new", NOW)
@@ -195,8 +199,8 @@ def _add(repo: PeeweeRepository, command: str, zone: str, timezone: str | None =
     ).id
 
 
-def test_stale_zones_and_due_order(tmp_path: Path) -> None:
-    repo = _open(tmp_path / "a.db")
+def test_stale_zones_and_due_order(database: str | Path) -> None:
+    repo = _open(database)
     with repo.transaction():
         utc = _add(repo, "who a", "UTC")
         berlin = _add(repo, "who b", "Europe/Berlin")
@@ -260,8 +264,8 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
         ]
 
 
-def test_away_periods_by_user_and_end_and_rotations_by_member(tmp_path: Path) -> None:
-    repo = _open(tmp_path / "a.db")
+def test_away_periods_by_user_and_end_and_rotations_by_member(database: str | Path) -> None:
+    repo = _open(database)
     with repo.transaction():
         old = repo.add_away("U1", date(2026, 11, 1), date(2026, 11, 20))
         now = repo.add_away("U1", date(2026, 11, 21), date(2026, 11, 23))
