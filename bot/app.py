@@ -27,7 +27,7 @@ from bot.slack.outbound import Sender
 from bot.slack.sender import OutboxSender
 from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
 from bot.slack.users import SlackUsers
-from bot.storage.db import DatabaseMissing, Pooled, migrate, open_database
+from bot.storage.db import DatabaseMissing, Pooled, migrate, open_database, redact_url
 from bot.storage.repository import PeeweeRepository
 
 log = logging.getLogger("dienstplan")
@@ -56,7 +56,7 @@ class Services:
 def build(config: Config, *, create: bool = False) -> Services:
     """Only `run` and the console `create` the database; commands that read never do."""
     try:
-        db = open_database(config.database, create=create)
+        db = open_database(config.database_target, create=create)
         migrate(db)
     except DatabaseMissing as error:
         raise ConfigError(
@@ -65,8 +65,8 @@ def build(config: Config, *, create: bool = False) -> Services:
         ) from error
     except (OSError, DatabaseError) as error:
         raise ConfigError(
-            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use `{config.database}` as the "
-            f"SQLite database: {error}."
+            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use `{config.database_shown}` "
+            f"as the database: {redact_url(str(error)).strip()}."
         ) from error
     repo = PeeweeRepository(db)
     dispatcher = Dispatcher(
@@ -163,7 +163,7 @@ class SlackBot:
             identity["user"],
             identity["user_id"],
             identity.get("team"),
-            config.database,
+            config.database_shown,
         )
 
     def _start_scheduler(self) -> None:

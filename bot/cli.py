@@ -167,7 +167,7 @@ def _local(args: argparse.Namespace, config: Config) -> int:
     """The commands that work on the database without Slack."""
     from bot.app import build
 
-    if args.command == "console" and not config.database.exists():
+    if args.command == "console" and not config.database_url and not config.database.exists():
         # The console is how a newcomer tries the bot, so it may create the database; a
         # mistyped path shows here rather than as rotations that seem to have vanished.
         print(

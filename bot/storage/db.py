@@ -7,9 +7,10 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TypeAlias
 from urllib.parse import unquote, urlsplit
 
-from peewee import Database, DatabaseProxy, PostgresqlDatabase
+from peewee import Database, DatabaseError, DatabaseProxy, PostgresqlDatabase
 from playhouse.migrations import Migration, Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -35,7 +36,7 @@ PRAGMAS = {
 MIGRATION_LOCK = 0x6469656E  # "dien"
 
 
-Pooled = PooledSqliteDatabase | PooledPostgresqlDatabase
+Pooled: TypeAlias = PooledSqliteDatabase | PooledPostgresqlDatabase
 
 
 class DatabaseMissing(Exception):
@@ -68,6 +69,12 @@ def open_database(target: str | Path, *, create: bool = True) -> Pooled:
 
 def open_postgres(url: str) -> PooledPostgresqlDatabase:
     """A pool of autocommit connections; the repository opens its transactions itself."""
+    try:
+        import psycopg2  # noqa: F401  (peewee's driver for PostgreSQL)
+    except ImportError:
+        raise DatabaseError(
+            "PostgreSQL needs its driver: pip install 'dienstplan[postgres]'"
+        ) from None
     parts = urlsplit(url)
     params: dict[str, object] = {
         "user": unquote(parts.username or "") or None,
