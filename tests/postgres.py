@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 POSTGRES_VARIABLE = "DIENSTPLAN_TEST_POSTGRES"
@@ -38,3 +40,18 @@ def fresh_postgres(server: str) -> Iterator[str]:
             admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.close()
+
+
+def execute(database: str | Path, sql: str, params: tuple[object, ...] = ()) -> None:
+    """One statement (with `?` placeholders) on a test's database, whichever engine it is:
+    what a test does to the database behind the bot's back."""
+    if isinstance(database, Path):
+        with sqlite3.connect(database) as connection:
+            connection.execute(sql, params)
+        connection.close()
+        return
+    connection = _admin(database)
+    try:
+        connection.cursor().execute(sql.replace("?", "%s"), params)
+    finally:
+        connection.close()

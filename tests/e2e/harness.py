@@ -42,10 +42,13 @@ PROCESSES = Processes()
 class BotProcess:
     """One `python dienstplan.py run` subprocess; its output goes to a log file for failures."""
 
-    def __init__(self, emu: SlackEmulator, workdir: Path, **env: str) -> None:
+    def __init__(
+        self, emu: SlackEmulator, workdir: Path, database: str | Path | None = None, **env: str
+    ) -> None:
+        """`database`: a PostgreSQL URL, or the SQLite file (by default one in `workdir`)."""
         self.emu = emu
         self.workdir = workdir
-        self.database = workdir / "dienstplan.db"
+        self.database = database or workdir / "dienstplan.db"
         self.log_path = workdir / "bot.log"
         self.env = {
             **os.environ,
