@@ -146,7 +146,11 @@ class SlackBot:
         poster = Sender(make_web_client(self._bot_token, config.api_url, retries=False), users)
         self._outbox = OutboxSender(store=services.repo, poster=poster, clock=utc_now)
         self._outbox.start()
-        self._housekeeping = Housekeeping(jobs(services.repo, users, config.zone), utc_now)
+        self._housekeeping = Housekeeping(
+            jobs(services.repo, users, config.zone),
+            utc_now,
+            services.repo.claim_period if config.database_url else None,
+        )
         self._housekeeping.start()
         self._start_scheduler()
         app = create_app(client, services.dispatcher, users)

@@ -783,6 +783,14 @@ class PeeweeRepository:
         )
         return cursor.rowcount == 1
 
+    def claim_period(self, job: str, every: timedelta, now: datetime) -> bool:
+        """A periodic job's run in the period (of length `every`, counted from the epoch)
+        that `now` falls in: recorded beside the sent notifications, whose pruning forgets
+        it a day later."""
+        period = int(now.timestamp() // every.total_seconds())
+        with self._unit():
+            return self.claim_sent(f"job:{job}:{period}", now)
+
     def forget_sent_before(self, cutoff: datetime) -> int:
         with self._unit():
             return int(SentRow.delete().where(SentRow.due_at < to_db(cutoff)).execute())
