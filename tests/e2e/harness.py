@@ -65,6 +65,12 @@ class BotProcess:
 
     def start(self, timeout: float = 20.0) -> BotProcess:
         connects = self.emu.connects_total
+        self.launch()
+        self.wait_connected(connects, timeout)
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting: replicas start together."""
         log = self.log_path.open("ab")
         self.process = PROCESSES.popen(
             [sys.executable, str(ROOT / "dienstplan.py"), "run"],
@@ -74,6 +80,10 @@ class BotProcess:
             stderr=subprocess.STDOUT,
         )
         log.close()
+
+    def wait_connected(self, connects: int, timeout: float = 20.0) -> None:
+        """Until the emulator has seen more than `connects` connections in all."""
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while self.emu.connects_total <= connects:
             if self.process.poll() is not None:
@@ -81,7 +91,6 @@ class BotProcess:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"bot did not connect within {timeout}s:\n{self.log()}")
             time.sleep(0.02)
-        return self
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         assert self.process is not None
