@@ -66,7 +66,7 @@ def build(config: Config, *, create: bool = False) -> Services:
     except (OSError, DatabaseError) as error:
         raise ConfigError(
             f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use `{config.database_shown}` "
-            f"as the database: {redact_url(str(error)).strip()}."
+            f"as the {config.database_engine} database: {redact_url(str(error)).strip()}."
         ) from error
     repo = PeeweeRepository(db)
     dispatcher = Dispatcher(

@@ -36,7 +36,7 @@ def export(config: Config, file: str) -> int:
     except DatabaseError as error:
         raise ConfigError(
             f"DIENSTPLAN_DATABASE / dienstplan.database: cannot read `{config.database_shown}` as "
-            f"the database: {redact_url(str(error)).strip()}."
+            f"the {config.database_engine} database: {redact_url(str(error)).strip()}."
         ) from error
     if file == "-":
         # UTF-8 whatever the locale says, as a file would be.
@@ -95,7 +95,8 @@ def import_(config: Config, file: str, *, replace: bool) -> int:
     except (OSError, DatabaseError) as error:
         raise ConfigError(
             f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use "
-            f"`{config.database_shown}` as the database: {redact_url(str(error)).strip()}."
+            f"`{config.database_shown}` as the {config.database_engine} database: "
+            f"{redact_url(str(error)).strip()}."
         ) from error
     print(f"Imported {rows} rows into {config.database_shown}.", file=sys.stderr)
     return 0

@@ -32,6 +32,7 @@ SUBCOMMANDS = {
     "export": "write all state as one JSON document, for backups",
     "import": "load an `export` document into an empty database",
     "check": "check the config, the Slack app and the database",
+    "import-dienstplan": "import rotations and schedules from the Clojure dienstplan",
 }
 
 
@@ -78,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="dienstplan",
         description="Slack bot for on-call duty rotations.",
         parents=[config_option],
+        # A long command name gets a line of its own rather than pushing every summary right.
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=20),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="<command>")
@@ -108,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
         "file", nargs="?", default="-", help="where to write it (default: standard output)"
     )
     commands["import"].add_argument("file", help="the exported document; - reads standard input")
+    commands["import-dienstplan"].add_argument(
+        "url", help="its PostgreSQL database: postgresql://user:password@host:port/database"
+    )
     commands["import"].add_argument(
         "--replace",
         action="store_true",
@@ -174,8 +180,12 @@ def _local(args: argparse.Namespace, config: Config) -> int:
             f"dienstplan: creating a new database at {config.database.resolve()}",
             file=sys.stderr,
         )
-    services = build(config, create=args.command == "console")
+    services = build(config, create=args.command in ("console", "import-dienstplan"))
     try:
+        if args.command == "import-dienstplan":
+            from bot.moving_in import run_import
+
+            return run_import(services, args.url, sys.stdout)
         if args.command == "schedules":
             from bot.operators import print_schedules
 

@@ -104,6 +104,10 @@ class Config:
         return self.database_url or self.database
 
     @property
+    def database_engine(self) -> str:
+        return "PostgreSQL" if self.database_url else "SQLite"
+
+    @property
     def database_shown(self) -> str:
         """The database for messages and logs: a URL's password never appears."""
         return redact_url(self.database_url) if self.database_url else str(self.database)
