@@ -27,6 +27,8 @@ from bot.core.model import (
 from bot.core.parser import name_key
 from bot.core.ports import OutboxEntry, OutboxRow
 from bot.storage.db import is_postgres
+from bot.storage.listener import CHANNEL as OUTBOX_CHANNEL
+from bot.storage.listener import OutboxListener
 from bot.storage.models import (
     AwayRow,
     ChannelOffRow,
@@ -291,6 +293,7 @@ class PeeweeRepository:
         self._writer = threading.RLock()
         self._local = threading.local()
         self._sender: _Sender | None = None
+        self._listener: OutboxListener | None = None
         # Delivered marks not committed yet: row id -> (owner, when). See record_delivered.
         self._marks: dict[int, tuple[str, datetime]] = {}
         self._carried: dict[int, tuple[str, datetime]] = {}  # in a transaction not committed yet
@@ -304,9 +307,20 @@ class PeeweeRepository:
         wake: Callable[[], None],
     ) -> None:
         self._sender = _Sender(owner, lease, accept, wake)
+        if self._postgres:
+            self._listener = OutboxListener(self._listen_connection, wake)
+            self._listener.start()
 
     def detach(self) -> None:
         self._sender = None
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+
+    def _listen_connection(self) -> Any:
+        import psycopg2
+
+        return psycopg2.connect(dbname=self._db.database, **self._db.connect_params)
 
     def _connection(self) -> Any:
         """This thread's connection: checked out of the pool on first use and kept, so a unit
@@ -334,9 +348,8 @@ class PeeweeRepository:
 
     def _begin(self, connection: Any) -> None:
         if self._postgres:
-            cursor = connection.cursor()
-            cursor.execute("BEGIN")
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            # One round trip: each costs as much as a statement's work on a small database.
+            connection.cursor().execute("BEGIN; SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         else:
             connection.execute("BEGIN IMMEDIATE")
 
@@ -799,6 +812,7 @@ class PeeweeRepository:
         """With a sender attached, a row is leased to it at once unless another pending row
         of its channel is not the sender's: then the sender claims the channel in order."""
         sender = self._sender
+        unleased = False
         for message in messages:
             lease = (
                 sender is not None
@@ -816,6 +830,7 @@ class PeeweeRepository:
                     to_db(now + sender.lease) if sender and lease else None,
                 ),
             )
+            unleased = unleased or not lease
             if sender is None:
                 continue
             handover = self._handover(sender)
@@ -834,6 +849,8 @@ class PeeweeRepository:
                 )
             else:
                 handover.unleased = True
+        if unleased and self._postgres:  # delivered on commit: other replicas' senders wake
+            self._execute(f"NOTIFY {OUTBOX_CHANNEL}")
 
     # ------------------------------------------------------------------ schedules
     def find_schedule(self, channel: str, command_key: str) -> Schedule | None:
@@ -1097,9 +1114,14 @@ class PeeweeRepository:
         return sorted(entries, key=lambda entry: entry.id)
 
     def retry_failed(self) -> int:
-        return self._changed(
-            "UPDATE outbox SET state = 'pending', attempts = 0, error = NULL WHERE state = 'failed'"
-        )
+        with self._unit():
+            retried = self._changed(
+                "UPDATE outbox SET state = 'pending', attempts = 0, error = NULL"
+                " WHERE state = 'failed'"
+            )
+            if retried and self._postgres:
+                self._execute(f"NOTIFY {OUTBOX_CHANNEL}")
+        return retried
 
 
 EVENT_RETENTION = timedelta(days=1)
