@@ -22,6 +22,7 @@ from bot.housekeeping import Housekeeping, jobs
 from bot.scheduler import Scheduler
 from bot.slack.bolt_app import create_app
 from bot.slack.client import make_web_client
+from bot.slack.home import HomePublisher
 from bot.slack.membership import SlackMembership
 from bot.slack.outbound import Sender
 from bot.slack.sender import OutboxSender
@@ -143,8 +144,15 @@ class SlackBot:
         users = SlackUsers(client)
         services.dispatcher.directory = users
         services.dispatcher.membership = SlackMembership(client)
-        poster = Sender(make_web_client(self._bot_token, config.api_url, retries=False), users)
-        self._outbox = OutboxSender(store=services.repo, poster=poster, clock=utc_now)
+        services.dispatcher.home_link = home_link(client, identity)
+        sending = make_web_client(self._bot_token, config.api_url, retries=False)
+        homes = HomePublisher(sending, services.repo, users, config.zone, utc_now)
+        self._outbox = OutboxSender(
+            store=services.repo,
+            poster=Sender(sending, users),
+            clock=utc_now,
+            publish=homes.publish,
+        )
         self._outbox.start()
         self._housekeeping = Housekeeping(
             jobs(services.repo, users, config.zone),
@@ -201,6 +209,18 @@ class SlackBot:
             self._housekeeping.stop()
         if self._outbox is not None:
             self._outbox.stop()
+
+
+def home_link(client: WebClient, identity: SlackResponse) -> str | None:
+    """`slack://app?team=…&id=…&tab=home`, the link `home` answers with. The app id comes from
+    bots.info (auth.test names the bot, not its app); None, with a warning, if Slack will not
+    say, and `home` then says there is no link."""
+    try:
+        bot = client.bots_info(bot=identity["bot_id"])["bot"]
+        return f"slack://app?team={identity['team_id']}&id={bot['app_id']}&tab=home"
+    except (SlackApiError, OSError, KeyError, TypeError) as error:
+        log.warning("no link to the App Home: bots.info failed (%s)", error)
+        return None
 
 
 def _check_tokens(

@@ -28,13 +28,15 @@ from bot.storage.db import (
     redact_url,
 )
 
-# The scope without which Slack does not deliver an event to the bot at all.
-EVENT_SCOPES = {
+# The scope without which Slack does not deliver an event to the bot at all (None: the bot
+# user is enough).
+EVENT_SCOPES: dict[str, str | None] = {
     "app_mention": "app_mentions:read",
     "message.im": "im:history",
     "member_joined_channel": "channels:read",
     "user_change": "users:read",
     "team_join": "users:read",
+    "app_home_opened": None,
 }
 SCOPES_WHERE = "add them under OAuth & Permissions → Scopes, then reinstall the app"
 
@@ -135,7 +137,7 @@ def _check_scopes(identity: SlackResponse, report: Report) -> None:
         report.problem(f"scopes: the app lacks {', '.join(missing)}: {SCOPES_WHERE}")
     else:
         report.ok(f"scopes: all {len(BOT_SCOPES)} the bot uses are granted")
-    needs = {event: EVENT_SCOPES[event] for event in BOT_EVENTS if event in EVENT_SCOPES}
+    needs = {event: scope for event in BOT_EVENTS if (scope := EVENT_SCOPES.get(event))}
     deaf = {event: scope for event, scope in needs.items() if scope not in granted}
     if deaf:
         shown = ", ".join(f"{event} (needs {scope})" for event, scope in deaf.items())

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
+from bot.core.home import home_update
 from bot.core.notifications import UpcomingShifts, forget_sent
 from bot.core.ports import Clock, UserDirectory
 from bot.core.swaps import expiry_notes
@@ -40,14 +41,17 @@ def prune_delivered_messages(repo: PeeweeRepository, now: datetime) -> int:
 
 
 def expire_swap_requests(repo: PeeweeRepository, now: datetime) -> int:
-    """A request nobody answered lapses when its shift starts; its asker is told."""
+    """A request nobody answered lapses when its shift starts; its asker is told, and the
+    Homes that showed it are republished."""
     with repo.transaction():
         swaps = repo.expire_swaps(now)
         if swaps:
             rotations = {
                 s.rotation_id: r for s in swaps if (r := repo.rotation_by_id(s.rotation_id))
             }
-            repo.enqueue(expiry_notes(swaps, rotations), now)
+            people = {user for s in swaps for user in (s.requester, s.target)}
+            homes = [home_update(user) for user in sorted(repo.home_users(people))]
+            repo.enqueue([*expiry_notes(swaps, rotations), *homes], now)
     return len(swaps)
 
 

@@ -78,7 +78,9 @@ def database(engine: str, tmp_path: Path) -> Iterator[str | Path]:
 def repo(database: str | Path) -> Iterator[PeeweeRepository]:
     db = open_database(database)
     migrate(db)
-    yield PeeweeRepository(db)
+    repository = PeeweeRepository(db)
+    yield repository
+    repository.detach()  # a test's sender: on PostgreSQL, its listener thread stops
     db.close_all()
 
 

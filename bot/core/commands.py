@@ -90,19 +90,25 @@ class Effects:
     # Messages to other channels or people (a swap request's DM), queued after the reply.
     messages: list[Outgoing] = field(default_factory=list)
     # User or group refs whose personal view (shifts, App Home) changed: they joined or left
-    # a rotation, their availability changed, or a duty they hold or get moved.
+    # a rotation, their availability changed, a duty they hold or get moved, or a rotation
+    # of theirs got or lost its handoff (`rotate`) schedule.
     concerned: set[str] = field(default_factory=set)
     # The rotation the command found by name: a scheduled run's ScheduleExecuted is about it.
     acted_on: Rotation | None = None
+    # The user group refs among `concerned`: each of the group's users is concerned.
+    groups: set[str] = field(default_factory=set)
 
     def duty_changed(
         self, rotation: Rotation, before: Member | None, after: Member, cause: str
     ) -> None:
         self.duty_changes.append(DutyChange(rotation, before, after, cause))
-        self.concerned.update(m.ref for m in (before, after) if m is not None)
+        self.members_changed(m for m in (before, after) if m is not None)
 
     def members_changed(self, members: Iterable[Member]) -> None:
-        self.concerned.update(m.ref for m in members)
+        for member in members:
+            self.concerned.add(member.ref)
+            if member.kind is MemberKind.USERGROUP:
+                self.groups.add(member.ref)
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,8 @@ class Context:
     # Destructive commands allowed to everyone, not only to a rotation's people and admins.
     open_permissions: bool = False
     notifications: NotificationSettings = field(kw_only=True)
+    # `slack://app?team=…&id=…&tab=home`: the bot's App Home; None where there is none.
+    home_link: str | None = None
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
 
     def local_date(self, moment: datetime) -> str:
@@ -203,7 +211,7 @@ Locate = Callable[[str, bool], tuple[str | None, str]]
 """A command's `#channel` (and the arguments without it); True: take the console's `#name`."""
 
 
-def _no_channel(rest: str, typed: bool) -> tuple[str | None, str]:
+def no_channel(rest: str, typed: bool) -> tuple[str | None, str]:
     return None, rest
 
 
@@ -711,7 +719,8 @@ def help_text(commands: dict[str, Command], docs_url: str = DOCS_URL) -> str:
             lines += [f"• {c.usage_line()} {c.summary}" for c in members]
     lines += [
         f"Documentation: {docs_url}\nMy App Home: open *dienstplan* under Apps in Slack's "
-        "sidebar; in its Messages tab, commands need no mention.",
+        f"sidebar (`{BOT_HANDLE} home` links to it). Its Home tab shows your duties, shifts and "
+        "away days; in its Messages tab, commands need no mention.",
     ]
     return "\n".join(lines)
 
@@ -833,7 +842,7 @@ ROTATION_COMMANDS: list[Command] = [
         parser.parse_topic,
         _help,
         names_rotation=False,
-        locate=_no_channel,
+        locate=no_channel,
         in_dm=always(InDm.HERE),
     ),
 ]

@@ -12,12 +12,14 @@ import logging
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
+from bot.core.home import AwayForm, check_away_form, home_update
 from bot.core.limits import MESSAGE_LENGTH, at_most
-from bot.core.model import UPDATE_KIND, Outgoing, Reply, Request, code
+from bot.core.model import UPDATE_KIND, Member, Outgoing, Reply, Request, code
 from bot.core.notifications import after_command
 from bot.core.parser import (
     MEMBER_RE,
@@ -27,6 +29,7 @@ from bot.core.parser import (
     without_reminder,
 )
 from bot.core.permissions import GUARDED, TRUSTED_SOURCES
+from bot.core.personal import TooManyPeriods, save_away
 from bot.core.places import acting_in
 from bot.core.ports import (
     EVERYONE_ACTIVE,
@@ -90,6 +93,8 @@ class Dispatcher:
         self.membership = membership
         self._docs_url = docs_url
         self._open_permissions = open_permissions
+        # Set by the Slack front end from the bot's identity; the console has no App Home.
+        self.home_link: str | None = None
 
     def handle(
         self, request: Request, *, event_id: str | None = None, notice: Reply | None = None
@@ -135,11 +140,14 @@ class Dispatcher:
                 self._docs_url,
                 open_permissions=self._open_permissions,
                 notifications=self._notifications,
+                home_link=self.home_link,
             )
             reply, name, result = self._run(request, ctx)
             failed = result != "ok"
             if failed:  # the command's savepoint rolled back: so did what it changed
                 effects = Effects()
+            if effects.duty_changes:
+                self._repo.mark_duty_since({c.rotation.id for c in effects.duty_changes}, now)
             if event_id is not None:
                 self._repo.record_event(event_id, now)
                 messages = _messages(request, notice, reply, failed)
@@ -147,6 +155,7 @@ class Dispatcher:
                     messages += after_command(
                         self._repo, self._notifications, ctx_directory, request, effects, notice
                     )
+                messages += self._home_updates(effects)
                 self._repo.enqueue(messages, now)
         _log_handled(request, name, result, started)
         if effects.schedules_changed:
@@ -170,6 +179,72 @@ class Dispatcher:
             message = Outgoing(channel, welcome_message(self._commands), "welcome")
             self._repo.enqueue([message], now)
         return True
+
+    # ------------------------------------------------------------------ App Home
+    def _home_updates(self, effects: Effects) -> list[Outgoing]:
+        """A republish for each person concerned who has opened the Home, and one per user
+        group concerned: the sender finds its users when it publishes (no Slack call while
+        this transaction holds the write lock)."""
+        users = effects.concerned - effects.groups
+        opened = self._repo.home_users(users) if users else set()
+        groups = [home_update(ref, group=True) for ref in sorted(effects.groups)]
+        return [home_update(ref) for ref in sorted(opened)] + groups
+
+    def open_home(self, user: str, *, event_id: str) -> bool:
+        """The user opened the App Home: remember them (a change concerning them republishes
+        it from now on) and publish their view. False for a redelivered event."""
+        now = self._clock()
+        with self._repo.transaction():
+            if self._repo.seen_event(event_id):
+                return False
+            self._repo.record_event(event_id, now)
+            self._repo.record_home_opened(user, now)
+            self._repo.enqueue([home_update(user)], now)
+        return True
+
+    def set_away(self, user: str, form: AwayForm) -> dict[str, str]:
+        """The Home's Set away form: the period is saved (merged with those it touches, as
+        `away` does) and the Home republished; or the problems by field, and nothing saved."""
+        now = self._clock()
+        today = now.astimezone(self.zone_of(user)).date()
+        errors = check_away_form(form, today)
+        if errors or form.start is None or form.end is None:
+            return errors
+        with self._repo.transaction():
+            try:
+                save_away(
+                    self._away, user, max(form.start, today), form.end, today, form.note or None
+                )
+            except TooManyPeriods as error:
+                return {"start": error.reply.render(Member.plain)}
+            self._repo.enqueue([home_update(user)], now)
+        return {}
+
+    def remove_away(self, user: str, period_id: int) -> bool:
+        """The Home's Remove button: only a period of the person who clicked, and only if it
+        still exists (a stale Home or a forged id changes nothing). The Home is republished
+        either way, so a stale one is brought up to date."""
+        now = self._clock()
+        since = (now - timedelta(days=1)).date()
+        with self._repo.transaction():
+            periods = self._away.away_periods([user], since)
+            found = any(p.id == period_id for p in periods)
+            if found:
+                self._away.delete_away([period_id])
+            self._repo.enqueue([home_update(user)], now)
+        return found
+
+    def today(self, zone: ZoneInfo) -> date:
+        return self._clock().astimezone(zone).date()
+
+    def zone_of(self, user: str) -> ZoneInfo:
+        """The person's Slack time zone; the bot's when unknown."""
+        name = _NeverFailing(self.directory).time_zone(user)
+        try:
+            return ZoneInfo(name) if name else self._timezone
+        except (ValueError, OSError):
+            log.warning("unknown time zone %r for %s; using %s", name, user, self._timezone.key)
+            return self._timezone
 
     def _run(self, request: Request, ctx: Context) -> tuple[Reply, str | None, str]:
         """The reply, the command's name if the table has it, and the outcome: `ok` (applied

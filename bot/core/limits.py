@@ -25,6 +25,7 @@ MEMBERS_PER_ROTATION = Limit(500, "members in a rotation")
 ROTATIONS_PER_CHANNEL = Limit(200, "rotations in a channel")
 SCHEDULES_PER_CHANNEL = Limit(100, "schedules in a channel")
 AWAY_PERIODS_PER_PERSON = Limit(50, "away periods per person")
+AWAY_NOTE_LENGTH = Limit(150, "characters in an away note")
 
 LIMITS = (
     MESSAGE_LENGTH,
@@ -34,6 +35,7 @@ LIMITS = (
     ROTATIONS_PER_CHANNEL,
     SCHEDULES_PER_CHANNEL,
     AWAY_PERIODS_PER_PERSON,
+    AWAY_NOTE_LENGTH,
 )
 
 

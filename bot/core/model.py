@@ -52,6 +52,8 @@ class Rotation:
     created_by: str
     duty_position: int
     member_count: int
+    # When the current duty started; None for a duty older than the column (not recorded).
+    duty_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,7 @@ class AwayPeriod:
     user: str
     start: date
     end: date
+    note: str | None = None
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end

@@ -17,6 +17,7 @@ from bot.core.errors import DomainError, UsageError
 from bot.core.limits import AWAY_PERIODS_PER_PERSON, at_most
 from bot.core.model import AwayPeriod, Member, MemberKind, Quiet, Reply, ReplyPart, Rotation, bold
 from bot.core.parser import MEMBER_RE, member_from_match, name_key, normalise_spaces
+from bot.core.ports import AvailabilityRepository
 from bot.core.shifts import (
     HORIZON,
     Holders,
@@ -155,27 +156,45 @@ def _add(ctx: Context, args: AwayArgs, user: str, zone: ZoneInfo, today: date) -
             f"the last day ({short_date(last, today)}) is before the first "
             f"({short_date(first, today)})."
         )
-    first = max(first, today)
-    ctx.away.forget_away_before(user, today)
-    periods = _periods(ctx, user, today)
-    day = timedelta(days=1)
-    touching = [p for p in periods if p.start <= last + day and first <= p.end + day]
-    if len(periods) - len(touching) >= AWAY_PERIODS_PER_PERSON.value:
-        raise DomainError(
-            f"You have {AWAY_PERIODS_PER_PERSON.value} away periods already; the limit is "
-            f"{at_most(AWAY_PERIODS_PER_PERSON)}. "
-            f"`{BOT_HANDLE} away` lists them; wait for one to end, or join it with the new one."
-        )
-    if touching:  # overlapping or adjacent periods become one
-        first = min(first, *(p.start for p in touching))
-        last = max(last, *(p.end for p in touching))
-        ctx.away.delete_away([p.id for p in touching])
-    period = ctx.away.add_away(user, first, last)
+    period = save_away(ctx.away, user, max(first, today), last, today)
     ctx.effects.concerned.add(user)
     return Reply.of(
         f"You are away {_period_text(period, today)} ({zone.key}). `rotate` skips you on those "
         f"days in all your rotations; `{BOT_HANDLE} back` ends it early."
     )
+
+
+class TooManyPeriods(DomainError):
+    """The person has the most away periods allowed already, none of which the new one
+    touches."""
+
+
+def save_away(
+    away: AvailabilityRepository,
+    user: str,
+    first: date,
+    last: date,
+    today: date,
+    note: str | None = None,
+) -> AwayPeriod:
+    """Store a period (checked: not in the past, first <= last); overlapping or adjacent
+    periods merge into it, keeping the new note or else an old one. Raises TooManyPeriods."""
+    away.forget_away_before(user, today)
+    periods = away.away_periods([user], today)
+    day = timedelta(days=1)
+    touching = [p for p in periods if p.start <= last + day and first <= p.end + day]
+    if len(periods) - len(touching) >= AWAY_PERIODS_PER_PERSON.value:
+        raise TooManyPeriods(
+            f"You have {AWAY_PERIODS_PER_PERSON.value} away periods already; the limit is "
+            f"{at_most(AWAY_PERIODS_PER_PERSON)}. "
+            f"`{BOT_HANDLE} away` lists them; wait for one to end, or join it with the new one."
+        )
+    if touching:
+        first = min(first, *(p.start for p in touching))
+        last = max(last, *(p.end for p in touching))
+        note = note or next((p.note for p in touching if p.note), None)
+        away.delete_away([p.id for p in touching])
+    return away.add_away(user, first, last, note)
 
 
 def _away(ctx: Context, args: AwayArgs) -> Reply:
@@ -234,7 +253,7 @@ class _Found:
     next_in_line: bool = False
 
 
-def _rotations_of(ctx: Context, user: str) -> list[Rotation]:
+def rotations_of(ctx: Context, user: str) -> list[Rotation]:
     """Rotations the person is in, in person or through a user group."""
     groups = [g for g in ctx.repo.group_refs() if user in ctx.directory.group_members(g)]
     return ctx.repo.rotations_with([user, *groups])
@@ -286,7 +305,7 @@ def _shifts(ctx: Context, member: Member | None) -> Reply:
     who: ReplyPart = "you" if member is None or user == ctx.request.user else Quiet(Member(user))
     zone = ctx.zone_of(user)
     holders = Holders(ctx.directory.group_members)
-    rotations = _rotations_of(ctx, user)
+    rotations = rotations_of(ctx, user)
     if not rotations:
         return Reply.of(*(["You are"] if who == "you" else [who, " is"]), " in no rotation.")
     found: list[_Found] = []

@@ -82,6 +82,15 @@ class RotationRepository(Protocol):
 
     def set_duty(self, rotation: Rotation, position: int) -> None: ...
 
+    def mark_duty_since(self, rotation_ids: Collection[int], now: datetime) -> None:
+        """The duty of these rotations changed hands now (the App Home shows since when)."""
+
+    def record_home_opened(self, user: str, now: datetime) -> None:
+        """The user opened the App Home: from now on a change concerning them republishes it."""
+
+    def home_users(self, users: Collection[str]) -> set[str]:
+        """Which of these users have opened the App Home."""
+
     def rotations_with(self, refs: Collection[str]) -> list[Rotation]:
         """Every rotation, in any channel, with one of these user or group ids as a member."""
 
@@ -152,7 +161,9 @@ class AvailabilityRepository(Protocol):
     def away_periods(self, users: Collection[str], ending_from: date) -> list[AwayPeriod]:
         """The periods of these users that end on or after `ending_from`, by user and start."""
 
-    def add_away(self, user: str, start: date, end: date) -> AwayPeriod: ...
+    def add_away(
+        self, user: str, start: date, end: date, note: str | None = None
+    ) -> AwayPeriod: ...
 
     def set_away_end(self, period_id: int, end: date) -> None: ...
 

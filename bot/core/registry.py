@@ -4,6 +4,7 @@ and the commands in table order, `help` itself last."""
 from dataclasses import replace
 
 from bot.core.commands import ROTATION_COMMANDS, Command, Group
+from bot.core.home import HOME_COMMAND
 from bot.core.links import LINK_COMMANDS, LIST_COMMAND
 from bot.core.notifications import NOTIFICATION_COMMAND
 from bot.core.personal import AVAILABILITY_COMMANDS
@@ -13,7 +14,7 @@ from bot.core.swaps import SWAP_COMMANDS
 _GROUPS: list[tuple[Group, list[Command]]] = [
     (Group.ROTATIONS, [c for c in ROTATION_COMMANDS if c.name != "help"] + [LIST_COMMAND]),
     (Group.SCHEDULES, [SCHEDULE_COMMAND]),
-    (Group.AVAILABILITY, AVAILABILITY_COMMANDS),
+    (Group.AVAILABILITY, [*AVAILABILITY_COMMANDS, HOME_COMMAND]),
     (Group.CHANNELS, [*LINK_COMMANDS, NOTIFICATION_COMMAND]),
     (Group.SWAPS, SWAP_COMMANDS),
     (Group.HELP, [c for c in ROTATION_COMMANDS if c.name == "help"]),

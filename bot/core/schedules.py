@@ -30,6 +30,7 @@ from bot.core.parser import (
     split_word,
 )
 from bot.core.permissions import require_may_change
+from bot.core.shifts import is_handoff
 
 # Opening and closing quotes people type or their keyboards substitute: straight, English
 # and German curly quotes, guillemets both ways, and the heavy ornament quotes.
@@ -275,7 +276,7 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
     )
     zone = run_zone(spec, ctx.timezone.key)
     first = next_run(spec, ctx.now, zone)
-    ctx.schedules.add_schedule(
+    schedule = ctx.schedules.add_schedule(
         channel=ctx.request.channel,
         command=command,
         command_key=command_key(command),
@@ -288,11 +289,20 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
         next_run_at=first,
     )
     ctx.effects.schedules_changed = True
+    _handoffs_changed(ctx, schedule)
     return Reply.of(
         "Scheduled ",
         *command_parts(command),
         f" in {ctx.here()}. {cron.explain(spec)}.\nNext run: {_run_in_zone(first, zone)}.",
     )
+
+
+def _handoffs_changed(ctx: Context, schedule: Schedule) -> None:
+    """A `rotate` schedule gives a rotation its handoff times: every member's shifts (and
+    App Home) change with it."""
+    rotation = _rotation_of(ctx, schedule.command) if is_handoff(schedule) else None
+    if rotation is not None:
+        ctx.effects.members_changed(ctx.repo.members(rotation))
 
 
 def _run_in_zone(run: datetime, zone: str) -> str:
@@ -320,6 +330,7 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
         require_may_change(ctx, rotation, "delete the schedules of")
     ctx.schedules.delete_schedule(schedule)
     ctx.effects.schedules_changed = True
+    _handoffs_changed(ctx, schedule)
     return Reply.of(
         "Deleted the schedule for ",
         *command_parts(schedule.command),

@@ -55,6 +55,12 @@ SWAP_KIND = "swap"  # outbox kind of a request's DM: the Slack front end adds th
 _ANSWER = re.compile(r"(accept|decline)\s+#?(\d{1,18})", re.IGNORECASE)
 
 
+def swap_request_id(kind: str) -> int | None:
+    """The request an outbox row of kind `swap:<id>` asks about, for its buttons."""
+    prefix, _, number = kind.partition(":")
+    return int(number) if prefix == SWAP_KIND and number.isdigit() else None
+
+
 class SwapAsk(NamedTuple):
     rotation: str
     target: Member
@@ -367,7 +373,9 @@ def _stale(ctx: Context, rotation: Rotation, swap: Swap) -> str | None:
             return "the rotation's handoff times changed, so that shift no longer exists"
         holder = shift.holder
     if not holders.includes(holder, swap.requester):
-        return "the shift is no longer theirs"
+        if swap.shift_start is None:
+            return "the duty has moved on since it was asked"
+        return "that shift is no longer theirs"
     return None
 
 

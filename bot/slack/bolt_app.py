@@ -8,7 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.core.dispatcher import Dispatcher
-from bot.slack.listeners import events, swaps, users
+from bot.slack.listeners import events, home, swaps, users
 from bot.slack.users import SlackUsers
 
 
@@ -26,6 +26,7 @@ def create_app(client: WebClient, dispatcher: Dispatcher, directory: SlackUsers)
     logger.addFilter(_TokenFromClient())
     app = App(client=client, process_before_response=True, logger=logger)
     events.register(app, dispatcher)
+    home.register(app, dispatcher)
     swaps.register(app, dispatcher)
     users.register(app, directory)
     return app

@@ -1,4 +1,5 @@
-"""The Slack app manifest: exactly the scopes and events the bot uses, Socket Mode on."""
+"""The Slack app manifest: exactly the scopes and events the bot uses, Socket Mode on, the
+Home tab and interactivity (its buttons and form) on."""
 
 from __future__ import annotations
 
@@ -11,12 +12,20 @@ BOT_SCOPES = [
     "chat:write",  # replies and notifications (to a user id: their DM with the bot)
     "groups:read",  # users.conversations for private channels; joins of private channels
     "im:history",  # commands typed in the bot's Messages tab
-    "users:read",  # display names, so the person going off duty is not pinged
+    "users:read",  # display names, so the person going off duty is not pinged; bots.info
     "usergroups:read",  # a user group's users, for `shifts`
 ]
 # user_change and team_join keep the users.info cache current (bot/slack/listeners/users.py);
-# member_joined_channel tells the bot it was added to a channel, so it posts its welcome.
-BOT_EVENTS = ["app_mention", "message.im", "member_joined_channel", "user_change", "team_join"]
+# member_joined_channel tells the bot it was added to a channel, so it posts its welcome;
+# app_home_opened that someone opened its Home tab, so it publishes their view.
+BOT_EVENTS = [
+    "app_mention",
+    "message.im",
+    "member_joined_channel",
+    "user_change",
+    "team_join",
+    "app_home_opened",
+]
 
 # Slack documents the app name as at most 35 characters and the bot's display name as at most
 # 80 of a-z, 0-9, `-`, `_` and `.`; one name serves as both, so both rules apply.
@@ -61,7 +70,7 @@ def manifest(name: str = "dienstplan") -> dict[str, Any]:
         },
         "features": {
             "app_home": {
-                "home_tab_enabled": False,
+                "home_tab_enabled": True,
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": False,
             },
@@ -70,7 +79,8 @@ def manifest(name: str = "dienstplan") -> dict[str, Any]:
         "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
         "settings": {
             "event_subscriptions": {"bot_events": BOT_EVENTS},
-            "interactivity": {"is_enabled": False},
+            # the Home's buttons and its Set away form arrive over Socket Mode
+            "interactivity": {"is_enabled": True},
             "org_deploy_enabled": False,
             "socket_mode_enabled": True,
             "token_rotation_enabled": False,

@@ -10,15 +10,26 @@ long) raises UndeliverableError, since no retry can fix it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
-from bot.core.model import MESSAGE_BREAK, Member, MemberKind, NameLookup, Reply
+from bot.core.model import MESSAGE_BREAK, UPDATE_KIND, Member, MemberKind, NameLookup, Reply
+from bot.core.notifications import footer
+from bot.core.ports import OutboxRow
+from bot.core.swaps import swap_request_id
 from bot.slack.render import split_message, to_slack
+from bot.slack.swaps import ACCEPT, DECLINE
 from bot.slack.users import SlackUsers
 
 MAX_SECTION_CHARS = 3000  # Slack's limit on a section block's text
@@ -85,42 +96,72 @@ class Sender:
                 chunks.append(chunk)
         return chunks
 
-    def post(
-        self, channel: str, text: str, thread_ts: str | None, footer: str | None = None
-    ) -> None:
-        """`footer` (mrkdwn) goes in a context block under the text: a notification's type."""
-        try:
+    def post(self, row: OutboxRow, text: str, *, last: bool) -> None:
+        with delivery_errors():
+            if row.kind == UPDATE_KIND:  # a clicked message, replaced by the answer
+                self._client.chat_update(
+                    channel=row.channel,
+                    ts=row.thread_ts or "",
+                    text=text,
+                    blocks=_section(text) or [],
+                )
+                return
             self._client.chat_postMessage(
-                channel=channel,
+                channel=row.channel,
                 text=text,
-                blocks=_with_footer(text, footer) if footer else None,
-                thread_ts=thread_ts,
+                blocks=_decorated(row.kind, text) if last else None,
+                thread_ts=row.thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except SlackApiError as error:
-            response = error.response
-            code = str(response.get("error", "")) if response else ""
-            status = response.status_code if response else 0
-            if status == 429 or code == "ratelimited":
-                raise SlackDeliveryError("ratelimited", _retry_after(response.headers)) from error
-            if code in TRANSIENT_ERRORS or status >= 500:
-                raise SlackDeliveryError(code or f"http_{status}") from error
-            raise UndeliverableError(code or f"http_{status}") from error
-        except OSError as error:  # urllib's URLError wraps the socket error in `reason`
-            raise SlackDeliveryError(str(getattr(error, "reason", error))) from error
 
 
-def _with_footer(text: str, footer: str) -> list[dict[str, Any]] | None:
-    """The text as a section and the footer as a context block; None (the plain text) when
-    the text is longer than a section holds."""
+@contextmanager
+def delivery_errors() -> Iterator[None]:
+    """A Web API call's failure sorted for the outbox sender: SlackDeliveryError (try again)
+    or UndeliverableError (give up)."""
+    try:
+        yield
+    except SlackApiError as error:
+        response = error.response
+        code = str(response.get("error", "")) if response else ""
+        status = response.status_code if response else 0
+        if status == 429 or code == "ratelimited":
+            raise SlackDeliveryError("ratelimited", _retry_after(response.headers)) from error
+        if code in TRANSIENT_ERRORS or status >= 500:
+            raise SlackDeliveryError(code or f"http_{status}") from error
+        raise UndeliverableError(code or f"http_{status}") from error
+    except OSError as error:  # urllib's URLError wraps the socket error in `reason`
+        raise SlackDeliveryError(str(getattr(error, "reason", error))) from error
+
+
+def _decorated(kind: str, text: str) -> list[dict[str, Any]] | None:
+    """A notification's text with its type in a context block under it, a swap request's with
+    its Accept and Decline buttons; None (plain text) for the rest, and when the text is
+    longer than a section holds (the request's text says how to answer by command)."""
+    section = _section(text)
+    if section is None:
+        return None
+    note = footer(kind)
+    if note is not None:
+        return [*section, ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict()]
+    swap_id = swap_request_id(kind)
+    if swap_id is not None:
+        buttons = ActionsBlock(
+            block_id=f"swap:{swap_id}",
+            elements=[
+                ButtonElement(text="Accept", action_id=ACCEPT, value=str(swap_id), style="primary"),
+                ButtonElement(text="Decline", action_id=DECLINE, value=str(swap_id)),
+            ],
+        )
+        return [*section, buttons.to_dict()]
+    return None
+
+
+def _section(text: str) -> list[dict[str, Any]] | None:
     if len(text) > MAX_SECTION_CHARS:
         return None
-    blocks = [
-        SectionBlock(text=MarkdownTextObject(text=text)),
-        ContextBlock(elements=[MarkdownTextObject(text=footer)]),
-    ]
-    return [block.to_dict() for block in blocks]
+    return [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float | None:

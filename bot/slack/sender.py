@@ -27,6 +27,9 @@
   Rows the transaction could not lease wake the sender to claim them; rows from elsewhere
   (another process, `dienstplan outbox retry`) are found by a poll every POLL_SECONDS: a
   cheap read, and the claim (a write) only when there is something to take.
+- **App Home.** A `home` row publishes a Home instead of posting (`publish`, built from the
+  state at that moment). Its channel is the person, so when the next row of that channel is
+  a republish too, this one is skipped and only the newer one publishes.
 - **Stopping.** Workers finish the message in hand; the leases on the rest are released, so
   it stays pending for the next start or another process.
 """
@@ -40,6 +43,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -47,8 +51,8 @@ from typing import Protocol
 
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
+from bot.core.home import HOME_KINDS
 from bot.core.model import Reply
-from bot.core.notifications import footer
 from bot.core.ports import Clock, OutboxRow, OutboxStore
 from bot.slack.outbound import SlackDeliveryError, UndeliverableError
 
@@ -67,11 +71,11 @@ class Poster(Protocol):
     def render(self, reply: Reply) -> list[str]:
         """The messages a reply posts, in order."""
 
-    def post(
-        self, channel: str, text: str, thread_ts: str | None, footer: str | None = None
-    ) -> None:
-        """Raises SlackDeliveryError (try again) or UndeliverableError (give up). `footer`
-        goes under the text (a notification's type)."""
+    def post(self, row: OutboxRow, text: str, *, last: bool) -> None:
+        """Post one message of the row (`last`: its last one). The row's kind says what
+        goes with it: a notification's footer, a swap request's buttons, or that it
+        replaces an earlier message. Raises SlackDeliveryError (try again) or
+        UndeliverableError (give up)."""
 
 
 @dataclass
@@ -111,9 +115,11 @@ class OutboxSender:
         poll: float = POLL_SECONDS,
         lease: timedelta = LEASE,
         owner: str | None = None,
+        publish: Callable[[str, str], None] | None = None,
     ) -> None:
         self._store = store
         self._poster = poster
+        self._publish = publish  # (kind, channel) of a `home` row
         self._clock = clock
         self._poll = poll
         self._lease = lease
@@ -276,12 +282,21 @@ class OutboxSender:
                         wait = 1.0  # the loop renews the leases first
                         break
                     row = channel.rows[0]
+                    superseded = (
+                        row.kind in HOME_KINDS
+                        and len(channel.rows) > 1
+                        and channel.rows[1].kind == row.kind
+                    )
                     self._posting.add(row.id)
                     previous = self._last_posted.pop(key, None)
                 if previous is not None and self._store.delivery_unrecorded(previous):
                     self._store.flush_delivered()  # one unrecorded message per channel at most
                 try:
-                    retry_in = self._deliver(row)
+                    if superseded:  # the next row publishes the same Home, newer
+                        self._store.record_delivered(row.id, self.owner, self._clock())
+                        retry_in = None
+                    else:
+                        retry_in = self._deliver(row)
                 finally:
                     with self._lock:
                         self._posting.discard(row.id)
@@ -307,21 +322,18 @@ class OutboxSender:
             self._wake.set()
 
     def _deliver(self, row: OutboxRow) -> float | None:
-        """Post the row's remaining messages; None when it is done (delivered or failed),
-        else the seconds to wait before trying again."""
+        """Post the row's remaining messages (or publish its Home); None when it is done
+        (delivered or failed), else the seconds to wait before trying again."""
         try:
-            messages = self._poster.render(row.reply)
+            # a Home is one publish, built when it is sent
+            messages = [""] if row.kind in HOME_KINDS else self._poster.render(row.reply)
         except Exception:
             log.exception("cannot render outbox row %d for %s", row.id, row.channel)
             self._store.record_failed(row.id, self.owner, row.sent, "render_failed")
             return None
-        last_footer = footer(row.kind)
         for index in range(row.sent, len(messages)):
             try:
-                last = index + 1 == len(messages)
-                self._poster.post(
-                    row.channel, messages[index], row.thread_ts, last_footer if last else None
-                )
+                self._send(row, messages[index], last=index + 1 == len(messages))
             except SlackDeliveryError as error:
                 return self._postpone(row, index, error)
             except UndeliverableError as error:
@@ -338,6 +350,14 @@ class OutboxSender:
                 self._store.record_progress(row.id, self.owner, index + 1)
         self._store.record_delivered(row.id, self.owner, self._clock())
         return None
+
+    def _send(self, row: OutboxRow, message: str, *, last: bool) -> None:
+        if row.kind not in HOME_KINDS:
+            self._poster.post(row, message, last=last)
+        elif self._publish is not None:
+            self._publish(row.kind, row.channel)
+        else:
+            raise UndeliverableError("no_app_home")
 
     def _postpone(self, row: OutboxRow, sent: int, error: SlackDeliveryError) -> float:
         attempts = row.attempts + 1

@@ -41,7 +41,6 @@ class OutboxListener:
                 connection = self._connect()
                 connection.autocommit = True
                 connection.cursor().execute(f"LISTEN {CHANNEL}")
-                self._wake()  # what was notified while no one listened
                 while not self._stop.is_set():
                     readable, _, _ = select.select([connection], [], [], 0.5)
                     if readable:

@@ -30,6 +30,7 @@ class RotationRow(BaseModel):
     created_by = CharField()
     duty_position = IntegerField(default=0)
     member_count = IntegerField()
+    duty_since = DateTimeField(null=True)  # when the duty holder took over; None: before 0008
 
     class Meta:
         table_name = "rotation"
@@ -106,6 +107,7 @@ class AwayRow(BaseModel):
     user = CharField()
     start_date = DateField()
     end_date = DateField()
+    note = TextField(null=True)
 
     class Meta:
         table_name = "away"
@@ -144,6 +146,16 @@ class SentRow(BaseModel):
 
     class Meta:
         table_name = "notification_sent"
+
+
+class HomeUserRow(BaseModel):
+    """Someone who opened the App Home: only their Home is republished on a change."""
+
+    user = CharField(primary_key=True)
+    opened_at = DateTimeField()
+
+    class Meta:
+        table_name = "home_user"
 
 
 class LinkRow(BaseModel):

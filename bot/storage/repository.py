@@ -32,6 +32,7 @@ from bot.storage.listener import OutboxListener
 from bot.storage.models import (
     AwayRow,
     ChannelOffRow,
+    HomeUserRow,
     LinkRow,
     MemberRow,
     OutboxMessageRow,
@@ -94,6 +95,10 @@ _MEMBER_AT = _Compiled(
     )
 )
 _SET_DUTY = _Compiled(lambda: RotationRow.update(duty_position=0).where(RotationRow.id == 0))
+_SET_DUTY_SINCE = _Compiled(
+    lambda: RotationRow.update(duty_since=datetime(2000, 1, 1)).where(RotationRow.id == 0)
+)
+_HOME_USERS = 'SELECT "user" FROM home_user WHERE "user" IN ({})'
 _SEEN_EVENT = _Compiled(
     lambda: ProcessedEventRow.select(ProcessedEventRow.event_id).where(
         ProcessedEventRow.event_id == ""
@@ -103,7 +108,7 @@ _SEEN_EVENT = _Compiled(
 # names a rotation, so a seek on the link's primary key, then the rotation's.
 _ROTATION_COLUMNS = (
     "r.id, r.channel, r.name, r.name_key, r.description, r.created_at, r.created_by,"
-    " r.duty_position, r.member_count"
+    " r.duty_position, r.member_count, r.duty_since"
 )
 _FIND_LINKED = (
     f"SELECT {_ROTATION_COLUMNS} FROM link AS l JOIN rotation AS r ON r.id = l.rotation_id"
@@ -163,8 +168,8 @@ _ROTATION_SCHEDULES = _Compiled(
 )
 # Raw SQL with one placeholder per user: `who` and `rotate` ask for one person at a time.
 _AWAY = (
-    'SELECT id, "user", start_date, end_date FROM away WHERE end_date >= ? AND "user" IN ({})'
-    ' ORDER BY "user", start_date'
+    'SELECT id, "user", start_date, end_date, note FROM away WHERE end_date >= ?'
+    ' AND "user" IN ({}) ORDER BY "user", start_date'
 )
 _PARAMETERS = 500  # users per query, well below SQLite's bound-parameter limit
 
@@ -218,7 +223,7 @@ def from_db(value: datetime) -> datetime:
 
 def _rotation_from_tuple(row: tuple[Any, ...]) -> Rotation:
     """A `rotation` row in column order (raw SQL and peewee `.tuples()` alike)."""
-    id_, channel, name, _key, description, created_at, created_by, duty, count = row
+    id_, channel, name, _key, description, created_at, created_by, duty, count, since = row
     return Rotation(
         id=id_,
         channel=channel,
@@ -228,6 +233,7 @@ def _rotation_from_tuple(row: tuple[Any, ...]) -> Rotation:
         created_by=created_by,
         duty_position=duty,
         member_count=count,
+        duty_since=from_db(RotationRow.duty_since.python_value(since)) if since else None,
     )
 
 
@@ -578,6 +584,40 @@ class PeeweeRepository:
         _SET_DUTY.run(self._db, position, rotation.id)
         self._execute(_CLEAR_STAND_IN, (rotation.id,))
 
+    def mark_duty_since(self, rotation_ids: Collection[int], now: datetime) -> None:
+        for rotation_id in rotation_ids:  # one, but for a swap's two
+            _SET_DUTY_SINCE.run(self._db, to_db(now), rotation_id)
+
+    # ------------------------------------------------------------------ App Home
+    def record_home_opened(self, user: str, now: datetime) -> None:
+        HomeUserRow.insert(user=user, opened_at=to_db(now)).on_conflict(
+            conflict_target=[HomeUserRow.user], preserve=[HomeUserRow.opened_at]
+        ).execute()
+
+    def home_users(self, users: Collection[str]) -> set[str]:
+        """In plain SQL: every rotate, assign and away asks it."""
+        wanted = list(dict.fromkeys(users))
+        found: set[str] = set()
+        for start in range(0, len(wanted), _PARAMETERS):
+            batch = wanted[start : start + _PARAMETERS]
+            sql = _HOME_USERS.format(", ".join("?" * len(batch)))
+            found.update(row[0] for row in self._execute(sql, batch).fetchall())
+        return found
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction (BEGIN DEFERRED: no write lock), so a view built from many
+        reads sees one committed state; Slack calls inside it block no writer. (PostgreSQL:
+        repeatable read, whose snapshot is the first read's, as SQLite's is.)"""
+        connection = self._connection()
+        self._plain(
+            connection, "BEGIN ISOLATION LEVEL REPEATABLE READ" if self._postgres else "BEGIN"
+        )
+        try:
+            yield
+        finally:
+            self._plain(connection, "COMMIT")
+
     def rotations_with(self, refs: Collection[str]) -> list[Rotation]:
         ids = MemberRow.select(MemberRow.rotation).where(MemberRow.ref.in_(list(refs))).distinct()
         query = RotationRow.select().where(RotationRow.id.in_(ids)).order_by(RotationRow.id)
@@ -711,13 +751,14 @@ class PeeweeRepository:
             sql = _AWAY.format(", ".join("?" * len(batch)))
             rows = self._execute(sql, (ending_from.isoformat(), *batch)).fetchall()
             periods += [
-                AwayPeriod(id_, user, _date(first), _date(last)) for id_, user, first, last in rows
+                AwayPeriod(id_, user, _date(first), _date(last), note)
+                for id_, user, first, last, note in rows
             ]
         return periods
 
-    def add_away(self, user: str, start: date, end: date) -> AwayPeriod:
-        row = AwayRow.create(user=user, start_date=start, end_date=end)
-        return AwayPeriod(row.id, user, start, end)
+    def add_away(self, user: str, start: date, end: date, note: str | None = None) -> AwayPeriod:
+        row = AwayRow.create(user=user, start_date=start, end_date=end, note=note)
+        return AwayPeriod(row.id, user, start, end, note)
 
     def set_away_end(self, period_id: int, end: date) -> None:
         AwayRow.update(end_date=end).where(AwayRow.id == period_id).execute()

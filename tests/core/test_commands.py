@@ -241,12 +241,15 @@ def test_rotate_and_assign_touch_one_row_whatever_the_size(
         assign_writes = [s for s in statements if re.match(r"(UPDATE|INSERT|DELETE)", s)]
     finally:
         db.execute_sql = original  # type: ignore[method-assign]
-    # one duty update per command, and the stand-in of a swap cleared: never a member row
+    # one duty update per command, the stand-in of a swap cleared, and when the duty started:
+    # never a member row
     for writes in (rotate_writes, assign_writes):
         assert [s.split()[:3] for s in writes] == [
             ["UPDATE", '"rotation"', "SET"],
             ["DELETE", "FROM", "shift_override"],
+            ["UPDATE", '"rotation"', "SET"],
         ]
+        assert '"duty_since"' in writes[2]
 
 
 PLAIN_BOB = (

@@ -59,6 +59,7 @@ def test_a_redelivery_and_a_crash_are_named(
         clock=utc_now,
         timezone=ZoneInfo("UTC"),
         commands=broken,
+        notifications=repo,
     )
     request = Request(text="list", channel="C1", user="U1", bot_user_id="UBOT")
     with caplog.at_level(logging.INFO, logger="bot.core.dispatcher"):

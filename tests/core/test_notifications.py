@@ -13,6 +13,7 @@ import pytest
 
 from bot.core.commands import Effects
 from bot.core.dispatcher import Dispatcher
+from bot.core.home import HOME_KINDS
 from bot.core.model import Member, Outgoing, Reply, Request
 from bot.core.notifications import (
     PERSONAL,
@@ -61,7 +62,8 @@ def slack(dispatcher: Dispatcher, repo: PeeweeRepository, clock: FakeClock) -> S
 
 
 def notifications(queued: Queued) -> Queued:
-    return [q for q in queued if q[1] != "reply"]
+    """Not the reply, nor the App Home republishes a change queues too."""
+    return [q for q in queued if q[1] != "reply" and q[1] not in HOME_KINDS]
 
 
 def test_a_duty_change_tells_the_new_duty_in_a_dm_and_not_the_channel_that_has_the_reply(

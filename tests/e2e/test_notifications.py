@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from tests.e2e.harness import BotProcess, Conversation
 from tests.e2e.test_dm import dm_say
 from tests.e2e.test_outbox import dienstplan
+from tests.e2e.test_schedules import _set_next_run
 from tests.emulator import SlackEmulator
 
 CREATE = "create backend <@U0ALICE> <@U0BOB> <@U0CAROL> Watch alerts"
@@ -164,3 +165,30 @@ def test_a_linked_channel_gets_the_news_and_its_own_settings(
     emu.wait_for_posts(1, channel="U0CAROL")
     all_sent(bot)
     assert len(emu.posts("C0FRONT")) == before + 3  # the news once, then two replies
+
+
+def test_a_scheduled_run_and_a_swap_request_are_told_to_a_linked_channel(
+    chat: Conversation, emu: SlackEmulator, bot: BotProcess
+) -> None:
+    emu.add_members("C0FRONT", "U0ALICE", "UBOT")
+    emu.add_members("C0CHAN", "U0ALICE", "UBOT")
+    chat.say(CREATE)
+    chat.say("link schedule backend", channel="C0FRONT")
+    before = len(emu.posts("C0FRONT"))
+    chat.say("swap backend <@U0BOB>")
+    (asked,) = emu.wait_for_posts(before + 1, channel="C0FRONT")[before:]
+    assert asked.params["text"] == (
+        "alice asked bob to take their shift on *backend* held now (request #1)."
+    )
+    assert footer_of(asked).startswith("SwapRequested · ")
+    chat.say('schedule create "rotate backend" 0 9 * * *')
+    bot.stop()
+    _set_next_run(bot, datetime.now(BERLIN) - timedelta(minutes=1))
+    before = len(emu.posts("C0FRONT"))
+    bot.start()
+    posts = emu.wait_for_posts(before + 2, channel="C0FRONT", timeout=15)[before:]
+    assert [footer_of(p).split(" · ")[0] for p in posts] == [
+        "ScheduleExecuted",
+        "AssignmentConfirmed",
+    ]
+    assert posts[0].params["text"] == "Executing `rotate backend` on schedule `0 9 * * *`."

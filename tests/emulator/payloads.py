@@ -413,6 +413,33 @@ def block_actions_payload(
     return payload
 
 
+def view_submission_payload(
+    view: dict[str, Any],
+    values: dict[str, dict[str, dict[str, Any]]],
+    *,
+    user: str,
+    user_name: str,
+    team_id: str,
+    app_id: str,
+) -> dict[str, Any]:
+    """``view_submission``: the modal as opened, with the inputs' ``state.values`` (block id ->
+    action id -> the element's value, e.g. ``{"type": "datepicker", "selected_date": ...}``)."""
+    submitted = dict(view)
+    submitted["state"] = {"values": values}
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "emulator"},
+        "user": {"id": user, "username": user_name, "name": user_name, "team_id": team_id},
+        "api_app_id": app_id,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": new_trigger_id(),
+        "view": submitted,
+        "response_urls": [],
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+
+
 def interactive_envelope(
     payload: dict[str, Any], *, envelope_id: str | None = None
 ) -> dict[str, Any]:

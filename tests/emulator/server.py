@@ -44,6 +44,8 @@ DropMode = Literal["close_frame", "eof", "reset"]
 
 MAX_CONNECTIONS = 10  # Slack allows up to 10 concurrent Socket Mode connections per app
 MAX_AUTO_RETRIES = 3  # Slack retries an un-acked event at most 3 times
+_TEXT_LIMITS = {"section": 3000, "header": 150}  # characters in a block's `text`: invalid_blocks
+TRIGGER_SECONDS = 3.0  # a trigger id opens a modal only this soon after the interaction
 # Params Slack accepts as JSON-encoded strings in form bodies; decoded so tests see dicts.
 _JSON_PARAMS = frozenset(
     {"blocks", "attachments", "view", "metadata", "unfurls", "user_auth_blocks", "options"}
@@ -195,6 +197,7 @@ class SlackEmulator:
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._reactions: set[tuple[str, str, str]] = set()
         self._views: dict[str, dict[str, Any]] = {}
+        self._triggers: dict[str, float] = {}  # trigger id -> when it was issued
         self._home_views: dict[str, dict[str, Any]] = {}
         self._user_overrides: dict[str, dict[str, Any]] = {}
         self._usergroups: dict[str, list[str]] = {}
@@ -217,6 +220,7 @@ class SlackEmulator:
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
+            "bots.info": self._bots_info,
             "views.publish": self._views_publish,
             "views.open": self._views_open,
             "views.push": self._views_open,
@@ -668,6 +672,21 @@ class SlackEmulator:
             "is_enterprise_install": False,
         }
 
+    def _bots_info(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p.get("bot") != self.bot_id:
+            raise ApiError("bot_not_found")
+        return {
+            "bot": {
+                "id": self.bot_id,
+                "deleted": False,
+                "name": self.bot_name,
+                "updated": 1700000000,
+                "app_id": self.app_id,
+                "user_id": self.bot_user_id,
+                "icons": {},
+            }
+        }
+
     def _apps_connections_open(self, p: dict[str, Any]) -> dict[str, Any]:
         if self.reject_connections:
             raise ApiError(self.reject_connections_error)
@@ -828,6 +847,11 @@ class SlackEmulator:
             raise ApiError("invalid_arguments")
         if not all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks):
             raise ApiError("invalid_arguments")
+        for block in blocks:
+            text = block.get("text")
+            limit = _TEXT_LIMITS.get(block["type"])
+            if limit and isinstance(text, dict) and len(str(text.get("text", ""))) > limit:
+                raise ApiError("invalid_blocks")
         return view
 
     def _views_publish(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -844,8 +868,14 @@ class SlackEmulator:
         return {"view": copy.deepcopy(obj)}
 
     def _views_open(self, p: dict[str, Any]) -> dict[str, Any]:
-        if not p.get("trigger_id") and not p.get("interactivity_pointer"):
+        trigger = p.get("trigger_id") or p.get("interactivity_pointer")
+        if not trigger:
             raise ApiError("invalid_arguments")
+        issued = self._triggers.get(str(trigger))
+        if issued is None:
+            raise ApiError("invalid_trigger_id")
+        if time.monotonic() - issued > TRIGGER_SECONDS:
+            raise ApiError("expired_trigger_id")
         view = self._check_view(p.get("view"), ("modal",))
         obj = self._view_object(view)
         self._views[obj["id"]] = obj
@@ -1336,6 +1366,8 @@ class SlackEmulator:
             app_id=self.app_id,
             response_url=f"{self.base_url}/response_url/{uuid.uuid4().hex}",
         )
+        with self._cond:
+            self._triggers[payload["trigger_id"]] = time.monotonic()
         return self._send_envelope(payloads.slash_commands_envelope(payload), True)
 
     def block_action(
@@ -1376,6 +1408,41 @@ class SlackEmulator:
             view=view,
             response_url=None if view else f"{self.base_url}/response_url/{uuid.uuid4().hex}",
         )
+        return self._send_interaction(payload)
+
+    def view_submission(
+        self,
+        view_id: str,
+        values: dict[str, dict[str, dict[str, Any]]],
+        *,
+        user: str = "U0ALICE",
+    ) -> Envelope:
+        """The user submits an opened modal with these ``state.values``; the bot's answer
+        (``response_action``) comes back in the ack's payload."""
+        with self._cond:
+            view = copy.deepcopy(self._views[view_id])
+        payload = payloads.view_submission_payload(
+            view,
+            values,
+            user=user,
+            user_name=self._name_from_id(user),
+            team_id=self.team_id,
+            app_id=self.app_id,
+        )
+        return self._send_interaction(payload)
+
+    def views_opened(self) -> list[dict[str, Any]]:
+        """The modals opened with views.open, oldest first, as stored (with their ids)."""
+        with self._cond:
+            ids = [
+                c.response["view"]["id"] for c in self._calls if c.method == "views.open" and c.ok
+            ]
+            return [copy.deepcopy(self._views[i]) for i in ids]
+
+    def _send_interaction(self, payload: dict[str, Any]) -> Envelope:
+        """Its trigger id may open a modal for TRIGGER_SECONDS, as on Slack."""
+        with self._cond:
+            self._triggers[payload["trigger_id"]] = time.monotonic()
         return self._send_envelope(payloads.interactive_envelope(payload), True)
 
     def redeliver(self, envelope: Envelope, reason: str = "timeout") -> Envelope:

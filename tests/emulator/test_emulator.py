@@ -227,6 +227,9 @@ def test_other_methods(emu: SlackEmulator) -> None:
     ):
         with pytest.raises(SlackApiError, match="invalid_arguments"):
             client.views_publish(user_id="U0ALICE", view=bad)
+    long = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        client.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": [long]})
     with pytest.raises(SlackApiError, match="invalid_arguments"):
         client.api_call("views.publish", json={"view": view})
 
@@ -538,3 +541,37 @@ def test_channel_membership_methods(emu: SlackEmulator) -> None:
     assert [c["id"] for c in found["channels"]] == ["C1"]
     emu.remove_member("C1", "U0ALICE")
     assert client.users_conversations(user="U0ALICE")["channels"] == []
+
+
+def test_bots_info_trigger_ids_and_view_submission(emu: SlackEmulator) -> None:
+    client = bot_client(emu)
+    bot = client.bots_info(bot=emu.bot_id)["bot"]
+    assert (bot["app_id"], bot["user_id"]) == (emu.app_id, emu.bot_user_id)
+    with pytest.raises(SlackApiError, match="bot_not_found"):
+        client.bots_info(bot="B0NONE")
+
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": []}
+    with pytest.raises(SlackApiError, match="invalid_trigger_id"):
+        client.views_open(trigger_id="1.2.3", view=modal)
+    ws, _ = connect_raw(emu)
+    try:
+        emu.wait_connected()
+        click = emu.block_action("open", user="U0BOB")
+        assert recv_json(ws) == click.payload
+        trigger = click.payload["payload"]["trigger_id"]
+        opened = client.views_open(trigger_id=trigger, view=modal)["view"]
+        assert emu.views_opened()[-1]["id"] == opened["id"]
+
+        values = {"b": {"a": {"type": "plain_text_input", "value": "v"}}}
+        submit = emu.view_submission(opened["id"], values, user="U0BOB")
+        sent = recv_json(ws)
+        assert (sent["type"], sent["accepts_response_payload"]) == ("interactive", True)
+        payload = sent["payload"]
+        assert (payload["type"], payload["user"]["id"]) == ("view_submission", "U0BOB")
+        assert payload["view"]["id"] == opened["id"]
+        assert payload["view"]["state"] == {"values": values}
+        answer = {"response_action": "errors", "errors": {"b": "no"}}
+        ws.send(json.dumps({"envelope_id": submit.envelope_id, "payload": answer}))
+        assert emu.wait_for_ack(submit).payload == answer
+    finally:
+        close_quietly(ws)

@@ -33,6 +33,9 @@ def test_manifest_is_socket_mode_with_messages_tab() -> None:
     assert data["features"]["app_home"]["messages_tab_enabled"] is True
     assert data["settings"]["event_subscriptions"]["bot_events"] == BOT_EVENTS
     assert "app_mentions:read" in data["oauth_config"]["scopes"]["bot"]
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in data["settings"]["event_subscriptions"]["bot_events"]
+    assert data["settings"]["interactivity"] == {"is_enabled": True}
 
 
 class CountingClient:

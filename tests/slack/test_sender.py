@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.home import HOME_KINDS, home_update
 from bot.core.model import Member, Outgoing, Reply
 from bot.core.notifications import SHIFT_STARTING, footer, kind_of
+from bot.core.ports import OutboxRow
 from bot.slack.outbound import SlackDeliveryError, UndeliverableError
 from bot.slack.sender import OutboxSender, gone
 from bot.storage.db import migrate, open_database
@@ -38,9 +40,8 @@ class FakeSlack:
     def render(self, reply: Reply) -> list[str]:
         return reply.render(Member.plain).split("\f")
 
-    def post(
-        self, channel: str, text: str, thread_ts: str | None, footer: str | None = None
-    ) -> None:
+    def post(self, row: OutboxRow, text: str, *, last: bool) -> None:
+        channel = row.channel
         with self.lock:
             self.calls += 1
             queue = self.failures.get(channel)
@@ -50,7 +51,7 @@ class FakeSlack:
             raise failure
         with self.lock:
             self.posts.append((channel, text))
-            self.footers.append(footer)
+            self.footers.append(footer(row.kind) if last else None)
 
     def texts(self, channel: str) -> list[str]:
         with self.lock:
@@ -241,9 +242,8 @@ def test_a_channel_s_next_message_waits_until_the_previous_one_is_recorded(
     checked: list[bool] = []
 
     class Checking(FakeSlack):
-        def post(
-            self, channel: str, text: str, thread_ts: str | None, footer: str | None = None
-        ) -> None:
+        def post(self, row: OutboxRow, text: str, *, last: bool) -> None:
+            channel = row.channel
             with repo._db.connection_context():
                 (oldest,) = repo._db.execute_sql(
                     "SELECT reply FROM outbox WHERE channel = ? AND state = 'pending' "
@@ -251,7 +251,7 @@ def test_a_channel_s_next_message_waits_until_the_previous_one_is_recorded(
                     (channel,),
                 ).fetchone()
             checked.append(Reply.from_json(oldest) == Reply.of(text))
-            super().post(channel, text, thread_ts, footer)
+            super().post(row, text, last=last)
 
     slack = Checking()
     start(poster=slack)
@@ -279,3 +279,25 @@ def test_a_notification_s_footer_goes_under_its_last_message_only(
     assert footer(kind_of(SHIFT_STARTING)) == (
         "ShiftStarting · `@dienstplan notification disable ShiftStarting` turns these off"
     )
+
+
+def test_pending_republishes_of_one_home_coalesce_into_one_publish(
+    repo: PeeweeRepository, start: Callable[..., OutboxSender]
+) -> None:
+    published: list[tuple[str, str]] = []
+    failures = [SlackDeliveryError("ratelimited", retry_after=0.1)]
+
+    def publish(kind: str, ref: str) -> None:
+        if ref == "S1" and failures:
+            raise failures.pop()
+        published.append((kind, ref))
+
+    with repo.transaction():  # queued before the sender starts: claimed at once
+        repo.enqueue([home_update("U1"), home_update("U2")], utc_now())
+    for _ in range(3):
+        with repo.transaction():
+            repo.enqueue([home_update("U1"), home_update("S1", group=True)], utc_now())
+    start(publish=publish)
+    until(lambda: repo.undelivered() == [])
+    assert sorted(published) == [("home", "U1"), ("home", "U2"), ("home group", "S1")]
+    assert all(kind in HOME_KINDS for kind, _ in published)

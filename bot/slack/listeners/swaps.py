@@ -2,8 +2,9 @@
 
 A click becomes the same command as typing `swap accept <number>`, run as the person who
 clicked, so the core checks the request against stored state and that person: a forged or
-stale value changes nothing and says why. The answer replaces the request's message
-(chat.update through the outbox), so its buttons disappear once it is answered.
+stale value changes nothing and says why. Clicked in the request's message, the answer
+replaces it (chat.update through the outbox), so its buttons disappear once it is answered;
+clicked in the App Home, it is answered in the person's DM and their Home is republished.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from slack_bolt import Ack, App
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.model import Request
-
-ACCEPT = "swap_accept"
-DECLINE = "swap_decline"
+from bot.slack.swaps import ACCEPT, DECLINE
 
 
 def register(app: App, dispatcher: Dispatcher) -> None:
@@ -26,13 +25,17 @@ def register(app: App, dispatcher: Dispatcher) -> None:
         ack()
         verb = "accept" if action.get("action_id") == ACCEPT else "decline"
         value = str(action.get("value") or "")[:40]
+        user = (body.get("user") or {}).get("id") or ""
         container = body.get("container") or {}
-        channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
-        message_ts = container.get("message_ts")
+        if container.get("type") == "view":  # the App Home: answered in the person's DM,
+            channel, message_ts = user, None  # and the Home is republished
+        else:
+            channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+            message_ts = container.get("message_ts")
         request = Request(
             text=f"swap {verb} {value}",
             channel=channel,
-            user=(body.get("user") or {}).get("id") or "",
+            user=user,
             source="slack",
             replace_ts=message_ts,
         )
