@@ -186,6 +186,25 @@ def test_config_repr_hides_tokens() -> None:
     assert load_config(None, GOOD).require_tokens() == ("xoxb-1-abc", "xapp-1-A1-def")
 
 
+def test_a_postgresql_url_selects_postgresql_and_its_password_is_never_shown(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.config import setup_logging
+
+    url = "postgresql://bot:s3cr%40t@db.example.com:5432/dienstplan"
+    config = load_config(None, {"DIENSTPLAN_DATABASE": url})
+    assert (config.database_target, config.database_engine) == (url, "PostgreSQL")
+    assert config.database_shown == "postgresql://bot:***@db.example.com:5432/dienstplan"
+    assert "s3cr" not in repr(config)
+    sqlite = load_config(None, {"DIENSTPLAN_DATABASE": "./x.db"})
+    assert (sqlite.database_target, sqlite.database_engine) == (Path("x.db"), "SQLite")
+    for log_format in ("text", "json"):
+        setup_logging("INFO", log_format=log_format)
+        logging.getLogger("bot.test").warning("cannot reach %s", url)
+        assert "s3cr" not in capsys.readouterr().err
+    setup_logging("INFO")
+
+
 def test_config_path_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert config_path(None, {}) is None

@@ -125,3 +125,4 @@ def test_three_replicas_act_as_one_bot(emu: SlackEmulator, tmp_path: Path, datab
     for replica in replicas:
         if replica is not victim:
             assert replica.stop() == 0
+        assert ":secret@" not in replica.log() and ":***@" in replica.log()  # the URL, redacted
