@@ -8,7 +8,7 @@ import os
 import re
 from pathlib import Path
 from typing import TypeAlias
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from peewee import Database, DatabaseError, DatabaseProxy, PostgresqlDatabase
 from playhouse.migrations import Migration, Runner
@@ -47,13 +47,15 @@ def is_postgres_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
-_PASSWORD = re.compile(r"(?<=://)([^/@:]*):[^/@]*@")
+# Up to the last `@` of the authority, so an unencoded `@` in the password is not half shown.
+_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/\s]*@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&\s]*")
 
 
 def redact_url(text: str) -> str:
     """`postgresql://user:secret@host/db` as `postgresql://user:***@host/db`, wherever a URL
-    appears in `text` (a driver's error message may quote it)."""
-    return _PASSWORD.sub(r"\1:***@", text)
+    appears in `text` (a driver's error message may quote it); a `password=` parameter too."""
+    return _QUERY_PASSWORD.sub(r"\1***", _PASSWORD.sub(r"\1:***@", text))
 
 
 def is_postgres(db: Database) -> bool:
@@ -68,7 +70,9 @@ def open_database(target: str | Path, *, create: bool = True) -> Pooled:
 
 
 def open_postgres(url: str) -> PooledPostgresqlDatabase:
-    """A pool of autocommit connections; the repository opens its transactions itself."""
+    """A pool of autocommit connections; the repository opens its transactions itself.
+    The URL's query passes libpq's parameters through (`?sslmode=require`,
+    `?host=/run/postgresql` for a Unix socket)."""
     try:
         import psycopg2  # noqa: F401  (peewee's driver for PostgreSQL)
     except ImportError:
@@ -76,13 +80,18 @@ def open_postgres(url: str) -> PooledPostgresqlDatabase:
             "PostgreSQL needs its driver: pip install 'dienstplan[postgres]'"
         ) from None
     parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise DatabaseError("the URL's port is not a number") from None
     params: dict[str, object] = {
         "user": unquote(parts.username or "") or None,
         "password": unquote(parts.password or "") or None,
         "host": parts.hostname,
-        "port": parts.port,
+        "port": port,
         "connect_timeout": 10,
         "application_name": "dienstplan",
+        **dict(parse_qsl(parts.query)),
     }
     db = PooledPostgresqlDatabase(
         unquote(parts.path.lstrip("/")),
