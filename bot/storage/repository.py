@@ -333,6 +333,9 @@ class PeeweeRepository:
         costs no check-out and check-in (the pool closes them all when the bot stops)."""
         if self._db.is_closed():
             self._db.connect()
+        elif self._postgres and self._db.connection().closed:  # the server dropped it
+            self._db.close()
+            self._db.connect()
         return self._db.connection()
 
     def _sql(self, sql: str) -> str:
@@ -359,9 +362,28 @@ class PeeweeRepository:
         else:
             connection.execute("BEGIN IMMEDIATE")
 
+    def _open_unit(self) -> Any:
+        """This thread's connection with a transaction begun. A PostgreSQL connection the
+        server dropped (a restart, a failover) is replaced once, before anything was done."""
+        connection = self._connection()
+        try:
+            self._begin(connection)
+        except Exception:
+            if not (self._postgres and connection.closed):
+                raise
+            self._db.close()  # the pool discards a closed connection
+            connection = self._connection()
+            self._begin(connection)
+        return connection
+
     def _end(self, connection: Any, statement: str) -> None:
-        """COMMIT or ROLLBACK; a failed COMMIT leaves sqlite3 in no transaction to roll back."""
+        """COMMIT or ROLLBACK; a failed COMMIT leaves sqlite3 in no transaction to roll back,
+        and a dropped PostgreSQL connection has none either (it is given back to the pool,
+        which discards it)."""
         if self._postgres:
+            if statement == "ROLLBACK" and connection.closed:
+                self._db.close()
+                return
             connection.cursor().execute(statement)
         elif statement == "COMMIT" or connection.in_transaction:
             connection.execute(statement)
@@ -386,8 +408,7 @@ class PeeweeRepository:
             return
         marks: dict[int, tuple[str, datetime]] = {}
         with self._writer:
-            connection = self._connection()
-            self._begin(connection)
+            connection = self._open_unit()
             state["depth"] = depth
             try:
                 yield

@@ -329,3 +329,30 @@ def test_links_once_per_channel_and_rotation(repo: PeeweeRepository) -> None:
         assert repo.unlink(ops, "C2")
         assert not repo.unlink(ops, "C2")
         assert repo.linked_channels(ops) == ["C1", "C3"]
+
+
+def test_a_dropped_postgresql_connection_is_replaced(
+    repo: PeeweeRepository, database: str | Path
+) -> None:
+    """A server restart or failover ends every connection: the next unit of work opens a new
+    one instead of failing for ever."""
+    if isinstance(database, Path):
+        pytest.skip("SQLite has no server to drop the connection")
+    import psycopg2
+
+    with repo.transaction():
+        repo.record_event("before", NOW)
+        (pid,) = _backend_pid(repo)
+    admin = psycopg2.connect(database)
+    admin.autocommit = True
+    admin.cursor().execute("SELECT pg_terminate_backend(%s)", (pid,))
+    admin.close()
+    with repo.transaction():
+        repo.record_event("after", NOW)
+        assert _backend_pid(repo) != (pid,)
+    with repo.transaction():
+        assert repo.seen_event("before") and repo.seen_event("after")
+
+
+def _backend_pid(repo: PeeweeRepository) -> tuple[int]:
+    return repo._execute("SELECT pg_backend_pid()").fetchone()  # type: ignore[no-any-return]
