@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from bot.config import Config, ConfigError
+from bot.core.commands import BOT_NAME
 from bot.core.dispatcher import Dispatcher
 from bot.housekeeping import Housekeeping, jobs
 from bot.scheduler import Scheduler
@@ -146,10 +147,11 @@ class SlackBot:
         services.dispatcher.membership = SlackMembership(client)
         services.dispatcher.home_link = home_link(client, identity)
         sending = make_web_client(self._bot_token, config.api_url, retries=False)
-        homes = HomePublisher(sending, services.repo, users, config.zone, utc_now)
+        name = str(identity.get("user") or BOT_NAME)  # `manifest --name` may have renamed it
+        homes = HomePublisher(sending, services.repo, users, config.zone, utc_now, name)
         self._outbox = OutboxSender(
             store=services.repo,
-            poster=Sender(sending, users),
+            poster=Sender(sending, users, name),
             clock=utc_now,
             publish=homes.publish,
         )

@@ -80,7 +80,7 @@ def import_(config: Config, file: str, *, replace: bool) -> int:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
-        print(f"dienstplan: cannot read {file}: {reason}.", file=sys.stderr)
+        print(f"dienstplan: not imported: cannot read {file}: {reason}.", file=sys.stderr)
         return 1
     try:
         document = read_document(text)

@@ -60,7 +60,7 @@ class Report:
 def run_check(path: Path | None, env: Mapping[str, str], out: TextIO) -> int:
     report = Report(out)
     try:
-        config = load_config(path, env)
+        config = load_config(path, env, tokens=True)  # every problem `run` would report
     except ConfigError as error:
         for line in str(error).splitlines():
             report.problem(f"configuration: {line}")
@@ -71,11 +71,7 @@ def run_check(path: Path | None, env: Mapping[str, str], out: TextIO) -> int:
         return 1
     source = f"{config.file} and the environment" if config.file else "the environment"
     report.ok(f"configuration: read from {source}")
-    token_problems = config.token_problems()
-    for line in token_problems:
-        report.problem(f"configuration: {line}")
-    if not token_problems:
-        _check_slack(config, report)
+    _check_slack(config, report)
     _check_database(config.database_target, report)
     if report.problems:
         print(f"{report.problems} problem(s).", file=out)

@@ -122,8 +122,14 @@ def test_a_bad_config_stops_the_check_at_once(tmp_path: Path) -> None:
         "`dienstplan.database`?); see config.example.toml.",
         "PROBLEM  configuration: DIENSTPLAN_TIMEZONE / dienstplan.timezone: unknown time zone "
         "`Mars/Base`; use an IANA name such as Europe/Berlin, or UTC.",
-        "2 problem(s); the Slack app and the database were not checked.",
-    ]
+        "PROBLEM  configuration: SLACK_BOT_TOKEN is not set. It is the Bot User OAuth Token: "
+        "create the app from the manifest that `dienstplan manifest` prints, install it to "
+        "your workspace, and copy the token from OAuth & Permissions (it starts with xoxb-).",
+        "PROBLEM  configuration: SLACK_APP_TOKEN is not set. It is an app-level token with the "
+        "connections:write scope: in the app's Basic Information page, under App-Level Tokens, "
+        "generate one (it starts with xapp-).",
+        "4 problem(s); the Slack app and the database were not checked.",
+    ]  # every problem `run` would report, the tokens too
 
 
 def test_pending_migrations_are_a_note_a_newer_database_a_problem(

@@ -83,6 +83,29 @@ def test_console_says_it_creates_a_database_then_stays_quiet(tmp_path: Path) -> 
     assert (again.stderr, again.stdout) == ("", "@U1 is on duty for *x*:\nduty\n")
 
 
+def test_console_ids_are_one_word_and_drop_their_sigil(tmp_path: Path) -> None:
+    env = {"DIENSTPLAN_DATABASE": "d.db"}
+    for option in (["--user", ""], ["--channel", "a b"], ["--user", "<@U1>"]):
+        result = dienstplan("console", *option, cwd=tmp_path, stdin="help\n", **env)
+        assert result.returncode == 2 and "is not an id: give one word" in result.stderr
+    assert not (tmp_path / "d.db").exists()
+    made = dienstplan(
+        "console",
+        "--channel",
+        "#ops",
+        "--user",
+        "@U9",
+        cwd=tmp_path,
+        stdin="create x <@U1> d\nabout x\n",
+        **env,
+    )
+    assert "x*, created" in made.stdout and "by @U9" in made.stdout
+    assert (
+        "@U1 is on duty"
+        in dienstplan("console", "--channel", "ops", cwd=tmp_path, stdin="who x\n", **env).stdout
+    )
+
+
 def test_migrations_are_not_logged_by_operator_commands(tmp_path: Path) -> None:
     (tmp_path / "d.db").touch()  # an empty file is an SQLite database without tables
     result = dienstplan("schedules", cwd=tmp_path, DIENSTPLAN_DATABASE="d.db")
@@ -265,7 +288,12 @@ def test_every_subcommand_has_a_one_line_description(tmp_path: Path) -> None:
         (
             "\u00fc",
             "the name contains `\u00fc`; Slack allows only a-z, 0-9, `-`, `_` and `.` "
-            "in a bot's display name\n",
+            "in a bot's display name: try u\n",
+        ),
+        (
+            "Caf\u00e9",
+            "the name contains `C`, `\u00e9`; Slack allows only a-z, 0-9, `-`, `_` and `.` "
+            "in a bot's display name: try cafe\n",
         ),
     ],
 )
@@ -344,7 +372,7 @@ def test_import_refuses_a_database_with_rows_unless_replace(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "dienstplan: cannot read backup.json: No such file or directory.\n"),
+        (None, "dienstplan: not imported: cannot read backup.json: No such file or directory.\n"),
         ("not json", "dienstplan: not imported: the file is not JSON: Expecting value"),
         (
             '{"format": "dienstplan-export", "version": 1, "migrations": ["0001_initial", '

@@ -60,7 +60,10 @@ from bot.core.suggest import closest
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-BOT_HANDLE = "@dienstplan"
+# The name the bot's text is written with; the Slack front end shows the app's real name
+# (`manifest --name`) in its place (bot.slack.render.as_named).
+BOT_NAME = "dienstplan"
+BOT_HANDLE = f"@{BOT_NAME}"
 LIST_LIMIT = 500
 DEACTIVATED = "deactivated in Slack"
 DOCS_URL = "https://github.com/dienstplan/dienstplan#readme"
@@ -709,8 +712,8 @@ def channel_and_name(rotation: Rotation) -> list[ReplyPart]:
 def help_text(commands: dict[str, Command], docs_url: str = DOCS_URL) -> str:
     """Every command by purpose, then where to read more: the documentation and the App Home."""
     lines = [
-        "*dienstplan* keeps on-call rotations for this channel. Mention me with a command "
-        "(in a direct message with me, the mention is not needed):"
+        f"*{BOT_NAME}* keeps on-call rotations in Slack channels. Mention me with a command "
+        "in a channel (in a direct message with me, the mention is not needed):"
     ]
     for group in Group:
         members = [c for c in commands.values() if c.group is group]
@@ -718,7 +721,7 @@ def help_text(commands: dict[str, Command], docs_url: str = DOCS_URL) -> str:
             lines.append(f"*{group.value}*")
             lines += [f"• {c.usage_line()} {c.summary}" for c in members]
     lines += [
-        f"Documentation: {docs_url}\nMy App Home: open *dienstplan* under Apps in Slack's "
+        f"Documentation: {docs_url}\nMy App Home: open *{BOT_NAME}* under Apps in Slack's "
         f"sidebar (`{BOT_HANDLE} home` links to it). Its Home tab shows your duties, shifts and "
         "away days; in its Messages tab, commands need no mention.",
     ]

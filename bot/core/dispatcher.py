@@ -271,7 +271,7 @@ class Dispatcher:
             return (
                 Reply.of(
                     "I don't know the command ",
-                    code(invocation.command[:50]),
+                    code(_visible(invocation.command[:50])),
                     f". Did you mean `{hint}`?" if hint else ".",
                     "\n\n" + help_text(self._commands, self._docs_url),
                 ),
@@ -342,6 +342,12 @@ def _log_handled(request: Request, command: str | None, outcome: str, started: f
             "ms": ms,
         },
     )
+
+
+def _visible(word: str) -> str:
+    """A word as it can be shown back: a control or invisible character (a NUL typed into
+    the console) as its code point, so the reply shows what was really sent."""
+    return "".join(c if c.isprintable() else f"U+{ord(c):04X}" for c in word)
 
 
 def not_unicode(surrogate: str) -> str:

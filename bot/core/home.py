@@ -35,6 +35,7 @@ from bot.core.shifts import (
     project,
     short_date,
 )
+from bot.core.text import forbidden_character
 
 # Outbox kinds of a republish, built when sent: the channel (the ordering key) is the person,
 # or a user group, whose users who opened the Home are found then.
@@ -198,6 +199,8 @@ def check_away_form(form: AwayForm, today: date) -> dict[str, str]:
         )
     if len(form.note) > AWAY_NOTE_LENGTH.value:
         errors["note"] = f"That is more than the limit: {at_most(AWAY_NOTE_LENGTH)}."
+    elif (bad := forbidden_character(form.note)) is not None:
+        errors["note"] = f"The note contains {bad}, an invisible or control character."
     return errors
 
 

@@ -84,6 +84,8 @@ def parse_swap(rest: str) -> SwapAsk | SwapAnswer:
             f"`swap {verb}` takes the request's number, as in `swap {verb} 4`; "
             f"`{BOT_HANDLE} swaps` lists your requests.",
         )
+    if not text:
+        raise UsageError("swap", "the rotation's name and the person to ask are missing.")
     found = list(MEMBER_RE.finditer(text))
     if not found:
         raise UsageError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.commands import BOT_HANDLE, Command
+from bot.core.commands import BOT_HANDLE, BOT_NAME, Command
 from bot.core.model import Reply
 
 # A bot removed and invited again (by mistake, or by a channel clean-up) does not repeat itself.
@@ -27,7 +27,7 @@ def welcome_message(commands: dict[str, Command]) -> Reply:
         f"• `{BOT_HANDLE} help` lists every command, `{BOT_HANDLE} help <command>` explains one."
     )
     return Reply.of(
-        "Hello! I'm *dienstplan*. I keep this channel's on-call rotations: who is on duty, "
+        f"Hello! I'm *{BOT_NAME}*. I keep this channel's on-call rotations: who is on duty, "
         "handing the duty on round-robin when you ask or on a schedule, and putting someone "
         "on duty out of turn.\nNext steps:\n"
         + "\n".join(steps)

@@ -8,7 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.core.dispatcher import Dispatcher
-from bot.slack.listeners import events, home, swaps, users
+from bot.slack.listeners import events, home, swaps, unknown, users
 from bot.slack.users import SlackUsers
 
 
@@ -29,4 +29,5 @@ def create_app(client: WebClient, dispatcher: Dispatcher, directory: SlackUsers)
     home.register(app, dispatcher)
     swaps.register(app, dispatcher)
     users.register(app, directory)
+    unknown.register(app)  # last: what no listener above takes
     return app

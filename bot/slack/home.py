@@ -35,7 +35,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core import cron
-from bot.core.commands import BOT_HANDLE, Context
+from bot.core.commands import BOT_HANDLE, BOT_NAME, Context
 from bot.core.home import (
     HOME_GROUP,
     AwayForm,
@@ -367,6 +367,18 @@ class HomeStore(
     def snapshot(self) -> AbstractContextManager[None]: ...
 
 
+def _named(value: Any, handle: str) -> Any:
+    """The view with the bot's hints (`@dienstplan shifts`) mentioning its app's real name.
+    Names of rotations cannot hold a plain `@name`, so only the bot's text changes."""
+    if isinstance(value, dict):
+        return {key: _named(item, handle) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_named(item, handle) for item in value]
+    if isinstance(value, str) and handle != BOT_HANDLE:
+        return value.replace(BOT_HANDLE, handle)
+    return value
+
+
 class HomePublisher:
     """Publishes Homes for the outbox sender: a person's, or each Home-opening user's of a
     user group. Raises the sender's SlackDeliveryError or UndeliverableError."""
@@ -378,12 +390,14 @@ class HomePublisher:
         directory: UserDirectory,
         timezone: ZoneInfo,
         clock: Callable[[], datetime],
+        name: str = BOT_NAME,
     ) -> None:
         self._client = client
         self._repo = repo
         self._directory = directory
         self._timezone = timezone
         self._clock = clock
+        self._name = name  # the app's bot user: the hints mention it by that name
 
     def publish(self, kind: str, ref: str) -> None:
         if kind == HOME_GROUP:
@@ -392,7 +406,7 @@ class HomePublisher:
             users = [ref]
         for user in users:
             try:
-                view = home_view(self.model(user)).to_dict()
+                view = _named(home_view(self.model(user)).to_dict(), f"@{self._name}")
             except SlackObjectFormationError as error:  # no retry builds another view
                 log.exception("the App Home of %s is not a valid view", user)
                 raise UndeliverableError("invalid_view") from error

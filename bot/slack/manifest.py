@@ -4,6 +4,7 @@ Home tab and interactivity (its buttons and form) on."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 BOT_SCOPES = [
@@ -51,7 +52,8 @@ def check_name(name: str) -> str:
             _UNPRINTABLE.get(c) or (f"`{c}`" if c.isprintable() else f"U+{ord(c):04X}")
             for c in wrong
         )
-        suggestion = re.sub(r"[^a-z0-9._-]", "", re.sub(r"\s+", "-", name.lower()))
+        plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        suggestion = re.sub(r"[^a-z0-9._-]", "", re.sub(r"\s+", "-", plain.lower()))
         raise ValueError(
             f"the name contains {shown}; Slack allows only a-z, 0-9, `-`, `_` and `.` in a "
             "bot's display name" + (f": try {suggestion}" if suggestion else "")

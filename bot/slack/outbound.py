@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.core.commands import BOT_NAME
 from bot.core.model import MESSAGE_BREAK, UPDATE_KIND, Member, MemberKind, NameLookup, Reply
 from bot.core.notifications import footer
 from bot.core.ports import OutboxRow
@@ -83,14 +84,15 @@ class DisplayNames:
 
 
 class Sender:
-    def __init__(self, client: WebClient, users: SlackUsers) -> None:
+    def __init__(self, client: WebClient, users: SlackUsers, name: str = BOT_NAME) -> None:
         self._client = client
         self.names = DisplayNames(users)
+        self.name = name  # the app's bot user, as auth.test names it
 
     def render(self, reply: Reply) -> list[str]:
         """The messages a reply posts, in order."""
         chunks: list[str] = []
-        text = to_slack(reply, self.names.for_reply())
+        text = to_slack(reply, self.names.for_reply(), self.name)
         for message in text.split(MESSAGE_BREAK):
             for chunk in split_message(message):
                 chunks.append(chunk)

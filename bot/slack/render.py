@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.commands import BOT_HANDLE, BOT_NAME
 from bot.core.model import NameLookup, Reply, Style, Verbatim
 from bot.core.text import defuse_broadcasts, escape, to_wire
 
@@ -66,11 +67,21 @@ def literal(part: Verbatim) -> str:
     return _plain(part.text)
 
 
-def to_slack(reply: Reply, name_of: NameLookup) -> str:
+def to_slack(reply: Reply, name_of: NameLookup, name: str = BOT_NAME) -> str:
     """The reply as chat.postMessage text: mrkdwn with stray `&`, `<`, `>` escaped and
-    broadcasts defused, user text and display names escaped as literal text."""
+    broadcasts defused, user text and display names escaped as literal text, and the bot
+    called by its app's `name`."""
     return reply.render(
         lambda member: _plain(name_of(member)),
-        markup=lambda text: defuse_broadcasts(to_wire(text)),
+        markup=lambda text: defuse_broadcasts(to_wire(as_named(text, name))),
         literal=literal,
     )
+
+
+def as_named(text: str, name: str) -> str:
+    """The bot's own text with its app's name (`@on-call`, `*on-call*`) where it says
+    `@dienstplan` or `*dienstplan*`: hints to copy must mention the bot people see. Only the
+    bot's text goes through here, never user text."""
+    if name == BOT_NAME:
+        return text
+    return text.replace(BOT_HANDLE, f"@{name}").replace(f"*{BOT_NAME}*", f"*{name}*")

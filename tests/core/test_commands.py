@@ -432,3 +432,7 @@ def test_effects_name_each_duty_change_and_the_people_concerned(dispatcher: Disp
     assert effects("assign backend <@U9>") == ([], set())  # refused: nothing changed
     assert effects("away today") == ([], {"U0ME"})
     assert effects("delete backend") == ([], {"U3", "U4"})
+
+
+def test_an_unknown_command_is_shown_back_with_its_invisible_characters(run: Run) -> None:
+    assert run("<@UBOT> \x00who x").startswith("I don't know the command `U+0000who`.")

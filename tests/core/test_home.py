@@ -112,6 +112,11 @@ def test_the_away_form_names_each_problem_by_field() -> None:
     assert check_away_form(AwayForm(TODAY, TODAY, "x" * 151), TODAY) == {
         "note": "That is more than the limit: at most 150 characters in an away note."
     }
+    assert check_away_form(AwayForm(TODAY, TODAY, "back \u202emon"), TODAY) == {
+        "note": "The note contains U+202E (right-to-left override), an invisible or control "
+        "character."
+    }
+    assert check_away_form(AwayForm(TODAY, TODAY, "Ferien 🏖️ in Köln"), TODAY) == {}
 
 
 def _home_rows(repo: PeeweeRepository) -> list[tuple[str, str]]:

@@ -178,6 +178,7 @@ def test_swaps_lists_requests_sent_and_received(run: Run, act) -> None:  # type:
     ("text", "problem"),
     [
         ("swap ops", "the person to ask is missing"),
+        ("swap", "the rotation's name and the person to ask are missing"),
         ("swap <@U2>", "the rotation's name is missing"),
         ("swap ops <@U2> <@U3>", "ask one person at a time"),
         ("swap ops <!subteam^S1|@sre>", "not a user group"),

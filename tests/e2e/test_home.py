@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -228,3 +229,19 @@ def test_home_links_to_the_app_home(chat: Conversation) -> None:
         "<slack://app?team=T0TEAM&id=A0APP&tab=home|Open your App Home>: where you are on call, "
         "your shifts of the next 30 days, your away days (with *Set away*) and your rotations."
     )
+
+
+def test_a_renamed_app_is_mentioned_by_its_name_in_replies_and_the_home(
+    tmp_path: Path,
+) -> None:
+    with SlackEmulator() as emu:
+        emu.bot_name = "on-call"
+        BotProcess(emu, tmp_path).start()
+        chat = Conversation(emu)
+        help_text = chat.say("help")
+        assert help_text.startswith("*on-call* keeps on-call rotations")
+        assert "`@on-call rotate &lt;rotation name&gt;`" in help_text
+        assert "@dienstplan" not in help_text
+        emu.wait_for_ack(emu.app_home_opened("U0ALICE"))
+        view = wait_for_publish(emu, "U0ALICE", 1)
+        assert "`@on-call help`" in text_of(view) and "@dienstplan" not in text_of(view)

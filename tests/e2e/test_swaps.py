@@ -183,3 +183,13 @@ def test_a_click_after_the_shift_moved_on_changes_nothing(
         "Request #1 is no longer valid: the duty has moved on since it was asked. Nothing changed."
     )
     assert chat.say("who ops").startswith("<@U0BOB> is on duty for *ops*")
+
+
+def test_a_click_on_a_button_no_listener_knows_is_acknowledged_and_ignored(
+    chat: Conversation, emu: SlackEmulator, bot: BotProcess
+) -> None:
+    chat.say(CREATE)
+    envelope = emu.block_action("old_button_v0", "1", user="U0BOB", view_user="U0BOB")
+    emu.wait_for_ack(envelope)
+    assert "not acknowledged" not in bot.log()
+    assert chat.say("who ops").startswith("<@U0ALICE> is on duty for *ops*")

@@ -140,3 +140,13 @@ def test_manifest_has_the_welcome_event_and_the_membership_scopes() -> None:
     data = manifest()
     assert "member_joined_channel" in data["settings"]["event_subscriptions"]["bot_events"]
     assert {"channels:read", "groups:read"} <= set(data["oauth_config"]["scopes"]["bot"])
+
+
+def test_the_bot_is_called_by_its_app_s_name_in_its_own_text_only() -> None:
+    reply = Reply.of(
+        "*dienstplan* says: `@dienstplan who ", Verbatim("@dienstplan *dienstplan*"), "`"
+    )
+    named = to_slack(reply, Member.plain, "on-call")
+    assert named.startswith("*on-call* says: `@on-call who @dienstplan ")  # user text kept
+    assert "*on-call*" not in named.split("who ")[1]
+    assert to_slack(reply, Member.plain).startswith("*dienstplan* says: `@dienstplan who ")
