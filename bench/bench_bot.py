@@ -11,7 +11,13 @@ and the events lost (a loss is reported, with what the process logged, not hidde
 rate); resident memory (RSS after the burst, and the peak). Figures are reported as ratios to
 the floor, because the machines are shared and noisy.
 
+With `--database postgresql://...` (a server where that user may create databases) the bot
+runs on a fresh PostgreSQL database there instead of an SQLite file; `--replicas N` adds N bot
+processes on one such database, Slack's envelopes spread across their connections, measured
+beside the single bot (CPU is the replicas' sum; memory is one replica's).
+
     python bench/bench_bot.py [--samples 300] [--burst 500] [--rounds 3]
+                              [--database URL [--replicas 3]]
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import sys
 import tempfile
 import time
 from abc import ABC, abstractmethod
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e.harness import BotProcess  # noqa: E402
 from tests.emulator import ApiCall, SlackEmulator  # noqa: E402
+from tests.postgres import fresh_postgres  # noqa: E402
 
 CHANNEL = "CBENCH"
 
@@ -84,7 +92,7 @@ class Target(ABC):
         self.emu = emu
         self.workdir = workdir
         self.log = workdir / f"{name}.log"
-        self.pid = 0
+        self.pids: list[int] = []
         self.mention = f"<@{emu.bot_user_id}> who backend"
 
     @abstractmethod
@@ -104,11 +112,11 @@ class Target(ABC):
     def burst(self, size: int) -> tuple[float, float, int]:
         """Replies per second, process CPU per reply (us), and the events lost."""
         before = len(self.emu.posts(CHANNEL))
-        cpu_before = cpu_seconds(self.pid)
+        cpu_before = sum(map(cpu_seconds, self.pids))
         started = time.monotonic()
         envelopes = [self.emu.mention(self.mention, channel=CHANNEL) for _ in range(size)]
         posts = wait_for_burst(self.emu, before + size)[before:]
-        cpu = cpu_seconds(self.pid) - cpu_before
+        cpu = sum(map(cpu_seconds, self.pids)) - cpu_before
         time.sleep(0.5)
         answered = len(self.emu.posts(CHANNEL)) - before
         lost = size - min(answered, sum(self.emu.is_acked(e) for e in envelopes))
@@ -131,7 +139,7 @@ class Floor(Target):
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        self.pid = self.process.pid
+        self.pids = [self.process.pid]
         self.emu.wait_connected(timeout=30)
 
     def stop(self) -> None:
@@ -140,19 +148,38 @@ class Floor(Target):
 
 
 class Bot(Target):
+    def __init__(
+        self,
+        name: str,
+        emu: SlackEmulator,
+        workdir: Path,
+        database: str | None = None,
+        replicas: int = 1,
+    ) -> None:
+        super().__init__(name, emu, workdir)
+        self.database = database
+        self.replicas = replicas
+
     def start(self) -> None:
-        self.bot = BotProcess(self.emu, self.workdir, DIENSTPLAN_LOG_LEVEL="WARNING").start()
-        self.log = self.bot.log_path
+        self.emu.spread_envelopes = self.replicas > 1
+        self.bots = []
+        for i in range(self.replicas):
+            workdir = self.workdir / f"{self.name}-{i}"
+            workdir.mkdir()
+            self.bots.append(
+                BotProcess(self.emu, workdir, self.database, DIENSTPLAN_LOG_LEVEL="WARNING").start()
+            )
+        self.log = self.bots[0].log_path
         self.emu.mention(
             f"<@{self.emu.bot_user_id}> create backend <@U1> <@U2> <@U3> Watch alerts",
             channel=CHANNEL,
         )
         self.emu.wait_for_posts(1, channel=CHANNEL)
-        assert self.bot.process is not None
-        self.pid = self.bot.process.pid
+        self.pids = [bot.process.pid for bot in self.bots if bot.process is not None]
 
     def stop(self) -> None:
-        self.bot.stop()
+        for bot in self.bots:
+            bot.stop()
 
 
 def measure(targets: list[Target], samples: int, burst: int, rounds: int) -> list[list[Figures]]:
@@ -175,7 +202,7 @@ def measure(targets: list[Target], samples: int, burst: int, rounds: int) -> lis
         for index, target in enumerate(targets):
             ms = sorted(latencies[index])
             rate, cpu, lost = bursts[index]
-            rss, peak = rss_mib(target.pid)
+            rss, peak = rss_mib(target.pids[0])
             figures[index].append(
                 Figures(
                     p50_ms=statistics.median(ms),
@@ -197,29 +224,38 @@ def report_errors(target: Target) -> None:
     print(f"{target.name} logged {len(errors)} error lines, e.g.:", *errors[:3], sep="\n  ")
 
 
-def run(samples: int, burst: int, rounds: int) -> tuple[list[Figures], list[Figures]]:
-    with (
-        SlackEmulator() as floor_emu,
-        SlackEmulator() as bot_emu,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
+def run(
+    samples: int, burst: int, rounds: int, database: str | None, replicas: int
+) -> dict[str, list[Figures]]:
+    """Figures by target: `floor`, `bot`, and with replicas `replicas`."""
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+
+        def emulator() -> SlackEmulator:
+            return stack.enter_context(SlackEmulator())
+
+        def fresh() -> str | None:
+            return stack.enter_context(fresh_postgres(database)) if database else None
+
         targets: list[Target] = [
-            Floor("floor", floor_emu, Path(tmp)),
-            Bot("bot", bot_emu, Path(tmp)),
+            Floor("floor", emulator(), tmp),
+            Bot("bot", emulator(), tmp, fresh()),
         ]
+        if replicas > 1:
+            targets.append(Bot("replicas", emulator(), tmp, fresh(), replicas))
         started: list[Target] = []
         try:
             for target in targets:
                 target.start()
                 started.append(target)
-            floors, bots = measure(targets, samples, burst, rounds)
+            figures = measure(targets, samples, burst, rounds)
         finally:
             for target in started:
                 target.stop()
-        for target, figures in zip(targets, (floors, bots), strict=True):
-            if any(f.lost for f in figures):
+        for target, found in zip(targets, figures, strict=True):
+            if any(f.lost for f in found):
                 report_errors(target)
-        return floors, bots
+        return {target.name: found for target, found in zip(targets, figures, strict=True)}
 
 
 def main() -> int:
@@ -227,10 +263,15 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of latency and burst")
+    parser.add_argument("--database", help="a PostgreSQL server's URL: the bot runs on it")
+    parser.add_argument("--replicas", type=int, default=1, help="also N bots on one database")
     args = parser.parse_args()
+    if args.replicas > 1 and not args.database:
+        parser.error("--replicas needs --database: replicas share a PostgreSQL database")
 
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    floors, bots = run(args.samples, args.burst, args.rounds)
+    results = run(args.samples, args.burst, args.rounds, args.database, args.replicas)
+    floors, bots = results["floor"], results["bot"]
 
     def med(items: list[Figures], key: str) -> float:
         """The median of the rounds; for losses the sum, so that no round's loss is hidden."""
@@ -243,6 +284,13 @@ def main() -> int:
         f, b = med(floors, key), med(bots, key)
         ratio = f"{b / f:.2f}" if f else "-"
         print(f"{key:18}{f:10.2f}{b:10.2f}{ratio:>8}")
+    if "replicas" in results:
+        many = results["replicas"]
+        print(f"{args.replicas} replicas on one database, against the single bot:")
+        for key in Figures.__dataclass_fields__:
+            one, n = med(bots, key), med(many, key)
+            ratio = f"{n / one:.2f}" if one else "-"
+            print(f"{key:18}{one:10.2f}{n:10.2f}{ratio:>8}")
     goals = {
         "p50 within 1.0x floor": med(bots, "p50_ms") <= med(floors, "p50_ms"),
         "burst >= 0.8x floor": med(bots, "burst_per_s") >= 0.8 * med(floors, "burst_per_s"),
@@ -251,12 +299,10 @@ def main() -> int:
     }
     for goal, met in goals.items():
         print(f"{'met ' if met else 'MISSED'}  {goal}")
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    (results / "bench_bot.json").write_text(
-        json.dumps(
-            {"floor": [asdict(f) for f in floors], "bot": [asdict(b) for b in bots]}, indent=2
-        )
+    directory = ROOT / "bench" / "results"
+    directory.mkdir(exist_ok=True)
+    (directory / "bench_bot.json").write_text(
+        json.dumps({name: [asdict(f) for f in found] for name, found in results.items()}, indent=2)
     )
     return 0
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from peewee import DatabaseError
-from playhouse.pool import PooledSqliteDatabase
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
@@ -30,7 +29,7 @@ from bot.slack.outbound import Sender
 from bot.slack.sender import OutboxSender
 from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
 from bot.slack.users import SlackUsers
-from bot.storage.db import DatabaseMissing, migrate, open_database
+from bot.storage.db import DatabaseMissing, Pooled, migrate, open_database, redact_url
 from bot.storage.repository import PeeweeRepository
 
 log = logging.getLogger("dienstplan")
@@ -48,7 +47,7 @@ class Services:
     """What every front end (Slack, console, scheduler) shares."""
 
     config: Config
-    db: PooledSqliteDatabase
+    db: Pooled
     repo: PeeweeRepository
     dispatcher: Dispatcher
 
@@ -59,7 +58,7 @@ class Services:
 def build(config: Config, *, create: bool = False) -> Services:
     """Only `run` and the console `create` the database; commands that read never do."""
     try:
-        db = open_database(config.database, create=create)
+        db = open_database(config.database_target, create=create)
         migrate(db)
     except DatabaseMissing as error:
         raise ConfigError(
@@ -68,8 +67,8 @@ def build(config: Config, *, create: bool = False) -> Services:
         ) from error
     except (OSError, DatabaseError) as error:
         raise ConfigError(
-            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use `{config.database}` as the "
-            f"SQLite database: {error}."
+            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use `{config.database_shown}` "
+            f"as the {config.database_engine} database: {redact_url(str(error)).strip()}."
         ) from error
     repo = PeeweeRepository(db)
     dispatcher = Dispatcher(
@@ -157,7 +156,11 @@ class SlackBot:
             publish=homes.publish,
         )
         self._outbox.start()
-        self._housekeeping = Housekeeping(jobs(services.repo, users, config.zone), utc_now)
+        self._housekeeping = Housekeeping(
+            jobs(services.repo, users, config.zone),
+            utc_now,
+            services.repo.claim_period if config.database_url else None,
+        )
         self._housekeeping.start()
         self._start_scheduler()
         app = create_app(client, services.dispatcher, users)
@@ -174,7 +177,7 @@ class SlackBot:
             identity["user"],
             identity["user_id"],
             identity.get("team"),
-            config.database,
+            config.database_shown,
         )
 
     def _start_scheduler(self) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from peewee import DatabaseError
 
 from bot.config import Config, ConfigError
-from bot.storage.db import DatabaseMissing, open_database
+from bot.storage.db import DatabaseMissing, open_database, redact_url
 from bot.storage.portable import (
     ImportRefused,
     export_state,
@@ -26,7 +26,7 @@ def export(config: Config, file: str) -> int:
     were written under, and an import upgrades them. A file is replaced only by a complete
     document, so a failed export leaves the previous backup in place."""
     try:
-        db = open_database(config.database, create=False)
+        db = open_database(config.database_target, create=False)
         try:
             document = export_state(db)
         finally:
@@ -35,8 +35,8 @@ def export(config: Config, file: str) -> int:
         raise ConfigError(f"DIENSTPLAN_DATABASE / dienstplan.database: {error}.") from error
     except DatabaseError as error:
         raise ConfigError(
-            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot read `{config.database}` as "
-            f"the SQLite database: {error}."
+            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot read `{config.database_shown}` as "
+            f"the {config.database_engine} database: {redact_url(str(error)).strip()}."
         ) from error
     if file == "-":
         # UTF-8 whatever the locale says, as a file would be.
@@ -70,7 +70,7 @@ def export(config: Config, file: str) -> int:
         print(f"dienstplan: cannot write {file}: {error.strerror or error}.", file=sys.stderr)
         return 1
     rows = sum(len(rows) for rows in document["tables"].values())
-    print(f"Exported {rows} rows from {config.database} to {file}.", file=sys.stderr)
+    print(f"Exported {rows} rows from {config.database_shown} to {file}.", file=sys.stderr)
     return 0
 
 
@@ -84,7 +84,7 @@ def import_(config: Config, file: str, *, replace: bool) -> int:
         return 1
     try:
         document = read_document(text)
-        db = open_database(config.database, create=True)
+        db = open_database(config.database_target, create=True)
         try:
             rows = import_state(db, document, replace=replace)
         finally:
@@ -94,8 +94,9 @@ def import_(config: Config, file: str, *, replace: bool) -> int:
         return 1
     except (OSError, DatabaseError) as error:
         raise ConfigError(
-            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use `{config.database}` as the "
-            f"SQLite database: {error}."
+            f"DIENSTPLAN_DATABASE / dienstplan.database: cannot use "
+            f"`{config.database_shown}` as the {config.database_engine} database: "
+            f"{redact_url(str(error)).strip()}."
         ) from error
-    print(f"Imported {rows} rows into {config.database}.", file=sys.stderr)
+    print(f"Imported {rows} rows into {config.database_shown}.", file=sys.stderr)
     return 0

@@ -25,6 +25,7 @@ from bot.storage.db import (
     applied_migrations,
     known_migrations,
     open_database,
+    redact_url,
 )
 
 # The scope without which Slack does not deliver an event to the bot at all (None: the bot
@@ -71,7 +72,7 @@ def run_check(path: Path | None, env: Mapping[str, str], out: TextIO) -> int:
     source = f"{config.file} and the environment" if config.file else "the environment"
     report.ok(f"configuration: read from {source}")
     _check_slack(config, report)
-    _check_database(config.database, report)
+    _check_database(config.database_target, report)
     if report.problems:
         print(f"{report.problems} problem(s).", file=out)
         return 1
@@ -143,13 +144,17 @@ def _check_scopes(identity: SlackResponse, report: Report) -> None:
     )
 
 
-def _check_database(path: Path, report: Report) -> None:
-    """Reachable: it opens and reads as SQLite. Migrated: every migration this version has is
-    applied; pending ones are a note, since `run` applies them at start."""
-    where = f"database {path}"
+def _check_database(target: str | Path, report: Report) -> None:
+    """Reachable: it opens and reads as SQLite (or PostgreSQL accepts the connection). Migrated:
+    every migration this version has is applied; pending ones are a note, since `run` applies
+    them at start."""
+    where = f"database {redact_url(str(target)) if isinstance(target, str) else target}"
+    engine = "PostgreSQL" if isinstance(target, str) else "SQLite"
     try:
-        db = open_database(path, create=False)
+        db = open_database(target, create=False)
     except DatabaseMissing:
+        assert isinstance(target, Path)
+        path = target
         parent = path.expanduser().resolve().parent
         existing = next((p for p in (parent, *parent.parents) if p.exists()), parent)
         if os.access(existing, os.W_OK | os.X_OK):
@@ -161,7 +166,7 @@ def _check_database(path: Path, report: Report) -> None:
         with db.connection_context():
             applied = set(applied_migrations(db))
     except DatabaseError as error:
-        report.problem(f"{where}: cannot be read as SQLite: {error}")
+        report.problem(f"{where}: cannot be read as {engine}: {redact_url(str(error)).strip()}")
         return
     finally:
         db.close_all()

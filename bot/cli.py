@@ -32,6 +32,7 @@ SUBCOMMANDS = {
     "export": "write all state as one JSON document, for backups",
     "import": "load an `export` document into an empty database",
     "check": "check the config, the Slack app and the database",
+    "import-dienstplan": "import rotations and schedules from the Clojure dienstplan",
 }
 
 
@@ -92,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="dienstplan",
         description="Slack bot for on-call duty rotations.",
         parents=[config_option],
+        # A long command name gets a line of its own rather than pushing every summary right.
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=20),
     )
     parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="<command>")
@@ -129,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
         "file", nargs="?", default="-", help="where to write it (default: standard output)"
     )
     commands["import"].add_argument("file", help="the exported document; - reads standard input")
+    commands["import-dienstplan"].add_argument(
+        "url", help="its PostgreSQL database: postgresql://user:password@host:port/database"
+    )
     commands["import"].add_argument(
         "--replace",
         action="store_true",
@@ -202,15 +208,19 @@ def _local(args: argparse.Namespace, config: Config) -> int:
     """The commands that work on the database without Slack."""
     from bot.app import build
 
-    if args.command == "console" and not config.database.exists():
+    if args.command == "console" and not config.database_url and not config.database.exists():
         # The console is how a newcomer tries the bot, so it may create the database; a
         # mistyped path shows here rather than as rotations that seem to have vanished.
         print(
             f"dienstplan: creating a new database at {config.database.resolve()}",
             file=sys.stderr,
         )
-    services = build(config, create=args.command == "console")
+    services = build(config, create=args.command in ("console", "import-dienstplan"))
     try:
+        if args.command == "import-dienstplan":
+            from bot.moving_in import run_import
+
+            return run_import(services, args.url, sys.stdout)
         if args.command == "schedules":
             from bot.operators import print_schedules
 

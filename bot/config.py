@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.core.commands import DOCS_URL
+from bot.storage.db import is_postgres_url, redact_url
 
 DEFAULT_API_URL = "https://slack.com/api/"
 _HTTP_URL = re.compile(r"https?://[^/\s]+\S*")
@@ -95,6 +96,21 @@ class Config:
     file: Path | None
     from_file: frozenset[str]  # the variables whose value came from `file`
     open_permissions: bool = False
+    database_url: str | None = None  # PostgreSQL, password included; `database` unused then
+
+    @property
+    def database_target(self) -> str | Path:
+        """What open_database() takes: the PostgreSQL URL, or the SQLite file."""
+        return self.database_url or self.database
+
+    @property
+    def database_engine(self) -> str:
+        return "PostgreSQL" if self.database_url else "SQLite"
+
+    @property
+    def database_shown(self) -> str:
+        """The database for messages and logs: a URL's password never appears."""
+        return redact_url(self.database_url) if self.database_url else str(self.database)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -150,7 +166,7 @@ class Config:
 
     def __repr__(self) -> str:  # keep tokens out of tracebacks and debug output
         return (
-            f"Config(api_url={self.api_url!r}, database={str(self.database)!r}, "
+            f"Config(api_url={self.api_url!r}, database={self.database_shown!r}, "
             f"timezone={self.timezone!r}, log_level={self.log_level!r}, "
             f"log_format={self.log_format!r}, "
             f"catch_up_window={self.catch_up_window!r}, "
@@ -310,6 +326,7 @@ def load_config(
         api_url=api_url if api_url.endswith("/") else api_url + "/",
         docs_url=docs_url,
         database=Path(merged["database"]).expanduser(),
+        database_url=merged["database"] if is_postgres_url(merged["database"]) else None,
         timezone=timezone or "UTC",
         log_level=level if level in LOG_LEVELS else "INFO",
         log_format=log_format if log_format in LOG_FORMATS else "text",
@@ -335,7 +352,7 @@ def redact(text: str, secrets: Collection[str] = ()) -> str:
     (an emulator's or a test's token need not look like Slack's)."""
     for secret in secrets:
         text = text.replace(secret, REDACTED)
-    return _SECRET.sub(REDACTED, text)
+    return redact_url(_SECRET.sub(REDACTED, text))
 
 
 class RedactingFormatter(logging.Formatter):

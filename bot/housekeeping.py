@@ -102,9 +102,16 @@ def jobs(
     ]
 
 
+# Claims a job's run for the period `now` falls in, across processes: True for the first
+# process that asks. Replicas on one PostgreSQL database run each job once per period.
+PeriodClaim = Callable[[str, timedelta, datetime], bool]
+
+
 class Housekeeping:
-    def __init__(self, jobs: list[Job], clock: Clock) -> None:
+    def __init__(self, jobs: list[Job], clock: Clock, claim: PeriodClaim | None = None) -> None:
+        """Without `claim` (one process, SQLite) every scheduled run is this process's."""
         self._clock = clock
+        self._claim = claim
         self._schedule = schedule.Scheduler()
         for job in jobs:
             self._schedule.every(int(job.every.total_seconds())).seconds.do(self.run_job, job)
@@ -114,7 +121,11 @@ class Housekeeping:
     def run_job(self, job: Job) -> None:
         """One job, its failure logged and contained."""
         try:
-            count = job.run(self._clock())
+            now = self._clock()
+            if self._claim is not None and not self._claim(job.name, job.every, now):
+                log.debug("%s: another replica has run it in this period", job.name)
+                return
+            count = job.run(now)
         except Exception:
             log.exception("periodic job %r failed; it runs again in %s", job.name, job.every)
             return

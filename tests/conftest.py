@@ -1,5 +1,6 @@
-"""Shared fixtures: a real SQLite file per test, a transcript-style `run` helper, and a check
-that no test leaves a process running."""
+"""Shared fixtures: a real database per test (an SQLite file; a PostgreSQL database too for
+tests marked `both_engines` when DIENSTPLAN_TEST_POSTGRES is set), a transcript-style `run`
+helper, and a check that no test leaves a process running."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.core.model import Member, Request
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import PeeweeRepository
 from tests import leaks
+from tests.postgres import POSTGRES_VARIABLE, fresh_postgres
 
 
 class FakeClock:
@@ -37,11 +39,48 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_engines: run the test on SQLite and on PostgreSQL (when "
+        f"{POSTGRES_VARIABLE} names a server)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_engines"):
+        metafunc.parametrize("engine", ["sqlite", "postgres"], indirect=True)
+
+
 @pytest.fixture
-def repo(tmp_path: Path) -> Iterator[PeeweeRepository]:
-    db = open_database(tmp_path / "dienstplan.db")
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database(engine: str, tmp_path: Path) -> Iterator[str | Path]:
+    """Where the test's database is: an SQLite file, or a new PostgreSQL database (dropped
+    after the test) on the server DIENSTPLAN_TEST_POSTGRES names."""
+    if engine == "sqlite":
+        yield tmp_path / "dienstplan.db"
+        return
+    server = os.environ.get(POSTGRES_VARIABLE)
+    if not server:
+        pytest.skip(
+            f"PostgreSQL variant: set {POSTGRES_VARIABLE}=postgresql://user:pass@host:port/db "
+            "(a server where that user may create databases) to run it"
+        )
+    with fresh_postgres(server) as url:
+        yield url
+
+
+@pytest.fixture
+def repo(database: str | Path) -> Iterator[PeeweeRepository]:
+    db = open_database(database)
     migrate(db)
-    yield PeeweeRepository(db)
+    repository = PeeweeRepository(db)
+    yield repository
+    repository.detach()  # a test's sender: on PostgreSQL, its listener thread stops
     db.close_all()
 
 

@@ -252,9 +252,17 @@ def test_version_from_a_source_tree_without_metadata(monkeypatch: pytest.MonkeyP
 def test_every_subcommand_has_a_one_line_description(tmp_path: Path) -> None:
     from bot.cli import SUBCOMMANDS
 
-    overview = dienstplan("--help", cwd=tmp_path, COLUMNS="80").stdout.splitlines()
+    overview = [
+        line.split()
+        for line in dienstplan("--help", cwd=tmp_path, COLUMNS="80").stdout.splitlines()
+    ]
+    # A name too long for the column stands on its own line, its summary on the next.
+    joined = [
+        [*words, *after] if len(words) == 1 else words
+        for words, after in zip(overview, [*overview[1:], []], strict=True)
+    ]
     for name, summary in SUBCOMMANDS.items():
-        assert [name, *summary.split()] in [line.split() for line in overview], name
+        assert [name, *summary.split()] in overview + joined, name
         usage = dienstplan(name, "--help", cwd=tmp_path, COLUMNS="80").stdout
         assert f"\n\n{summary[0].upper()}{summary[1:]}.\n\n" in usage
 

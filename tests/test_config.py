@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import ConfigError, config_path, load_config
 from bot.core.commands import DOCS_URL
+from bot.storage.db import redact_url
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-abc", "SLACK_APP_TOKEN": "xapp-1-A1-def"}
 
@@ -184,6 +185,27 @@ def test_a_bad_token_in_the_file_names_the_key_and_the_variable(tmp_path: Path) 
 def test_config_repr_hides_tokens() -> None:
     assert "xoxb" not in repr(load_config(None, GOOD))
     assert load_config(None, GOOD).require_tokens() == ("xoxb-1-abc", "xapp-1-A1-def")
+
+
+def test_a_postgresql_url_selects_postgresql_and_its_password_is_never_shown(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.config import setup_logging
+
+    url = "postgresql://bot:s3cr%40t@db.example.com:5432/dienstplan"
+    config = load_config(None, {"DIENSTPLAN_DATABASE": url})
+    assert (config.database_target, config.database_engine) == (url, "PostgreSQL")
+    assert config.database_shown == "postgresql://bot:***@db.example.com:5432/dienstplan"
+    assert "s3cr" not in repr(config)
+    for odd in ("postgresql://bot:s3cr@t@h/db", "postgresql://bot@h/db?password=s3cr&x=1"):
+        assert "s3cr" not in redact_url(f"see {odd} now")
+    sqlite = load_config(None, {"DIENSTPLAN_DATABASE": "./x.db"})
+    assert (sqlite.database_target, sqlite.database_engine) == (Path("x.db"), "SQLite")
+    for log_format in ("text", "json"):
+        setup_logging("INFO", log_format=log_format)
+        logging.getLogger("bot.test").warning("cannot reach %s", url)
+        assert "s3cr" not in capsys.readouterr().err
+    setup_logging("INFO")
 
 
 def test_config_path_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

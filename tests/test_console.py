@@ -25,7 +25,7 @@ UP, CTRL_C, CTRL_D = "\x1b[A", "\x03", "\x04"
 PROMPT = "dienstplan> "
 
 
-def piped(db: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+def piped(db: str | Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Runs the console on `stdin`, its line ends sent exactly as written."""
     result = subprocess.run(
         [*CONSOLE, *args],
@@ -38,7 +38,7 @@ def piped(db: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(result.args, result.returncode, out, err)
 
 
-def console(db: Path, stdin: str, *args: str) -> str:
+def console(db: str | Path, stdin: str, *args: str) -> str:
     result = piped(db, stdin, *args)
     assert result.returncode == 0, result.stderr
     return result.stdout

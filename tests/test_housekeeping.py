@@ -21,6 +21,8 @@ from bot.housekeeping import (
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock
 
+pytestmark = pytest.mark.both_engines
+
 
 def test_processed_event_ids_are_forgotten_after_a_day(
     repo: PeeweeRepository, clock: FakeClock
@@ -76,6 +78,27 @@ def test_a_failing_job_is_logged_and_the_others_still_run(
     assert time.monotonic() - started < 1.0  # hourly jobs, yet it stops at once
     assert seen == [clock()]
     assert "periodic job 'broken' failed" in caplog.text
+
+
+def test_replicas_run_a_job_once_per_period(repo: PeeweeRepository, clock: FakeClock) -> None:
+    runs: list[tuple[str, object]] = []
+    job = Job("prune", timedelta(minutes=10), lambda now: runs.append(("prune", now)) or 1)
+    other = Job("other", timedelta(minutes=10), lambda now: runs.append(("other", now)) or 1)
+    replicas = [Housekeeping([job, other], clock, repo.claim_period) for _ in range(3)]
+    clock.advance(minutes=1)  # 09:01, in the period 09:00-09:10
+    for replica in replicas:
+        replica.run_job(job)
+    clock.advance(minutes=8)  # 09:09: the same period
+    replicas[2].run_job(job)
+    replicas[1].run_job(other)  # each job has its own periods
+    clock.advance(minutes=2)  # 09:11: the next one
+    replicas[1].run_job(job)
+    replicas[0].run_job(job)
+    assert [(name, str(now)[11:16]) for name, now in runs] == [
+        ("prune", "09:01"),
+        ("other", "09:09"),
+        ("prune", "09:11"),
+    ]
 
 
 def test_the_bot_prunes_and_notifies_of_upcoming_shifts(repo: PeeweeRepository) -> None:

@@ -15,6 +15,8 @@ from bot.scheduler import MAX_SLEEP, Scheduler
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
 
+pytestmark = pytest.mark.both_engines
+
 MONDAY_9_BERLIN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 

@@ -1,14 +1,18 @@
-"""Opening the SQLite database and bringing its schema up to date."""
+"""Opening the database (an SQLite file, or PostgreSQL by URL) and bringing its schema up
+to date with the same numbered migrations on both engines."""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
+from typing import TypeAlias
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-from peewee import DatabaseProxy, SqliteDatabase
+from peewee import Database, DatabaseError, DatabaseProxy, PostgresqlDatabase
 from playhouse.migrations import Migration, Runner
-from playhouse.pool import PooledSqliteDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +32,80 @@ PRAGMAS = {
 }
 
 
+# The advisory lock the replicas take so that one of them migrates at a time.
+MIGRATION_LOCK = 0x6469656E  # "dien"
+
+
+Pooled: TypeAlias = PooledSqliteDatabase | PooledPostgresqlDatabase
+
+
 class DatabaseMissing(Exception):
     """A command that only reads found no database: a mistyped path must not create one."""
 
 
-def open_database(path: str | Path, *, create: bool = True) -> PooledSqliteDatabase:
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+# Up to the last `@` of the authority, so an unencoded `@` in the password is not half shown.
+_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/\s]*@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&\s]*")
+
+
+def redact_url(text: str) -> str:
+    """`postgresql://user:secret@host/db` as `postgresql://user:***@host/db`, wherever a URL
+    appears in `text` (a driver's error message may quote it); a `password=` parameter too."""
+    return _QUERY_PASSWORD.sub(r"\1***", _PASSWORD.sub(r"\1:***@", text))
+
+
+def is_postgres(db: Database) -> bool:
+    return isinstance(db, PostgresqlDatabase)
+
+
+def open_database(target: str | Path, *, create: bool = True) -> Pooled:
+    """An SQLite file by path, or PostgreSQL by a `postgresql://` URL (psycopg2 required)."""
+    if is_postgres_url(target):
+        return open_postgres(str(target))
+    return open_sqlite(target, create=create)
+
+
+def open_postgres(url: str) -> PooledPostgresqlDatabase:
+    """A pool of autocommit connections; the repository opens its transactions itself.
+    The URL's query passes libpq's parameters through (`?sslmode=require`,
+    `?host=/run/postgresql` for a Unix socket)."""
+    try:
+        import psycopg2  # noqa: F401  (peewee's driver for PostgreSQL)
+    except ImportError:
+        raise DatabaseError(
+            "PostgreSQL needs its driver: pip install 'dienstplan[postgres]'"
+        ) from None
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise DatabaseError("the URL's port is not a number") from None
+    params: dict[str, object] = {
+        "user": unquote(parts.username or "") or None,
+        "password": unquote(parts.password or "") or None,
+        "host": parts.hostname,
+        "port": port,
+        "connect_timeout": 10,
+        "application_name": "dienstplan",
+        **dict(parse_qsl(parts.query)),
+    }
+    db = PooledPostgresqlDatabase(
+        unquote(parts.path.lstrip("/")),
+        autoconnect=False,
+        max_connections=32,
+        stale_timeout=None,
+        timeout=10,
+        **{key: value for key, value in params.items() if value is not None},
+    )
+    database_proxy.initialize(db)
+    return db
+
+
+def open_sqlite(path: str | Path, *, create: bool = True) -> PooledSqliteDatabase:
     """A pool, so a unit of work reuses an open connection instead of paying for a close
     (the last close of a WAL database checkpoints it: about 1 ms). BEGIN IMMEDIATE takes
     the write lock up front, so concurrent writers wait instead of failing to upgrade.
@@ -70,7 +143,17 @@ def create_private(file: Path) -> None:
     os.chmod(file, 0o600)  # whatever the umask
 
 
-def migration_runner(db: SqliteDatabase) -> Runner:
+def portable(db: Database, sql: str) -> str:
+    """DDL written for SQLite, as PostgreSQL spells it: the migrations' CREATE TABLEs say
+    `INTEGER PRIMARY KEY AUTOINCREMENT` and `DATETIME`, PostgreSQL says `SERIAL PRIMARY KEY`
+    and `TIMESTAMP`; placeholders are `?` in SQLite and `%s` in PostgreSQL."""
+    if not is_postgres(db):
+        return sql
+    sql = sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "SERIAL PRIMARY KEY")
+    return re.sub(r"\bDATETIME\b", "TIMESTAMP", sql).replace("?", "%s")
+
+
+def migration_runner(db: Database) -> Runner:
     return Runner(db, str(MIGRATIONS), table_name=MIGRATION_TABLE)
 
 
@@ -79,15 +162,29 @@ def known_migrations() -> list[str]:
     return [m.name for m in Migration.load_directory(str(MIGRATIONS))]
 
 
-def applied_migrations(db: SqliteDatabase) -> list[str]:
+def applied_migrations(db: Database) -> list[str]:
     """The migrations the database has had; inside a connection."""
     return sorted(migration_runner(db).applied())
 
 
-def migrate(db: SqliteDatabase) -> list[str]:
-    """Apply pending numbered migrations; returns the names applied."""
+def migrate(db: Database) -> list[str]:
+    """Apply pending numbered migrations; returns the names applied. On PostgreSQL replicas
+    starting together take turns (an advisory lock): the first migrates, the others find
+    nothing left to do."""
     with db.connection_context():
-        applied = migration_runner(db).up()
+        if not is_postgres(db):
+            applied = migration_runner(db).up()
+        else:
+            db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+            try:
+                applied = migration_runner(db).up()
+            finally:
+                db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
     for name in applied:
         log.info("applied migration %s", name)
     return applied
+
+
+def ddl(db: Database, sql: str, params: tuple[object, ...] = ()) -> None:
+    """Run a migration's statement, written for SQLite, on either engine."""
+    db.execute_sql(portable(db, sql), params)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from sqlite3 import Connection, Cursor
 from typing import Any, cast
 
-from peewee import Query, SqliteDatabase, fn
+from peewee import Database, Query, fn
 
 from bot.core.model import (
     AwayPeriod,
@@ -26,6 +26,9 @@ from bot.core.model import (
 )
 from bot.core.parser import name_key
 from bot.core.ports import OutboxEntry, OutboxRow
+from bot.storage.db import is_postgres
+from bot.storage.listener import CHANNEL as OUTBOX_CHANNEL
+from bot.storage.listener import OutboxListener
 from bot.storage.models import (
     AwayRow,
     ChannelOffRow,
@@ -46,6 +49,23 @@ log = logging.getLogger(__name__)
 
 _INSERT_BATCH = 200  # well below SQLite's bound-parameter limit with 5 columns per row
 
+# On PostgreSQL every unit of work holds this advisory lock until it commits: replicas then
+# write one at a time, as SQLite's BEGIN IMMEDIATE makes processes do, so the checks a
+# command makes before it writes (the duty it moves, the event id it records, the channel
+# an outbox row waits in) still hold when it commits.
+WRITE_LOCK = 0x77726974  # "writ"
+
+Cursor = Any  # sqlite3.Cursor or a psycopg2 cursor: the DB-API subset both provide
+
+
+def _postgres_sql(sql: str) -> str:
+    """SQL written for SQLite as PostgreSQL (psycopg2) takes it: `?N` becomes a named
+    parameter (bound from a dict), `?` a positional one; `IS ?` compares NULLs as SQLite's
+    `IS` does; index hints go (PostgreSQL's planner has no such thing)."""
+    sql = sql.replace(" INDEXED BY outbox_pending", "").replace(" IS ?", " IS NOT DISTINCT FROM ?")
+    sql = re.sub(r"\?(\d+)", r"%(p\1)s", sql)
+    return sql.replace("?", "%s")
+
 
 class _Compiled:
     """A query peewee renders once; later runs bind new parameters to the same SQL.
@@ -57,12 +77,13 @@ class _Compiled:
 
     def __init__(self, build: Callable[[], Query]) -> None:
         self._build = build
-        self._sql: str | None = None
+        self._sql: dict[str, str] = {}  # by the engine's placeholder: one process may use both
 
-    def run(self, db: SqliteDatabase, *params: object) -> Cursor:
-        if self._sql is None:
-            self._sql = self._build().sql()[0]
-        return db.execute_sql(self._sql, params)
+    def run(self, db: Database, *params: object) -> Cursor:
+        sql = self._sql.get(db.param)
+        if sql is None:
+            sql = self._sql[db.param] = self._build().sql()[0]
+        return db.execute_sql(sql, params)
 
 
 _FIND = _Compiled(
@@ -77,7 +98,7 @@ _SET_DUTY = _Compiled(lambda: RotationRow.update(duty_position=0).where(Rotation
 _SET_DUTY_SINCE = _Compiled(
     lambda: RotationRow.update(duty_since=datetime(2000, 1, 1)).where(RotationRow.id == 0)
 )
-_HOME_USERS = "SELECT user FROM home_user WHERE user IN ({})"
+_HOME_USERS = 'SELECT "user" FROM home_user WHERE "user" IN ({})'
 _SEEN_EVENT = _Compiled(
     lambda: ProcessedEventRow.select(ProcessedEventRow.event_id).where(
         ProcessedEventRow.event_id == ""
@@ -100,7 +121,7 @@ _LINKED_ROTATIONS = (
 _RECORD_EVENT = _Compiled(lambda: ProcessedEventRow.insert(event_id="", received_at=""))
 _ENQUEUE = (
     "INSERT INTO outbox (channel, kind, reply, thread_ts, created_at, lease_owner, lease_until)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
 # Pending rows of a channel held by another owner than ?1. `!=` is written as `<` and `>`,
 # so that each is a seek in the outbox_pending index (channel, lease_owner), whatever the
@@ -125,11 +146,13 @@ _CLAIMABLE = "o.state = 'pending' AND (o.lease_owner IS NULL OR o.lease_until <=
     f" AND NOT EXISTS ({q.format(channel='o.channel', live='AND h.lease_until > ?2')})"
     for q in _OTHERS
 )
+# PostgreSQL locks the rows it claims and passes over rows another transaction holds
+# (SKIP LOCKED) instead of waiting for them.
 _CLAIM = f"""
     UPDATE outbox SET lease_owner = ?1, lease_until = ?3
     WHERE id IN (
         SELECT o.id FROM outbox AS o INDEXED BY outbox_pending WHERE {_CLAIMABLE}
-        ORDER BY o.id LIMIT ?4)
+        ORDER BY o.id LIMIT ?4{{lock}})
     RETURNING id, channel, kind, reply, thread_ts, sent, attempts
 """
 _HAS_CLAIMABLE = (
@@ -145,8 +168,8 @@ _ROTATION_SCHEDULES = _Compiled(
 )
 # Raw SQL with one placeholder per user: `who` and `rotate` ask for one person at a time.
 _AWAY = (
-    "SELECT id, user, start_date, end_date, note FROM away WHERE end_date >= ? AND user IN ({})"
-    " ORDER BY user, start_date"
+    'SELECT id, "user", start_date, end_date, note FROM away WHERE end_date >= ?'
+    ' AND "user" IN ({}) ORDER BY "user", start_date'
 )
 _PARAMETERS = 500  # users per query, well below SQLite's bound-parameter limit
 
@@ -168,6 +191,11 @@ _SWAP = (
 def _datetime(value: Any) -> datetime:
     """A DATETIME column read by raw SQL: sqlite3 returns the stored text."""
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _date(value: Any) -> date:
+    """A DATE column read by raw SQL: text from sqlite3, a date from psycopg2."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _swap(row: tuple[Any, ...]) -> Swap:
@@ -261,14 +289,17 @@ class _Handover:
 
 
 class PeeweeRepository:
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
+        self._postgres = is_postgres(db)
+        self._translated: dict[str, str] = {}
         # SQLite allows one writer; its busy handler waits by sleeping (1, 2, 5, 10 ms...),
         # which wrecks throughput when this process's own workers contend. Threads queue
         # here instead; busy_timeout still arbitrates between processes.
         self._writer = threading.RLock()
         self._local = threading.local()
         self._sender: _Sender | None = None
+        self._listener: OutboxListener | None = None
         # Delivered marks not committed yet: row id -> (owner, when). See record_delivered.
         self._marks: dict[int, tuple[str, datetime]] = {}
         self._carried: dict[int, tuple[str, datetime]] = {}  # in a transaction not committed yet
@@ -282,16 +313,86 @@ class PeeweeRepository:
         wake: Callable[[], None],
     ) -> None:
         self._sender = _Sender(owner, lease, accept, wake)
+        if self._postgres:
+            self._listener = OutboxListener(self._listen_connection, wake)
+            self._listener.start()
 
     def detach(self) -> None:
         self._sender = None
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
 
-    def _connection(self) -> Connection:
+    def _listen_connection(self) -> Any:
+        import psycopg2
+
+        return psycopg2.connect(dbname=self._db.database, **self._db.connect_params)
+
+    def _connection(self) -> Any:
         """This thread's connection: checked out of the pool on first use and kept, so a unit
         costs no check-out and check-in (the pool closes them all when the bot stops)."""
         if self._db.is_closed():
             self._db.connect()
-        return cast(Connection, self._db.connection())
+        elif self._postgres and self._db.connection().closed:  # the server dropped it
+            self._db.close()
+            self._db.connect()
+        return self._db.connection()
+
+    def _sql(self, sql: str) -> str:
+        """Raw SQL (written for SQLite) in this engine's dialect."""
+        if not self._postgres:
+            return sql
+        translated = self._translated.get(sql)
+        if translated is None:
+            translated = self._translated[sql] = _postgres_sql(sql)
+        return translated
+
+    def _execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
+        """Raw SQL with `?` placeholders, or `?N` ones (then numbered from 1), on either
+        engine."""
+        if self._postgres and re.search(r"\?\d", sql):
+            named = {f"p{i}": value for i, value in enumerate(params, start=1)}
+            return self._db.execute_sql(self._sql(sql), named)
+        return self._db.execute_sql(self._sql(sql), tuple(params))
+
+    def _begin(self, connection: Any) -> None:
+        if self._postgres:
+            # One round trip: each costs as much as a statement's work on a small database.
+            connection.cursor().execute("BEGIN; SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        else:
+            connection.execute("BEGIN IMMEDIATE")
+
+    def _open_unit(self) -> Any:
+        """This thread's connection with a transaction begun. A PostgreSQL connection the
+        server dropped (a restart, a failover) is replaced once, before anything was done."""
+        connection = self._connection()
+        try:
+            self._begin(connection)
+        except Exception:
+            if not (self._postgres and connection.closed):
+                raise
+            self._db.close()  # the pool discards a closed connection
+            connection = self._connection()
+            self._begin(connection)
+        return connection
+
+    def _end(self, connection: Any, statement: str) -> None:
+        """COMMIT or ROLLBACK; a failed COMMIT leaves sqlite3 in no transaction to roll back,
+        and a dropped PostgreSQL connection has none either (it is given back to the pool,
+        which discards it)."""
+        if self._postgres:
+            if statement == "ROLLBACK" and connection.closed:
+                self._db.close()
+                return
+            connection.cursor().execute(statement)
+        elif statement == "COMMIT" or connection.in_transaction:
+            connection.execute(statement)
+
+    def _plain(self, connection: Any, statement: str) -> None:
+        if self._postgres:
+            connection.cursor().execute(statement)
+        else:
+            connection.execute(statement)
 
     @contextmanager
     def _unit(self) -> Iterator[None]:
@@ -307,17 +408,15 @@ class PeeweeRepository:
             return
         marks: dict[int, tuple[str, datetime]] = {}
         with self._writer:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
+            connection = self._open_unit()
             state["depth"] = depth
             try:
                 yield
                 marks = self._take_marks()
                 self._write_marks(marks)
-                connection.execute("COMMIT")
+                self._end(connection, "COMMIT")
             except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
+                self._end(connection, "ROLLBACK")
                 with self._marks_lock:  # not committed: the next transaction tries again
                     self._marks.update(marks)
                 state.pop("handover", None)
@@ -333,18 +432,18 @@ class PeeweeRepository:
     def _savepoint(self, state: dict[str, Any], depth: int) -> Iterator[None]:
         name = f"unit{depth}"
         connection = self._connection()
-        connection.execute(f"SAVEPOINT {name}")
+        self._plain(connection, f"SAVEPOINT {name}")
         state["depth"] = depth
         try:
             yield
         except BaseException:
-            connection.execute(f"ROLLBACK TO {name}")
-            connection.execute(f"RELEASE {name}")
+            self._plain(connection, f"ROLLBACK TO {name}")
+            self._plain(connection, f"RELEASE {name}")
             if "handover" in state:  # the savepoint rolled back: so did its rows
                 state["handover"].forget_from(depth)
             raise
         else:
-            connection.execute(f"RELEASE {name}")
+            self._plain(connection, f"RELEASE {name}")
         finally:
             state["depth"] = depth - 1
 
@@ -411,7 +510,7 @@ class PeeweeRepository:
         RotationRow.update(
             description=description, duty_position=0, member_count=len(members)
         ).where(RotationRow.id == rotation.id).execute()
-        self._db.execute_sql(_CLEAR_STAND_IN, (rotation.id,))
+        self._execute(_CLEAR_STAND_IN, (rotation.id,))
         return self._get_rotation(rotation.id)
 
     def _insert_members(self, rotation_id: int, members: Sequence[Member]) -> None:
@@ -454,11 +553,11 @@ class PeeweeRepository:
         return [_rotation_from_tuple(cast(tuple[Any, ...], r)) for r in rows.tuples()], total
 
     def find_linked(self, channel: str, name: str) -> list[Rotation]:
-        cursor = self._db.execute_sql(_FIND_LINKED, (channel, name_key(name)))
+        cursor = self._execute(_FIND_LINKED, (channel, name_key(name)))
         return [_rotation_from_tuple(row) for row in cursor.fetchall()]
 
     def linked_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]:
-        cursor = self._db.execute_sql(_LINKED_ROTATIONS, (channel, limit))
+        cursor = self._execute(_LINKED_ROTATIONS, (channel, limit))
         total = LinkRow.select().where(LinkRow.channel == channel).count()
         return [_rotation_from_tuple(row) for row in cursor.fetchall()], total
 
@@ -471,9 +570,9 @@ class PeeweeRepository:
         return [rotation.channel, *(row.channel for row in query)]
 
     def link(self, rotation: Rotation, channel: str, user: str, now: datetime) -> bool:
-        cursor = self._db.execute_sql(
-            "INSERT OR IGNORE INTO link (channel, rotation_id, linked_by, linked_at)"
-            " VALUES (?, ?, ?, ?)",
+        cursor = self._execute(
+            "INSERT INTO link (channel, rotation_id, linked_by, linked_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (channel, rotation.id, user, LinkRow.linked_at.db_value(to_db(now))),
         )
         return cursor.rowcount == 1
@@ -504,7 +603,7 @@ class PeeweeRepository:
 
     def set_duty(self, rotation: Rotation, position: int) -> None:
         _SET_DUTY.run(self._db, position, rotation.id)
-        self._db.execute_sql(_CLEAR_STAND_IN, (rotation.id,))
+        self._execute(_CLEAR_STAND_IN, (rotation.id,))
 
     def mark_duty_since(self, rotation_ids: Collection[int], now: datetime) -> None:
         for rotation_id in rotation_ids:  # one, but for a swap's two
@@ -512,7 +611,9 @@ class PeeweeRepository:
 
     # ------------------------------------------------------------------ App Home
     def record_home_opened(self, user: str, now: datetime) -> None:
-        HomeUserRow.replace(user=user, opened_at=to_db(now)).execute()
+        HomeUserRow.insert(user=user, opened_at=to_db(now)).on_conflict(
+            conflict_target=[HomeUserRow.user], preserve=[HomeUserRow.opened_at]
+        ).execute()
 
     def home_users(self, users: Collection[str]) -> set[str]:
         """In plain SQL: every rotate, assign and away asks it."""
@@ -521,19 +622,22 @@ class PeeweeRepository:
         for start in range(0, len(wanted), _PARAMETERS):
             batch = wanted[start : start + _PARAMETERS]
             sql = _HOME_USERS.format(", ".join("?" * len(batch)))
-            found.update(row[0] for row in self._db.execute_sql(sql, batch).fetchall())
+            found.update(row[0] for row in self._execute(sql, batch).fetchall())
         return found
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """A read transaction (BEGIN DEFERRED: no write lock), so a view built from many
-        reads sees one committed state; Slack calls inside it block no writer."""
+        reads sees one committed state; Slack calls inside it block no writer. (PostgreSQL:
+        repeatable read, whose snapshot is the first read's, as SQLite's is.)"""
         connection = self._connection()
-        connection.execute("BEGIN")
+        self._plain(
+            connection, "BEGIN ISOLATION LEVEL REPEATABLE READ" if self._postgres else "BEGIN"
+        )
         try:
             yield
         finally:
-            connection.execute("COMMIT")
+            self._plain(connection, "COMMIT")
 
     def rotations_with(self, refs: Collection[str]) -> list[Rotation]:
         ids = MemberRow.select(MemberRow.rotation).where(MemberRow.ref.in_(list(refs))).distinct()
@@ -556,11 +660,11 @@ class PeeweeRepository:
         return _rotation_from_tuple(cast(tuple[Any, ...], row)) if row else None
 
     def stand_in(self, rotation: Rotation) -> Member | None:
-        row = self._db.execute_sql(_STAND_IN, (rotation.id,)).fetchone()
+        row = self._execute(_STAND_IN, (rotation.id,)).fetchone()
         return Member(row[0], MemberKind(row[1]), row[2]) if row else None
 
     def overrides(self, rotation: Rotation) -> dict[datetime, Member]:
-        rows = self._db.execute_sql(_OVERRIDES, (rotation.id,)).fetchall()
+        rows = self._execute(_OVERRIDES, (rotation.id,)).fetchall()
         return {
             from_db(_datetime(start)): Member(ref, MemberKind(kind), label)
             for start, ref, kind, label in rows
@@ -568,25 +672,25 @@ class PeeweeRepository:
 
     def add_override(self, rotation: Rotation, start: datetime | None, member: Member) -> None:
         when = None if start is None else to_db(start)
-        self._db.execute_sql(
+        self._execute(
             "DELETE FROM shift_override WHERE rotation_id = ? AND shift_start IS ?",
             (rotation.id, when),
         )
-        self._db.execute_sql(
+        self._execute(
             "INSERT INTO shift_override (rotation_id, shift_start, ref, kind, label)"
             " VALUES (?, ?, ?, ?, ?)",
             (rotation.id, when, member.ref, member.kind.value, member.label),
         )
 
     def start_override(self, rotation: Rotation, now: datetime) -> Member | None:
-        started = self._db.execute_sql(
+        started = self._execute(
             "SELECT ref, kind, label FROM shift_override WHERE rotation_id = ?"
             " AND shift_start <= ? ORDER BY shift_start DESC LIMIT 1",
             (rotation.id, to_db(now)),
         ).fetchone()
         if started is None:
             return None
-        self._db.execute_sql(
+        self._execute(
             "DELETE FROM shift_override WHERE rotation_id = ? AND shift_start <= ?",
             (rotation.id, to_db(now)),
         )
@@ -605,9 +709,9 @@ class PeeweeRepository:
         now: datetime,
         expires_at: datetime,
     ) -> Swap:
-        cursor = self._db.execute_sql(
+        cursor = self._execute(
             "INSERT INTO swap (rotation_id, shift_start, requester, target, state, stamp,"
-            " created_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+            " created_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
             (
                 rotation.id,
                 None if start is None else to_db(start),
@@ -618,23 +722,23 @@ class PeeweeRepository:
                 to_db(expires_at),
             ),
         )
-        swap = self.get_swap(cast(int, cursor.lastrowid))
+        swap = self.get_swap(cursor.fetchone()[0])
         assert swap is not None
         return swap
 
     def get_swap(self, swap_id: int) -> Swap | None:
-        row = self._db.execute_sql(f"{_SWAP} WHERE id = ?", (swap_id,)).fetchone()
+        row = self._execute(f"{_SWAP} WHERE id = ?", (swap_id,)).fetchone()
         return _swap(row) if row else None
 
     def pending_swap(self, rotation: Rotation, start: datetime | None) -> Swap | None:
-        row = self._db.execute_sql(
+        row = self._execute(
             f"{_SWAP} WHERE rotation_id = ? AND shift_start IS ? AND state = 'pending'",
             (rotation.id, None if start is None else to_db(start)),
         ).fetchone()
         return _swap(row) if row else None
 
     def pending_swaps_of(self, user: str) -> list[Swap]:
-        rows = self._db.execute_sql(
+        rows = self._execute(
             f"{_SWAP} WHERE state = 'pending' AND (requester = ? OR target = ?) ORDER BY id",
             (user, user),
         ).fetchall()
@@ -642,17 +746,17 @@ class PeeweeRepository:
 
     def answer_swap(self, swap_id: int, state: SwapState, now: datetime) -> bool:
         return bool(
-            self._db.execute_sql(
+            self._execute(
                 "UPDATE swap SET state = ?, answered_at = ? WHERE id = ? AND state = 'pending'",
                 (state.value, to_db(now), swap_id),
             ).rowcount
         )
 
     def expire_swaps(self, now: datetime) -> list[Swap]:
-        rows = self._db.execute_sql(
+        rows = self._execute(
             f"{_SWAP} WHERE state = 'pending' AND expires_at <= ? ORDER BY id", (to_db(now),)
         ).fetchall()
-        self._db.execute_sql(
+        self._execute(
             "UPDATE swap SET state = 'expired', answered_at = ?"
             " WHERE state = 'pending' AND expires_at <= ?",
             (to_db(now), to_db(now)),
@@ -666,9 +770,9 @@ class PeeweeRepository:
         for start in range(0, len(wanted), _PARAMETERS):
             batch = wanted[start : start + _PARAMETERS]
             sql = _AWAY.format(", ".join("?" * len(batch)))
-            rows = self._db.execute_sql(sql, (ending_from.isoformat(), *batch)).fetchall()
+            rows = self._execute(sql, (ending_from.isoformat(), *batch)).fetchall()
             periods += [
-                AwayPeriod(id_, user, date.fromisoformat(first), date.fromisoformat(last), note)
+                AwayPeriod(id_, user, _date(first), _date(last), note)
                 for id_, user, first, last, note in rows
             ]
         return periods
@@ -697,7 +801,9 @@ class PeeweeRepository:
         return from_db(row.welcomed_at) if row else None
 
     def record_welcome(self, channel: str, now: datetime) -> None:
-        WelcomeRow.replace(channel=channel, welcomed_at=to_db(now)).execute()
+        WelcomeRow.insert(channel=channel, welcomed_at=to_db(now)).on_conflict(
+            conflict_target=[WelcomeRow.channel], preserve=[WelcomeRow.welcomed_at]
+        ).execute()
 
     # ------------------------------------------------------------------ notifications
     def personal_off(self, users: Collection[str]) -> dict[str, set[str]]:
@@ -723,7 +829,9 @@ class PeeweeRepository:
         return {row.user: row.hours for row in RemindRow.select()}
 
     def set_remind_hours(self, user: str, hours: int) -> None:
-        RemindRow.replace(user=user, hours=hours).execute()
+        RemindRow.insert(user=user, hours=hours).on_conflict(
+            conflict_target=[RemindRow.user], preserve=[RemindRow.hours]
+        ).execute()
 
     def channel_off(self, rotation: Rotation) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
@@ -744,11 +852,19 @@ class PeeweeRepository:
             ).on_conflict_ignore().execute()
 
     def claim_sent(self, key: str, due_at: datetime) -> bool:
-        cursor = self._db.execute_sql(
-            "INSERT OR IGNORE INTO notification_sent (key, due_at) VALUES (?, ?)",
+        cursor = self._execute(
+            "INSERT INTO notification_sent (key, due_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (key, to_db(due_at)),
         )
         return cursor.rowcount == 1
+
+    def claim_period(self, job: str, every: timedelta, now: datetime) -> bool:
+        """A periodic job's run in the period (of length `every`, counted from the epoch)
+        that `now` falls in: recorded beside the sent notifications, whose pruning forgets
+        it a day later."""
+        period = int(now.timestamp() // every.total_seconds())
+        with self._unit():
+            return self.claim_sent(f"job:{job}:{period}", now)
 
     def forget_sent_before(self, cutoff: datetime) -> int:
         with self._unit():
@@ -758,14 +874,13 @@ class PeeweeRepository:
         """With a sender attached, a row is leased to it at once unless another pending row
         of its channel is not the sender's: then the sender claims the channel in order."""
         sender = self._sender
+        unleased = False
         for message in messages:
             lease = (
                 sender is not None
-                and not self._db.execute_sql(
-                    _CHANNEL_TAKEN, (sender.owner, message.channel)
-                ).fetchone()[0]
+                and not self._execute(_CHANNEL_TAKEN, (sender.owner, message.channel)).fetchone()[0]
             )
-            cursor = self._db.execute_sql(
+            cursor = self._execute(
                 _ENQUEUE,
                 (
                     message.channel,
@@ -777,6 +892,7 @@ class PeeweeRepository:
                     to_db(now + sender.lease) if sender and lease else None,
                 ),
             )
+            unleased = unleased or not lease
             if sender is None:
                 continue
             handover = self._handover(sender)
@@ -784,7 +900,7 @@ class PeeweeRepository:
                 handover.add(
                     self._local.depth,
                     OutboxRow(
-                        cast(int, cursor.lastrowid),
+                        cursor.fetchone()[0],
                         message.channel,
                         message.kind,
                         message.reply,
@@ -795,6 +911,8 @@ class PeeweeRepository:
                 )
             else:
                 handover.unleased = True
+        if unleased and self._postgres:  # delivered on commit: other replicas' senders wake
+            self._execute(f"NOTIFY {OUTBOX_CHANNEL}")
 
     # ------------------------------------------------------------------ schedules
     def find_schedule(self, channel: str, command_key: str) -> Schedule | None:
@@ -906,8 +1024,8 @@ class PeeweeRepository:
     def _write(self, sql: str, *params: object) -> tuple[list[tuple[Any, ...]], int]:
         """Run one statement in its own unit; RETURNING rows are read before the commit."""
         with self._unit():
-            cursor = self._db.execute_sql(sql, params)
-            rows = cursor.fetchall()
+            cursor = self._execute(sql, params)
+            rows = cursor.fetchall() if cursor.description else []  # psycopg2: none to fetch
             return rows, cursor.rowcount
 
     def _changed(self, sql: str, *params: object) -> int:
@@ -915,7 +1033,9 @@ class PeeweeRepository:
 
     def claim(self, owner: str, now: datetime, until: datetime, limit: int) -> list[OutboxRow]:
         with self._unit():
-            cursor = self._db.execute_sql(_CLAIM, (owner, to_db(now), to_db(until), limit))
+            lock = " FOR UPDATE OF o SKIP LOCKED" if self._postgres else ""
+            claim = _CLAIM.format(lock=lock)
+            cursor = self._execute(claim, (owner, to_db(now), to_db(until), limit))
             rows = sorted(
                 (
                     OutboxRow(id_, channel, kind, Reply.from_json(reply), thread_ts, sent, tries)
@@ -931,7 +1051,7 @@ class PeeweeRepository:
 
     def has_claimable(self, owner: str, now: datetime) -> bool:
         self._connection()
-        return bool(self._db.execute_sql(_HAS_CLAIMABLE, (owner, to_db(now))).fetchone()[0])
+        return bool(self._execute(_HAS_CLAIMABLE, (owner, to_db(now))).fetchone()[0])
 
     def renew(self, owner: str, until: datetime) -> set[int]:
         rows, _ = self._write(
@@ -951,7 +1071,7 @@ class PeeweeRepository:
 
     def lease_owners(self) -> set[str]:
         self._connection()
-        cursor = self._db.execute_sql(
+        cursor = self._execute(
             "SELECT DISTINCT lease_owner FROM outbox "
             "WHERE state = 'pending' AND lease_owner IS NOT NULL"
         )
@@ -989,7 +1109,7 @@ class PeeweeRepository:
         lost = [
             row_id
             for row_id, (owner, when) in marks.items()
-            if not self._db.execute_sql(
+            if not self._execute(
                 "UPDATE outbox SET state = 'delivered', delivered_at = ?, lease_owner = NULL, "
                 f"lease_until = NULL WHERE {_HELD}",
                 (to_db(when), row_id, owner),
@@ -1056,9 +1176,14 @@ class PeeweeRepository:
         return sorted(entries, key=lambda entry: entry.id)
 
     def retry_failed(self) -> int:
-        return self._changed(
-            "UPDATE outbox SET state = 'pending', attempts = 0, error = NULL WHERE state = 'failed'"
-        )
+        with self._unit():
+            retried = self._changed(
+                "UPDATE outbox SET state = 'pending', attempts = 0, error = NULL"
+                " WHERE state = 'failed'"
+            )
+            if retried and self._postgres:
+                self._execute(f"NOTIFY {OUTBOX_CHANNEL}")
+        return retried
 
 
 EVENT_RETENTION = timedelta(days=1)

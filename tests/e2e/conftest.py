@@ -23,8 +23,8 @@ def emu() -> Iterator[SlackEmulator]:
 
 
 @pytest.fixture
-def bot(emu: SlackEmulator, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(emu, tmp_path).start()
+def bot(emu: SlackEmulator, tmp_path: Path, database: str | Path) -> Iterator[BotProcess]:
+    process = BotProcess(emu, tmp_path, database).start()
     yield process
     if process.process and process.process.poll() is None:
         process.stop()

@@ -42,10 +42,13 @@ PROCESSES = Processes()
 class BotProcess:
     """One `python dienstplan.py run` subprocess; its output goes to a log file for failures."""
 
-    def __init__(self, emu: SlackEmulator, workdir: Path, **env: str) -> None:
+    def __init__(
+        self, emu: SlackEmulator, workdir: Path, database: str | Path | None = None, **env: str
+    ) -> None:
+        """`database`: a PostgreSQL URL, or the SQLite file (by default one in `workdir`)."""
         self.emu = emu
         self.workdir = workdir
-        self.database = workdir / "dienstplan.db"
+        self.database = database or workdir / "dienstplan.db"
         self.log_path = workdir / "bot.log"
         self.env = {
             **os.environ,
@@ -62,19 +65,12 @@ class BotProcess:
 
     def start(self, timeout: float = 20.0) -> BotProcess:
         connects = self.emu.connects_total
-        self.spawn()
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while self.emu.connects_total <= connects:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"bot did not connect within {timeout}s:\n{self.log()}")
-            time.sleep(0.02)
+        self.launch()
+        self.wait_connected(connects, timeout)
         return self
 
-    def spawn(self) -> BotProcess:
-        """Start the process and return at once, connected or not."""
+    def launch(self) -> None:
+        """Start the process without waiting: replicas start together."""
         log = self.log_path.open("ab")
         self.process = PROCESSES.popen(
             [sys.executable, str(ROOT / "dienstplan.py"), "run"],
@@ -84,7 +80,17 @@ class BotProcess:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        return self
+
+    def wait_connected(self, connects: int, timeout: float = 20.0) -> None:
+        """Until the emulator has seen more than `connects` connections in all."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while self.emu.connects_total <= connects:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"bot did not connect within {timeout}s:\n{self.log()}")
+            time.sleep(0.02)
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         assert self.process is not None

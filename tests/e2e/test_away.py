@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.core import cron
 from bot.core.shifts import short_date
 from tests.e2e.harness import Conversation
 from tests.emulator import SlackEmulator
+
+pytestmark = pytest.mark.both_engines
 
 CREATE = "create backend <@U0ALICE> <@U0BOB> <@U0CAROL> Watch alerts"
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.harness import BotProcess, Conversation
 from tests.emulator import SlackEmulator
 from tests.test_console import console
+
+pytestmark = pytest.mark.both_engines
 
 CREATE = "create backend <@U0ALICE> <@U0BOB> <@U0CAROL> Watch alerts\n• <https://runbook|runbook>"
 

@@ -33,7 +33,7 @@ def crash_run(
         if rng.random() < 0.5:
             bot.start()
         else:
-            bot.spawn()
+            bot.launch()
     if (bot.process is not None and bot.process.poll() is not None) or emu.open_connections == 0:
         bot.kill()
         bot.start()

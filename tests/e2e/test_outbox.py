@@ -9,9 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.harness import ROOT, BotProcess, Conversation
 from tests.emulator import SlackEmulator
 from tests.emulator.server import Envelope
+
+pytestmark = pytest.mark.both_engines
 
 CREATE = "create backend <@U0ALICE> <@U0BOB> <@U0CAROL> Watch alerts"
 

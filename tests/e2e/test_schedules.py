@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.harness import ROOT, BotProcess, Conversation
 from tests.emulator import SlackEmulator
+from tests.postgres import execute
+
+pytestmark = pytest.mark.both_engines
 
 CREATE = "create backend <@U0ALICE> <@U0BOB> <@U0CAROL> Watch alerts"
 NOTICE = "Executing `rotate backend` on schedule `0 9 * * *`."
@@ -18,18 +22,18 @@ NOTICE = "Executing `rotate backend` on schedule `0 9 * * *`."
 
 def _set_next_run(bot: BotProcess, when: datetime) -> None:
     """What the clock would have done while the bot was down."""
-    with sqlite3.connect(bot.database) as db:
-        db.execute(
-            "UPDATE schedule SET next_run_at = ?",
-            (str(when.astimezone(UTC).replace(tzinfo=None, microsecond=0)),),
-        )
+    execute(
+        bot.database,
+        "UPDATE schedule SET next_run_at = ?",
+        (str(when.astimezone(UTC).replace(tzinfo=None, microsecond=0)),),
+    )
 
 
 def _scheduled_then_stopped(
-    emu: SlackEmulator, tmp_path: Path, **env: str
+    emu: SlackEmulator, tmp_path: Path, database: str | Path, **env: str
 ) -> tuple[BotProcess, Conversation]:
     """A bot with rotation `backend` rotated daily at 09:00, stopped (as if for a while)."""
-    bot = BotProcess(emu, tmp_path, **env).start()
+    bot = BotProcess(emu, tmp_path, database, **env).start()
     chat = Conversation(emu)
     chat.say(CREATE)
     chat.say('schedule create "rotate backend" 0 9 * * *')
@@ -55,8 +59,10 @@ def test_a_schedule_fires_on_time_with_notice_and_reply(
     assert fired % 60 < 2.0, f"fired {fired % 60:.2f} s after the minute"
 
 
-def test_a_run_missed_while_down_runs_once_at_start_up(emu: SlackEmulator, tmp_path: Path) -> None:
-    bot, chat = _scheduled_then_stopped(emu, tmp_path)
+def test_a_run_missed_while_down_runs_once_at_start_up(
+    emu: SlackEmulator, tmp_path: Path, database: str | Path
+) -> None:
+    bot, chat = _scheduled_then_stopped(emu, tmp_path, database)
     _set_next_run(bot, datetime.now(UTC) - timedelta(minutes=5))
     before = len(emu.posts("C0CHAN"))
     bot.start()
@@ -70,8 +76,10 @@ def test_a_run_missed_while_down_runs_once_at_start_up(emu: SlackEmulator, tmp_p
     bot.stop()
 
 
-def test_a_run_missed_beyond_the_window_is_skipped(emu: SlackEmulator, tmp_path: Path) -> None:
-    bot, chat = _scheduled_then_stopped(emu, tmp_path, DIENSTPLAN_CATCH_UP_WINDOW="30m")
+def test_a_run_missed_beyond_the_window_is_skipped(
+    emu: SlackEmulator, tmp_path: Path, database: str | Path
+) -> None:
+    bot, chat = _scheduled_then_stopped(emu, tmp_path, database, DIENSTPLAN_CATCH_UP_WINDOW="30m")
     _set_next_run(bot, datetime.now(UTC) - timedelta(hours=1))
     bot.start()
     assert chat.say("shout backend") == "<@U0ALICE> is on duty for *backend*."
@@ -81,9 +89,9 @@ def test_a_run_missed_beyond_the_window_is_skipped(emu: SlackEmulator, tmp_path:
 
 
 def test_a_crash_after_the_run_posts_its_reply_on_restart_without_rerunning(
-    emu: SlackEmulator, tmp_path: Path
+    emu: SlackEmulator, tmp_path: Path, database: str | Path
 ) -> None:
-    bot, chat = _scheduled_then_stopped(emu, tmp_path)
+    bot, chat = _scheduled_then_stopped(emu, tmp_path, database)
     _set_next_run(bot, datetime.now(UTC) - timedelta(minutes=1))
     emu.fail_next("chat.postMessage", status=503, count=3)  # the client's try and 2 retries
     bot.start()
@@ -140,9 +148,9 @@ def test_operators_list_every_schedule(
 
 
 def test_runs_due_in_the_same_minute_post_each_notice_then_its_reply(
-    emu: SlackEmulator, tmp_path: Path
+    emu: SlackEmulator, tmp_path: Path, database: str | Path
 ) -> None:
-    bot = BotProcess(emu, tmp_path).start()
+    bot = BotProcess(emu, tmp_path, database).start()
     chat = Conversation(emu)
     chat.say(CREATE)
     chat.say("notification disable ShiftStarting")  # the handoff is 2 s away: only the runs
@@ -170,9 +178,9 @@ def test_runs_due_in_the_same_minute_post_each_notice_then_its_reply(
 
 
 def test_a_changed_default_zone_moves_the_next_run_and_every_display_agrees(
-    emu: SlackEmulator, tmp_path: Path
+    emu: SlackEmulator, tmp_path: Path, database: str | Path
 ) -> None:
-    bot, chat = _scheduled_then_stopped(emu, tmp_path, DIENSTPLAN_TIMEZONE="UTC")
+    bot, chat = _scheduled_then_stopped(emu, tmp_path, database, DIENSTPLAN_TIMEZONE="UTC")
     bot.env["DIENSTPLAN_TIMEZONE"] = "Europe/Berlin"
     bot.start()
     listing = chat.say("schedule list")

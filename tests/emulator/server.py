@@ -171,6 +171,10 @@ class SlackEmulator:
         self.reject_connections_error = "internal_error"
         self.auto_redeliver_after: float | None = None
         self.api_latency = 0.0  # seconds added before every Web API answer
+        # Slack spreads envelopes across an app's connections; by default the emulator sends
+        # each to the newest one (what a test of one process with reconnects wants).
+        self.spread_envelopes = False
+        self._spread_turn = 0
         self.method_latency: dict[str, float] = {}  # more seconds for one method's answers
         # The scopes the app was installed with: Slack names them in the x-oauth-scopes
         # header of every answer to a bot-token call. By default, what the manifest asks for;
@@ -1158,11 +1162,16 @@ class SlackEmulator:
             self._cond.notify_all()
 
     async def _deliver(self, envelope: dict[str, Any]) -> Envelope | None:
-        """Send to the newest open connection (falling back to older ones); None if none."""
+        """Send to the newest open connection (falling back to older ones), or with
+        `spread_envelopes` to each open connection in turn; None if none is open."""
         text = json.dumps(envelope)
         event_id = (envelope.get("payload") or {}).get("event_id")
         with self._cond:
             candidates = [c for c in reversed(self._conns) if c.open]
+            if self.spread_envelopes and candidates:
+                turn = self._spread_turn % len(candidates)
+                self._spread_turn += 1
+                candidates = candidates[turn:] + candidates[:turn]
         for conn in candidates:
             if conn.ws.closed:
                 continue

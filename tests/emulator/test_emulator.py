@@ -512,6 +512,19 @@ def test_a_half_open_socket_swallows_envelopes_and_pings(emu: SlackEmulator) -> 
         close_quietly(old)
 
 
+def test_spread_envelopes_go_to_each_connection_in_turn(emu: SlackEmulator) -> None:
+    emu.spread_envelopes = True
+    sockets = [connect_raw(emu)[0] for _ in range(3)]
+    try:
+        sent = [emu.mention(f"hi {i}") for i in range(6)]
+        assert len({env.connection_id for env in sent}) == 3
+        assert [env.connection_id for env in sent[:3]] == [env.connection_id for env in sent[3:]]
+        for ws in sockets:
+            assert len([recv_json(ws), recv_json(ws)]) == 2
+    finally:
+        close_quietly(*sockets)
+
+
 # ----------------------------------------------------------------------------- lifecycle
 
 

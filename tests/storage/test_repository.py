@@ -6,14 +6,18 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.core.model import AwayPeriod, Member, MemberKind
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import PeeweeRepository
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
-def _open(path: Path) -> PeeweeRepository:
+def _open(path: str | Path) -> PeeweeRepository:
     db = open_database(path)
     migrate(db)
     return PeeweeRepository(db)
@@ -41,8 +45,8 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 10_000
 
 
-def test_state_survives_reopening(tmp_path: Path) -> None:
-    repo = _open(tmp_path / "a.db")
+def test_state_survives_reopening(database: str | Path) -> None:
+    repo = _open(database)
     members = [Member("U1"), Member("S1", MemberKind.USERGROUP, "@sre")]
     with repo.transaction():
         rotation = repo.create(
@@ -55,7 +59,7 @@ def test_state_survives_reopening(tmp_path: Path) -> None:
         )
         repo.set_duty(rotation, 1)
     repo._db.close_all()
-    again = _open(tmp_path / "a.db")
+    again = _open(database)
     with again.transaction():
         found = again.find("C1", "backend")
         assert found is not None
@@ -64,8 +68,8 @@ def test_state_survives_reopening(tmp_path: Path) -> None:
         assert again.find("C2", "backend") is None
 
 
-def test_delete_cascades_to_members(tmp_path: Path) -> None:
-    repo = _open(tmp_path / "a.db")
+def test_delete_cascades_to_members(database: str | Path) -> None:
+    repo = _open(database)
     with repo.transaction():
         rotation = repo.create(
             channel="C1",
@@ -80,9 +84,9 @@ def test_delete_cascades_to_members(tmp_path: Path) -> None:
     assert count == 0
 
 
-def test_an_event_is_claimed_by_exactly_one_of_many_threads(tmp_path: Path) -> None:
+def test_an_event_is_claimed_by_exactly_one_of_many_threads(database: str | Path) -> None:
     """Worker threads (one SQLite connection each) racing on one redelivered event."""
-    repo = _open(tmp_path / "a.db")
+    repo = _open(database)
     winners: list[int] = []
     barrier = threading.Barrier(8)
 
@@ -101,8 +105,8 @@ def test_an_event_is_claimed_by_exactly_one_of_many_threads(tmp_path: Path) -> N
     assert len(winners) == 1
 
 
-def test_old_event_ids_are_forgotten(tmp_path: Path) -> None:
-    repo = _open(tmp_path / "a.db")
+def test_old_event_ids_are_forgotten(database: str | Path) -> None:
+    repo = _open(database)
     with repo.transaction():
         repo.record_event("old", NOW - timedelta(days=2))
         repo.record_event("new", NOW)
@@ -198,8 +202,8 @@ def _add(repo: PeeweeRepository, command: str, zone: str, timezone: str | None =
     ).id
 
 
-def test_stale_zones_and_due_order(tmp_path: Path) -> None:
-    repo = _open(tmp_path / "a.db")
+def test_stale_zones_and_due_order(database: str | Path) -> None:
+    repo = _open(database)
     with repo.transaction():
         utc = _add(repo, "who a", "UTC")
         berlin = _add(repo, "who b", "Europe/Berlin")
@@ -264,8 +268,8 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
         ]
 
 
-def test_away_periods_by_user_and_end_and_rotations_by_member(tmp_path: Path) -> None:
-    repo = _open(tmp_path / "a.db")
+def test_away_periods_by_user_and_end_and_rotations_by_member(database: str | Path) -> None:
+    repo = _open(database)
     with repo.transaction():
         old = repo.add_away("U1", date(2026, 11, 1), date(2026, 11, 20))
         now = repo.add_away("U1", date(2026, 11, 21), date(2026, 11, 23))
@@ -325,3 +329,30 @@ def test_links_once_per_channel_and_rotation(repo: PeeweeRepository) -> None:
         assert repo.unlink(ops, "C2")
         assert not repo.unlink(ops, "C2")
         assert repo.linked_channels(ops) == ["C1", "C3"]
+
+
+def test_a_dropped_postgresql_connection_is_replaced(
+    repo: PeeweeRepository, database: str | Path
+) -> None:
+    """A server restart or failover ends every connection: the next unit of work opens a new
+    one instead of failing for ever."""
+    if isinstance(database, Path):
+        pytest.skip("SQLite has no server to drop the connection")
+    import psycopg2
+
+    with repo.transaction():
+        repo.record_event("before", NOW)
+        (pid,) = _backend_pid(repo)
+    admin = psycopg2.connect(database)
+    admin.autocommit = True
+    admin.cursor().execute("SELECT pg_terminate_backend(%s)", (pid,))
+    admin.close()
+    with repo.transaction():
+        repo.record_event("after", NOW)
+        assert _backend_pid(repo) != (pid,)
+    with repo.transaction():
+        assert repo.seen_event("before") and repo.seen_event("after")
+
+
+def _backend_pid(repo: PeeweeRepository) -> tuple[int]:
+    return repo._execute("SELECT pg_backend_pid()").fetchone()  # type: ignore[no-any-return]

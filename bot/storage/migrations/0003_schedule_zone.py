@@ -9,7 +9,9 @@ next start re-computes them.
 
 from peewee import CharField
 
+from bot.storage.db import ddl
+
 
 def up(migrator, db):  # type: ignore[no-untyped-def]
     migrator.migrate(migrator.add_column("schedule", "zone", CharField(null=True)))
-    db.execute_sql("UPDATE schedule SET zone = timezone WHERE timezone IS NOT NULL")
+    ddl(db, "UPDATE schedule SET zone = timezone WHERE timezone IS NOT NULL")

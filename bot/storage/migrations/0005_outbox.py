@@ -4,9 +4,12 @@ Replies of scheduled runs that were committed but not posted move into it (the s
 used to post them at start-up); processed_event keeps only the event ids.
 """
 
+from bot.storage.db import ddl
+
 
 def up(migrator, db):  # type: ignore[no-untyped-def]
-    db.execute_sql(
+    ddl(
+        db,
         """
         CREATE TABLE outbox (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -23,25 +26,23 @@ def up(migrator, db):  # type: ignore[no-untyped-def]
             lease_until DATETIME,
             delivered_at DATETIME
         )
-        """
+        """,
     )
     # Partial indexes: the sender reads only pending rows (by channel and lease owner, so a
     # channel's owners are found by a seek, whatever its backlog), pruning only delivered ones.
-    db.execute_sql(
-        "CREATE INDEX outbox_pending ON outbox (channel, lease_owner) WHERE state = 'pending'"
-    )
-    db.execute_sql("CREATE INDEX outbox_failed ON outbox (id) WHERE state = 'failed'")
-    db.execute_sql(
-        "CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE state = 'delivered'"
-    )
-    db.execute_sql(
+    ddl(db, "CREATE INDEX outbox_pending ON outbox (channel, lease_owner) WHERE state = 'pending'")
+    ddl(db, "CREATE INDEX outbox_failed ON outbox (id) WHERE state = 'failed'")
+    ddl(db, "CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE state = 'delivered'")
+    ddl(
+        db,
         """
         INSERT INTO outbox (channel, kind, reply, created_at)
         SELECT channel, 'reply', reply, received_at FROM processed_event
         WHERE delivered_at IS NULL AND reply IS NOT NULL AND channel IS NOT NULL
-          AND event_id LIKE 'schedule:%'
+          AND event_id LIKE ?
         ORDER BY received_at
-        """
+        """,
+        ("schedule:%",),
     )
     for column in ("reply", "delivered_at", "channel"):
-        db.execute_sql(f"ALTER TABLE processed_event DROP COLUMN {column}")
+        ddl(db, f"ALTER TABLE processed_event DROP COLUMN {column}")

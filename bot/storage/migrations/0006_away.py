@@ -3,20 +3,23 @@
 Read by user and end date (the periods not over yet), so that is the index.
 """
 
+from bot.storage.db import ddl
+
 
 def up(migrator, db):  # type: ignore[no-untyped-def]
-    db.execute_sql(
+    ddl(
+        db,
         """
         CREATE TABLE away (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
-            user VARCHAR(255) NOT NULL,
+            "user" VARCHAR(255) NOT NULL,
             start_date DATE NOT NULL,
             end_date DATE NOT NULL
         )
-        """
+        """,
     )
-    db.execute_sql("CREATE INDEX away_user_end ON away (user, end_date)")
+    ddl(db, 'CREATE INDEX away_user_end ON away ("user", end_date)')
     # `shifts` finds a person's rotations by member id from any channel, and the user groups
     # that are members anywhere.
-    db.execute_sql("CREATE INDEX member_ref ON member (ref)")
-    db.execute_sql("CREATE INDEX member_group ON member (ref) WHERE kind = 'usergroup'")
+    ddl(db, "CREATE INDEX member_ref ON member (ref)")
+    ddl(db, "CREATE INDEX member_group ON member (ref) WHERE kind = 'usergroup'")

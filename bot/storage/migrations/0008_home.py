@@ -2,15 +2,18 @@
 Home (only they are republished when something on it changes), and a note per away period
 (the Home's Set away form takes one)."""
 
+from bot.storage.db import ddl
+
 
 def up(migrator, db):  # type: ignore[no-untyped-def]
-    db.execute_sql("ALTER TABLE rotation ADD COLUMN duty_since DATETIME")
-    db.execute_sql("ALTER TABLE away ADD COLUMN note TEXT")
-    db.execute_sql(
+    ddl(db, "ALTER TABLE rotation ADD COLUMN duty_since DATETIME")
+    ddl(db, "ALTER TABLE away ADD COLUMN note TEXT")
+    ddl(
+        db,
         """
         CREATE TABLE home_user (
-            user VARCHAR(255) NOT NULL PRIMARY KEY,
+            "user" VARCHAR(255) NOT NULL PRIMARY KEY,
             opened_at DATETIME NOT NULL
         )
-        """
+        """,
     )

@@ -6,18 +6,22 @@ rotation. `notification_sent` makes a reminder go out once per shift even across
 rows are forgotten a day after the shift started.
 """
 
+from bot.storage.db import ddl
+
 
 def up(migrator, db):  # type: ignore[no-untyped-def]
-    db.execute_sql(
+    ddl(
+        db,
         """
         CREATE TABLE notification_personal_off (
-            user VARCHAR(255) NOT NULL,
+            "user" VARCHAR(255) NOT NULL,
             type VARCHAR(64) NOT NULL,
-            PRIMARY KEY (user, type)
+            PRIMARY KEY ("user", type)
         )
-        """
+        """,
     )
-    db.execute_sql(
+    ddl(
+        db,
         """
         CREATE TABLE notification_channel_off (
             channel VARCHAR(255) NOT NULL,
@@ -25,25 +29,28 @@ def up(migrator, db):  # type: ignore[no-untyped-def]
             type VARCHAR(64) NOT NULL,
             PRIMARY KEY (channel, rotation_id, type)
         )
-        """
+        """,
     )
-    db.execute_sql(
-        "CREATE INDEX notification_channel_off_rotation ON notification_channel_off (rotation_id)"
+    ddl(
+        db,
+        "CREATE INDEX notification_channel_off_rotation ON notification_channel_off (rotation_id)",
     )
-    db.execute_sql(
+    ddl(
+        db,
         """
         CREATE TABLE notification_remind (
-            user VARCHAR(255) NOT NULL PRIMARY KEY,
+            "user" VARCHAR(255) NOT NULL PRIMARY KEY,
             hours INTEGER NOT NULL
         )
-        """
+        """,
     )
-    db.execute_sql(
+    ddl(
+        db,
         """
         CREATE TABLE notification_sent (
             key VARCHAR(255) NOT NULL PRIMARY KEY,
             due_at DATETIME NOT NULL
         )
-        """
+        """,
     )
-    db.execute_sql("CREATE INDEX notification_sent_due ON notification_sent (due_at)")
+    ddl(db, "CREATE INDEX notification_sent_due ON notification_sent (due_at)")

@@ -3,9 +3,12 @@
 Read by channel (what a channel sees) and by rotation (where its news goes); a deleted
 rotation takes its links with it."""
 
+from bot.storage.db import ddl
+
 
 def up(migrator, db):  # type: ignore[no-untyped-def]
-    db.execute_sql(
+    ddl(
+        db,
         """
         CREATE TABLE link (
             channel VARCHAR(255) NOT NULL,
@@ -14,6 +17,6 @@ def up(migrator, db):  # type: ignore[no-untyped-def]
             linked_at DATETIME NOT NULL,
             PRIMARY KEY (channel, rotation_id)
         )
-        """
+        """,
     )
-    db.execute_sql("CREATE INDEX link_rotation ON link (rotation_id)")
+    ddl(db, "CREATE INDEX link_rotation ON link (rotation_id)")

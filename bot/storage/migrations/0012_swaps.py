@@ -6,9 +6,12 @@ shift to another member without changing the order; the one for the shift held n
 were when the swap was asked, so an answer after `update` changes nothing.
 """
 
+from bot.storage.db import ddl
+
 
 def up(migrator, db):  # type: ignore[no-untyped-def]
-    db.execute_sql(
+    ddl(
+        db,
         """
         CREATE TABLE swap (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -22,11 +25,12 @@ def up(migrator, db):  # type: ignore[no-untyped-def]
             expires_at DATETIME NOT NULL,
             answered_at DATETIME
         )
-        """
+        """,
     )
-    db.execute_sql("CREATE INDEX swap_pending ON swap (state, expires_at)")
-    db.execute_sql("CREATE INDEX swap_rotation ON swap (rotation_id)")
-    db.execute_sql(
+    ddl(db, "CREATE INDEX swap_pending ON swap (state, expires_at)")
+    ddl(db, "CREATE INDEX swap_rotation ON swap (rotation_id)")
+    ddl(
+        db,
         """
         CREATE TABLE shift_override (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -36,6 +40,6 @@ def up(migrator, db):  # type: ignore[no-untyped-def]
             kind VARCHAR(16) NOT NULL,
             label VARCHAR(255)
         )
-        """
+        """,
     )
-    db.execute_sql("CREATE INDEX shift_override_rotation ON shift_override (rotation_id)")
+    ddl(db, "CREATE INDEX shift_override_rotation ON shift_override (rotation_id)")
