@@ -29,8 +29,9 @@ from bot.slack.outbound import Sender
 from bot.slack.sender import OutboxSender
 from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
 from bot.slack.users import SlackUsers
-from bot.storage.db import DatabaseMissing, Pooled, migrate, open_database, redact_url
+from bot.storage.db import DatabaseMissing, Pooled, migrate, open_database
 from bot.storage.repository import PeeweeRepository
+from bot.storage.urls import redact_url
 
 log = logging.getLogger("dienstplan")
 T = TypeVar("T")

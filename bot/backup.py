@@ -11,7 +11,7 @@ from pathlib import Path
 from peewee import DatabaseError
 
 from bot.config import Config, ConfigError
-from bot.storage.db import DatabaseMissing, open_database, redact_url
+from bot.storage.db import DatabaseMissing, open_database
 from bot.storage.portable import (
     ImportRefused,
     export_state,
@@ -19,6 +19,7 @@ from bot.storage.portable import (
     read_document,
     write_document,
 )
+from bot.storage.urls import redact_url
 
 
 def export(config: Config, file: str) -> int:

@@ -25,8 +25,8 @@ from bot.storage.db import (
     applied_migrations,
     known_migrations,
     open_database,
-    redact_url,
 )
+from bot.storage.urls import redact_url
 
 # The scope without which Slack does not deliver an event to the bot at all (None: the bot
 # user is enough).

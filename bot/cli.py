@@ -185,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_format=config.log_format,
         )
         if args.command == "run":
+            if not config.database_url:
+                _without_postgres_drivers()
             from bot.app import run
 
             return run(config)
@@ -202,6 +204,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before a command's own handling is in place
         print("dienstplan: interrupted.", file=sys.stderr)
         return 130
+
+
+def _without_postgres_drivers() -> None:
+    """peewee imports psycopg2 (or psycopg) when it is installed, whether or not a database
+    needs it: 5 MiB of a bot that runs on SQLite, when the `postgres` extra shares its
+    environment. Marking them missing before peewee is imported keeps them out."""
+    if "peewee" not in sys.modules:
+        for driver in ("psycopg2", "psycopg", "psycopg2cffi"):
+            sys.modules.setdefault(driver, None)  # type: ignore[arg-type]
 
 
 def _local(args: argparse.Namespace, config: Config) -> int:

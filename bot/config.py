@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.core.commands import DOCS_URL
-from bot.storage.db import is_postgres_url, redact_url
+from bot.storage.urls import is_postgres_url, redact_url
 
 DEFAULT_API_URL = "https://slack.com/api/"
 _HTTP_URL = re.compile(r"https?://[^/\s]+\S*")

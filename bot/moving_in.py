@@ -20,8 +20,8 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.model import Member, Request
 from bot.core.parser import MEMBER_RE, SLACKBOT, member_from_match
 from bot.core.schedules import command_key
-from bot.storage.db import is_postgres_url, redact_url
 from bot.storage.repository import PeeweeRepository
+from bot.storage.urls import is_postgres_url, redact_url
 
 # The old bot does not record who created a rotation or schedule: Slackbot stands in.
 IMPORTER = SLACKBOT

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import ConfigError, config_path, load_config
 from bot.core.commands import DOCS_URL
-from bot.storage.db import redact_url
+from bot.storage.urls import redact_url
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-abc", "SLACK_APP_TOKEN": "xapp-1-A1-def"}
 

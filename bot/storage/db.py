@@ -14,6 +14,8 @@ from peewee import Database, DatabaseError, DatabaseProxy, PostgresqlDatabase
 from playhouse.migrations import Migration, Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
+from bot.storage.urls import is_postgres_url
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,21 +43,6 @@ Pooled: TypeAlias = PooledSqliteDatabase | PooledPostgresqlDatabase
 
 class DatabaseMissing(Exception):
     """A command that only reads found no database: a mistyped path must not create one."""
-
-
-def is_postgres_url(target: str | Path) -> bool:
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
-
-# Up to the last `@` of the authority, so an unencoded `@` in the password is not half shown.
-_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/\s]*@")
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&\s]*")
-
-
-def redact_url(text: str) -> str:
-    """`postgresql://user:secret@host/db` as `postgresql://user:***@host/db`, wherever a URL
-    appears in `text` (a driver's error message may quote it); a `password=` parameter too."""
-    return _QUERY_PASSWORD.sub(r"\1***", _PASSWORD.sub(r"\1:***@", text))
 
 
 def is_postgres(db: Database) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.harness import BotProcess, Conversation
@@ -130,3 +132,13 @@ def test_text_slack_escaped_as_a_lone_surrogate_is_answered_not_run(
     assert reply.startswith("That message contains U+D800, half of a UTF-16 surrogate pair")
     assert "no rotations in this channel yet" in chat.say("list")
     assert "Traceback" not in bot.log()
+
+
+def test_a_bot_on_sqlite_does_not_load_a_postgresql_driver(bot: BotProcess) -> None:
+    """The `postgres` extra may share the environment (it does in the tests): peewee would
+    import the driver, 5 MiB of memory a bot on SQLite never uses."""
+    assert bot.process is not None
+    maps = Path(f"/proc/{bot.process.pid}/maps")
+    if not maps.exists():
+        pytest.skip("no /proc on this system")
+    assert "psycopg" not in maps.read_text()
