@@ -13,7 +13,7 @@ clicked twice, an old DM) changes nothing.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -180,7 +180,7 @@ def _ask(ctx: Context, args: SwapAsk) -> Reply:
     if not holders.includes(shift.holder, user):
         raise DomainError(
             "That ",
-            *_shift_name(rotation, shift, ctx.zone_of(user)),
+            *_shift_name(rotation, shift.start, ctx.zone_of(user)),
             " is ",
             Quiet(shift.holder),
             "'s, not yours: only the person holding a shift can ask to swap it.",
@@ -217,12 +217,12 @@ def _ask(ctx: Context, args: SwapAsk) -> Reply:
         " asked ",
         Quiet(target),
         " to take their ",
-        *_shift_name(rotation, shift, ctx.timezone),
+        *_shift_name(rotation, shift.start, ctx.timezone),
         f" (request #{swap.id}).",
     )
     return Reply.of(
         f"Asked {target.mention()} to take your ",
-        *_shift_name(rotation, shift, ctx.zone_of(user)),
+        *_shift_name(rotation, shift.start, ctx.zone_of(user)),
         f" (request #{swap.id}). They get a direct message to accept or decline; "
         "the request lapses when the shift starts.",
         f" Note: they are {away} then." if away else "",
@@ -237,11 +237,11 @@ def _held_now(ctx: Context, rotation: Rotation) -> Shift:
     )
 
 
-def _shift_name(rotation: Rotation, shift: Shift, zone: ZoneInfo) -> list[ReplyPart]:
+def _shift_name(rotation: Rotation, start: datetime | None, zone: ZoneInfo) -> list[ReplyPart]:
     """`shift on *ops* from Mon 07 Dec 2026 09:00 CET` (or `shift on *ops* held now`)."""
-    if shift.start is None:
+    if start is None:
         return ["shift on ", bold(rotation.name), " held now"]
-    return ["shift on ", bold(rotation.name), f" from {cron.format_run(shift.start, zone)}"]
+    return ["shift on ", bold(rotation.name), f" from {cron.format_run(start, zone)}"]
 
 
 def _request_text(ctx: Context, rotation: Rotation, shift: Shift, swap: Swap) -> Reply:
@@ -250,7 +250,7 @@ def _request_text(ctx: Context, rotation: Rotation, shift: Shift, swap: Swap) ->
     return Reply.of(
         Quiet(Member(swap.requester)),
         " asks you to take their ",
-        *_shift_name(rotation, shift, zone),
+        *_shift_name(rotation, shift.start, zone),
         end,
         f" in <#{rotation.channel}> (request #{swap.id}). Answer with ",
         f"`{BOT_HANDLE} swap accept {swap.id}` or `{BOT_HANDLE} swap decline {swap.id}`.",
@@ -279,7 +279,7 @@ def answer(ctx: Context, swap_id: int, *, accept: bool) -> Reply:
         # Not an error: the request's end is recorded (so it leaves `swaps` and the App Home).
         return Reply.of(f"Request #{swap_id} is no longer valid: {why}. Nothing changed.")
     zone = ctx.zone_of(user)
-    shift_name = _stored_shift_name(rotation, swap, zone)
+    shift_name = _shift_name(rotation, swap.shift_start, zone)
     ctx.effects.concerned.update({swap.requester, swap.target})
     if not accept:
         ctx.repo.answer_swap(swap.id, SwapState.DECLINED, ctx.now)
@@ -298,7 +298,7 @@ def answer(ctx: Context, swap_id: int, *, accept: bool) -> Reply:
             " declined to take ",
             Quiet(Member(swap.requester)),
             "'s ",
-            *_stored_shift_name(rotation, swap, ctx.timezone),
+            *_shift_name(rotation, swap.shift_start, ctx.timezone),
             f" (request #{swap.id}).",
         )
         return Reply.of(f"You declined request #{swap.id}: the ", *shift_name, " stays theirs.")
@@ -325,7 +325,7 @@ def answer(ctx: Context, swap_id: int, *, accept: bool) -> Reply:
         " takes ",
         Quiet(Member(swap.requester)),
         "'s ",
-        *_stored_shift_name(rotation, swap, ctx.timezone),
+        *_shift_name(rotation, swap.shift_start, ctx.timezone),
         f" (request #{swap.id} accepted).",
     )
     return Reply.of(
@@ -349,12 +349,6 @@ def _tell_channels(ctx: Context, rotation: Rotation, name: str, *parts: ReplyPar
             replied=ctx.request.origin or ctx.request.channel,
         )
     )
-
-
-def _stored_shift_name(rotation: Rotation, swap: Swap, zone: ZoneInfo) -> list[ReplyPart]:
-    if swap.shift_start is None:
-        return ["shift on ", bold(rotation.name), " held now"]
-    return ["shift on ", bold(rotation.name), f" from {cron.format_run(swap.shift_start, zone)}"]
 
 
 def _stale(ctx: Context, rotation: Rotation, swap: Swap) -> str | None:
@@ -395,7 +389,7 @@ def _swaps(ctx: Context, _: None) -> Reply:
         rotation = ctx.repo.rotation_by_id(swap.rotation_id)
         if rotation is None:
             continue
-        name = _stored_shift_name(rotation, swap, zone)
+        name = _shift_name(rotation, swap.shift_start, zone)
         if swap.target == user:
             parts += [
                 f"\n• #{swap.id} from ",
