@@ -57,7 +57,7 @@ from bot.core.registry import COMMANDS
 from bot.core.shifts import HORIZON, MAX_HANDOFFS, handoff_hint, short_date
 from bot.slack.outbound import UndeliverableError, delivery_errors
 from bot.slack.render import literal
-from bot.slack.swaps import ACCEPT, DECLINE
+from bot.slack.swaps import swap_buttons
 
 log = logging.getLogger(__name__)
 
@@ -199,22 +199,7 @@ def _swaps(model: HomeModel) -> list[Block]:
             blocks.append(_section(f"You asked <@{swap.target}> to take your shift on {where}."))
             continue
         blocks.append(_section(f"<@{swap.requester}> asks you to take their shift on {where}."))
-        blocks.append(
-            ActionsBlock(
-                block_id=f"swap:{swap.id}",
-                elements=[
-                    ButtonElement(
-                        text=PlainTextObject(text="Accept"),
-                        action_id=ACCEPT,
-                        value=str(swap.id),
-                        style="primary",
-                    ),
-                    ButtonElement(
-                        text=PlainTextObject(text="Decline"), action_id=DECLINE, value=str(swap.id)
-                    ),
-                ],
-            )
-        )
+        blocks.append(swap_buttons(swap.id))
     left = len(lines) - SWAPS_SHOWN
     if left > 0:
         blocks.append(_context(f"{left} more: `{BOT_HANDLE} swaps` lists them all."))

@@ -17,8 +17,6 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
-    ActionsBlock,
-    ButtonElement,
     ContextBlock,
     MarkdownTextObject,
     SectionBlock,
@@ -30,7 +28,7 @@ from bot.core.notifications import footer
 from bot.core.ports import OutboxRow
 from bot.core.swaps import swap_request_id
 from bot.slack.render import split_message, to_slack
-from bot.slack.swaps import ACCEPT, DECLINE
+from bot.slack.swaps import swap_buttons
 from bot.slack.users import SlackUsers
 
 MAX_SECTION_CHARS = 3000  # Slack's limit on a section block's text
@@ -149,14 +147,7 @@ def _decorated(kind: str, text: str) -> list[dict[str, Any]] | None:
         return [*section, ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict()]
     swap_id = swap_request_id(kind)
     if swap_id is not None:
-        buttons = ActionsBlock(
-            block_id=f"swap:{swap_id}",
-            elements=[
-                ButtonElement(text="Accept", action_id=ACCEPT, value=str(swap_id), style="primary"),
-                ButtonElement(text="Decline", action_id=DECLINE, value=str(swap_id)),
-            ],
-        )
-        return [*section, buttons.to_dict()]
+        return [*section, swap_buttons(swap_id).to_dict()]
     return None
 
 
