@@ -533,10 +533,16 @@ def _nobody_else(rotation: Rotation, previous: Member, skips: Sequence[Skip]) ->
 
 
 def next_parts(
-    ctx: Context, rotation: Rotation, *, hint: bool = False, lead: str = "\n"
+    ctx: Context,
+    rotation: Rotation,
+    stand_in: Member | None,
+    *,
+    hint: bool = False,
+    lead: str = "\n",
 ) -> list[ReplyPart]:
     """`Next handoff: <time>, to bob.` from the rotate schedules, else `Next in line: bob.`,
-    after `lead`; with `hint`, how to add a handoff schedule when there is none."""
+    after `lead`; with `hint`, how to add a handoff schedule when there is none. `stand_in`
+    is the caller's read of ctx.repo.stand_in: the shift held now may be a swap's."""
     if rotation.member_count < 2:
         return []
     schedules = ctx.schedules.rotation_schedules(rotation.channel, name_key(rotation.name))
@@ -546,7 +552,6 @@ def next_parts(
     step = next_in_line(
         member_at, rotation.member_count, rotation.duty_position, at, ctx.unavailable()
     )
-    stand_in = ctx.repo.stand_in(rotation)
     duty = stand_in or member_at(rotation.duty_position)
     if handoff is None:
         parts: list[ReplyPart] = [f"{lead}Next in line: "]
@@ -598,8 +603,9 @@ def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
 
 def _who(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
-    duty = on_duty(ctx, rotation)
-    after = next_parts(ctx, rotation)
+    stand_in = ctx.repo.stand_in(rotation)
+    duty = stand_in or ctx.repo.member_at(rotation, rotation.duty_position)
+    after = next_parts(ctx, rotation, stand_in)
     if _deactivated(ctx, [duty]):
         return Reply.of(
             *_deactivated_on_duty(rotation, duty), f"\nDuties:\n{rotation.description}", *after
@@ -680,7 +686,7 @@ def _about(ctx: Context, name: str) -> Reply:
         elif stand_in == member:
             marker += "  ← on duty (a swap)"
         parts += [f"\n{i + 1}. ", Quiet(member), marker]
-    parts += next_parts(ctx, rotation, hint=True)
+    parts += next_parts(ctx, rotation, stand_in, hint=True)
     parts.append(f"\nDuties:\n{rotation.description}")
     return Reply.of(*parts)
 

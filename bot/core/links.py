@@ -167,14 +167,15 @@ def _more(shown: int, total: int) -> list[ReplyPart]:
 def _line(ctx: Context, rotation: Rotation, *, linked: bool) -> list[ReplyPart]:
     """`• #backend ops: alice is on duty.` and, indented below, the next handoff."""
     name = channel_and_name(rotation) if linked else [bold(rotation.name)]
-    duty = ctx.repo.member_at(rotation, rotation.duty_position)
+    stand_in = ctx.repo.stand_in(rotation)  # an accepted swap's holds the shift now
+    duty = stand_in or ctx.repo.member_at(rotation, rotation.duty_position)
     return [
         "\n• ",
         *name,
         ": ",
         Quiet(duty),
         " is on duty.",
-        *next_parts(ctx, rotation, lead="\n    "),
+        *next_parts(ctx, rotation, stand_in, lead="\n    "),
     ]
 
 

@@ -207,3 +207,10 @@ def test_a_day_without_a_shift_or_with_someone_elses_says_so(run: Run) -> None:
         "That shift on *ops* from Mon 30 Nov 2026 09:00 CET is @U3's, not yours"
     )
     assert "(request #1)" in run("<@UBOT> swap ops <@U2> 2026-11-28", user="U1")
+
+
+def test_list_schedules_shows_who_stands_in_after_a_swap(run: Run, act) -> None:  # type: ignore[no-untyped-def]
+    run(CREATE)
+    act("swap ops <@U2>")
+    act("swap accept 1", user="U2")
+    assert "• *ops*: @U2 is on duty." in run("<@UBOT> list schedules")
