@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
-from bot.core.home import home_update
+from bot.core.home import republishes
 from bot.core.notifications import UpcomingShifts, forget_sent
 from bot.core.ports import Clock, UserDirectory
 from bot.core.swaps import expiry_notes
@@ -50,8 +50,7 @@ def expire_swap_requests(repo: PeeweeRepository, now: datetime) -> int:
                 s.rotation_id: r for s in swaps if (r := repo.rotation_by_id(s.rotation_id))
             }
             people = {user for s in swaps for user in (s.requester, s.target)}
-            homes = [home_update(user) for user in sorted(repo.home_users(people))]
-            repo.enqueue([*expiry_notes(swaps, rotations), *homes], now)
+            repo.enqueue([*expiry_notes(swaps, rotations), *republishes(repo, people)], now)
     return len(swaps)
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
 from bot.core.errors import DomainError, UsageError
-from bot.core.home import AwayForm, check_away_form, home_update
+from bot.core.home import AwayForm, check_away_form, home_update, republishes
 from bot.core.limits import MESSAGE_LENGTH, at_most
 from bot.core.model import UPDATE_KIND, Member, Outgoing, Reply, Request, code
 from bot.core.notifications import after_command
@@ -155,7 +155,8 @@ class Dispatcher:
                     messages += after_command(
                         self._repo, self._notifications, ctx_directory, request, effects, notice
                     )
-                messages += self._home_updates(effects)
+                people = effects.concerned - effects.groups
+                messages += republishes(self._repo, people, effects.groups)
                 self._repo.enqueue(messages, now)
         _log_handled(request, name, result, started)
         if effects.schedules_changed:
@@ -181,15 +182,6 @@ class Dispatcher:
         return True
 
     # ------------------------------------------------------------------ App Home
-    def _home_updates(self, effects: Effects) -> list[Outgoing]:
-        """A republish for each person concerned who has opened the Home, and one per user
-        group concerned: the sender finds its users when it publishes (no Slack call while
-        this transaction holds the write lock)."""
-        users = effects.concerned - effects.groups
-        opened = self._repo.home_users(users) if users else set()
-        groups = [home_update(ref, group=True) for ref in sorted(effects.groups)]
-        return [home_update(ref) for ref in sorted(opened)] + groups
-
     def open_home(self, user: str, *, event_id: str) -> bool:
         """The user opened the App Home: remember them (a change concerning them republishes
         it from now on) and publish their view. False for a redelivered event."""

@@ -8,6 +8,7 @@ so the form can show them next to the date they concern.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from bot.core.model import (
 )
 from bot.core.parser import name_key, normalise_spaces
 from bot.core.personal import rotations_of
+from bot.core.ports import RotationRepository
 from bot.core.shifts import (
     HORIZON,
     Holders,
@@ -47,6 +49,18 @@ HOME_KINDS = (HOME, HOME_GROUP)
 def home_update(ref: str, *, group: bool = False) -> Outgoing:
     """Republish this person's Home, or each Home of a user group's users."""
     return Outgoing(ref, Reply(), HOME_GROUP if group else HOME)
+
+
+def republishes(
+    repo: RotationRepository, users: Collection[str], groups: Collection[str] = ()
+) -> list[Outgoing]:
+    """A republish for each of these people who has opened the Home, and one per user group:
+    the sender finds a group's users when it publishes (no Slack call while the caller's
+    transaction holds the write lock)."""
+    opened = repo.home_users(users) if users else set()
+    return [home_update(ref) for ref in sorted(opened)] + [
+        home_update(ref, group=True) for ref in sorted(groups)
+    ]
 
 
 @dataclass(frozen=True)
