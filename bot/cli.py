@@ -8,7 +8,6 @@ import dataclasses
 import json
 import os
 import sys
-import tomllib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +44,8 @@ def package_version() -> str:
         return metadata.version("dienstplan")
     except metadata.PackageNotFoundError:
         pass
+    import tomllib  # here: `run` never needs it
+
     try:
         with (Path(__file__).resolve().parents[1] / "pyproject.toml").open("rb") as file:
             return f"{tomllib.load(file)['project']['version']} (source tree)"

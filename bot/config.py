@@ -7,14 +7,12 @@ values never appear in messages.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import os
 import re
 import sys
 import threading
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -221,6 +219,8 @@ def config_path(explicit: str | None, env: Mapping[str, str]) -> Path | None:
 def _read_file(path: Path) -> tuple[dict[str, str], list[str]]:
     """The file's settings and its problems; a file that cannot be read or parsed at all is
     its only problem, raised at once."""
+    import tomllib  # here: most deployments have no file, and it costs the bot 0.1 MiB
+
     try:
         # utf-8-sig: editors on Windows start files with a byte-order mark, which TOML refuses.
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
@@ -258,6 +258,8 @@ def _read_file(path: Path) -> tuple[dict[str, str], list[str]]:
 
 def _did_you_mean(name: str) -> str:
     """A typo (`slack.bot_tokn`) or a key in the wrong section (`dienstplan.api_url`)."""
+    import difflib  # here: only a typo needs it, and it costs the bot 0.15 MiB
+
     key = name.partition(".")[2]
     close = [n for n, s in SETTINGS.items() if s.key == key] or difflib.get_close_matches(
         name, SETTINGS, n=1

@@ -34,7 +34,7 @@ def test_processed_event_ids_are_forgotten_after_a_day(
     clock.advance(hours=2)
     assert forget_processed_events(repo, clock()) == 1
     with repo.transaction():
-        assert not repo.seen_event("Ev1")
+        assert repo.record_event("Ev1", clock())  # new again
 
 
 def test_delivered_messages_are_pruned_after_a_week_and_failed_ones_stay(

@@ -260,6 +260,8 @@ class Command:
     run: Callable[[Context, Any], Reply]
     names_rotation: bool = True
     creates_rotation: bool = False
+    # Changes nothing (`who`): it reads without the write lock (Dispatcher.handle).
+    reads_only: bool = False
     subcommands: tuple[Subcommand, ...] = ()
     locate: Locate = _leading_channel
     in_dm: Callable[[Any], InDm] = _BY_NAME
@@ -539,16 +541,18 @@ def next_parts(
     *,
     hint: bool = False,
     lead: str = "\n",
+    member_at: Callable[[int], Member] | None = None,
 ) -> list[ReplyPart]:
     """`Next handoff: <time>, to bob.` from the rotate schedules, else `Next in line: bob.`,
     after `lead`; with `hint`, how to add a handoff schedule when there is none. `stand_in`
-    is the caller's read of ctx.repo.stand_in: the shift held now may be a swap's."""
+    is the caller's read of ctx.repo.stand_in: the shift held now may be a swap's;
+    `member_at`, the caller's reads of the members (_members_of), if it made any."""
     if rotation.member_count < 2:
         return []
     schedules = ctx.schedules.rotation_schedules(rotation.channel, name_key(rotation.name))
     handoff = next_handoff(schedules)
     at = handoff[0] if handoff else ctx.now
-    member_at = _members_of(ctx, rotation)
+    member_at = member_at or _members_of(ctx, rotation)
     step = next_in_line(
         member_at, rotation.member_count, rotation.duty_position, at, ctx.unavailable()
     )
@@ -604,8 +608,9 @@ def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
 def _who(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     stand_in = ctx.repo.stand_in(rotation)
-    duty = stand_in or ctx.repo.member_at(rotation, rotation.duty_position)
-    after = next_parts(ctx, rotation, stand_in)
+    member_at = _members_of(ctx, rotation)
+    duty = stand_in or member_at(rotation.duty_position)
+    after = next_parts(ctx, rotation, stand_in, member_at=member_at)
     if _deactivated(ctx, [duty]):
         return Reply.of(
             *_deactivated_on_duty(rotation, duty), f"\nDuties:\n{rotation.description}", *after
@@ -801,6 +806,7 @@ ROTATION_COMMANDS: list[Command] = [
         f"{BOT_HANDLE} who backend-rota",
         _name("who"),
         _who,
+        reads_only=True,
     ),
     Command(
         "shout",
@@ -809,6 +815,7 @@ ROTATION_COMMANDS: list[Command] = [
         f"{BOT_HANDLE} shout backend-rota",
         _name("shout"),
         _shout,
+        reads_only=True,
     ),
     Command(
         "assign",
@@ -825,6 +832,7 @@ ROTATION_COMMANDS: list[Command] = [
         f"{BOT_HANDLE} about backend-rota",
         _name("about"),
         _about,
+        reads_only=True,
     ),
     Command(
         "delete",
@@ -851,6 +859,7 @@ ROTATION_COMMANDS: list[Command] = [
         parser.parse_topic,
         _help,
         names_rotation=False,
+        reads_only=True,
         locate=no_channel,
         in_dm=always(InDm.HERE),
     ),

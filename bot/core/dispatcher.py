@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
@@ -24,6 +24,7 @@ from bot.core.notifications import after_command
 from bot.core.parser import (
     MEMBER_RE,
     SLACKBOT,
+    Invocation,
     channels_in,
     split_command,
     without_reminder,
@@ -107,11 +108,14 @@ class Dispatcher:
         command causes) commit together, and the sender delivers them. Without one (the
         console) the caller shows the reply itself, and nobody is notified.
 
-        The transaction takes the write lock first (BEGIN IMMEDIATE), so checking for the
-        event and recording it cannot race with another worker or process. The users the text
-        mentions are looked up before the transaction, so the handler finds them cached and
-        no Slack call holds the database's write lock; so are the channels of a user who
-        writes in a DM or names a channel.
+        Recording the event id is the check for a redelivery (an insert that finds it
+        changes nothing), under the write lock: it cannot race with another worker or process.
+        A command that changes nothing (`who`, `list`, help) reads on a snapshot without the
+        write lock, then commits its reply with the event id in a short transaction: a
+        redelivery arriving meanwhile may read twice, but only one of them commits. The users
+        the text mentions are looked up before the transaction, so the handler finds them
+        cached and no Slack call holds the database's write lock; so are the channels of a
+        user who writes in a DM or names a channel.
         """
         started = time.perf_counter()
         now = self._clock()
@@ -120,11 +124,15 @@ class Dispatcher:
         deactivated(_mentioned_users(request))
         self._look_up_channels(request)
         ctx_directory = _NeverFailing(self.directory)
-        self._look_up_admin(request)
-        with self._repo.transaction():
-            if event_id is not None and self._repo.seen_event(event_id):
-                _log_handled(request, None, "duplicate", started)
-                return Outcome(Reply(), duplicate=True)
+        text = without_reminder(request.text) if request.user == SLACKBOT else request.text
+        invocation = split_command(text, request.bot_user_id)
+        command = self._commands.get(invocation.command)
+        self._look_up_admin(request, invocation.command)
+        reads_only = event_id is not None and (command is None or command.reads_only)
+        answer = _Answer(request, event_id, notice, now, ctx_directory)
+        with self._repo.reading() if reads_only else self._repo.transaction():
+            if not reads_only and not self._first_time(event_id, now):
+                return _duplicate(request, started)
             ctx = Context(
                 request,
                 self._repo,
@@ -142,26 +150,42 @@ class Dispatcher:
                 notifications=self._notifications,
                 home_link=self.home_link,
             )
-            reply, name, result = self._run(request, ctx)
+            reply, name, result = self._run(request, ctx, invocation)
             failed = result != "ok"
             if failed:  # the command's savepoint rolled back: so did what it changed
                 effects = Effects()
-            if effects.duty_changes:
-                self._repo.mark_duty_since({c.rotation.id for c in effects.duty_changes}, now)
-            if event_id is not None:
-                self._repo.record_event(event_id, now)
-                messages = _messages(request, notice, reply, failed)
-                if not failed:  # what it notifies, the handler's own messages first
-                    messages += after_command(
-                        self._repo, self._notifications, ctx_directory, request, effects, notice
-                    )
-                people = effects.concerned - effects.groups
-                messages += republishes(self._repo, people, effects.groups)
-                self._repo.enqueue(messages, now)
+            if not reads_only:
+                self._commit(answer, reply, failed, effects)
+        if reads_only:
+            with self._repo.transaction():
+                if not self._first_time(event_id, now):
+                    return _duplicate(request, started)
+                self._commit(answer, reply, failed, effects)
         _log_handled(request, name, result, started)
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed, effects=effects)
+
+    def _first_time(self, event_id: str | None, now: datetime) -> bool:
+        """Records the event; False for a redelivery. A request without one always runs."""
+        return event_id is None or self._repo.record_event(event_id, now)
+
+    def _commit(self, answer: _Answer, reply: Reply, failed: bool, effects: Effects) -> None:
+        """In the command's transaction: what its duty changes leave behind, and with an event
+        id the messages it sends (the notice, the reply, then what a success notifies)."""
+        if effects.duty_changes:
+            self._repo.mark_duty_since({c.rotation.id for c in effects.duty_changes}, answer.now)
+        if answer.event_id is None:
+            return
+        request = answer.request
+        messages = _messages(request, answer.notice, reply, failed)
+        if not failed:  # what it notifies, the handler's own messages first
+            messages += after_command(
+                self._repo, self._notifications, answer.directory, request, effects, answer.notice
+            )
+        people = effects.concerned - effects.groups
+        messages += republishes(self._repo, people, effects.groups)
+        self._repo.enqueue(messages, answer.now)
 
     def welcome(self, channel: str, *, event_id: str) -> bool:
         """The bot was added to the channel: post the welcome, unless it did within a day.
@@ -170,9 +194,8 @@ class Dispatcher:
         redelivery or a restart never posts it twice. Returns whether it was queued."""
         now = self._clock()
         with self._repo.transaction():
-            if self._repo.seen_event(event_id):
+            if not self._repo.record_event(event_id, now):
                 return False
-            self._repo.record_event(event_id, now)
             last = self._repo.welcomed_at(channel)
             if last is not None and now - last < WELCOME_AGAIN_AFTER:
                 return False
@@ -187,9 +210,8 @@ class Dispatcher:
         it from now on) and publish their view. False for a redelivered event."""
         now = self._clock()
         with self._repo.transaction():
-            if self._repo.seen_event(event_id):
+            if not self._repo.record_event(event_id, now):
                 return False
-            self._repo.record_event(event_id, now)
             self._repo.record_home_opened(user, now)
             self._repo.enqueue([home_update(user)], now)
         return True
@@ -238,7 +260,9 @@ class Dispatcher:
             log.warning("unknown time zone %r for %s; using %s", name, user, self._timezone.key)
             return self._timezone
 
-    def _run(self, request: Request, ctx: Context) -> tuple[Reply, str | None, str]:
+    def _run(
+        self, request: Request, ctx: Context, invocation: Invocation
+    ) -> tuple[Reply, str | None, str]:
         """The reply, the command's name if the table has it, and the outcome: `ok` (applied
         or answered) or why not (see _log_handled)."""
         surrogate = unpaired_surrogate(request.text)
@@ -253,8 +277,6 @@ class Dispatcher:
                 None,
                 "too_long",
             )
-        text = without_reminder(request.text) if request.user == SLACKBOT else request.text
-        invocation = split_command(text, request.bot_user_id)
         if not invocation.command:
             return Reply.of(help_text(self._commands, self._docs_url)), "help", "ok"
         command = self._commands.get(invocation.command)
@@ -297,12 +319,12 @@ class Dispatcher:
             )
             return Reply.of(APOLOGY), command.name, "error"
 
-    def _look_up_admin(self, request: Request) -> None:
+    def _look_up_admin(self, request: Request, command: str) -> None:
         """Whether the writer of a guarded command is an admin, asked before the transaction
         so the permission check finds it cached."""
         if self._open_permissions or request.source in TRUSTED_SOURCES:
             return
-        if split_command(request.text, request.bot_user_id).command in GUARDED:
+        if command in GUARDED:
             _NeverFailing(self.directory).is_admin(request.user)
 
     def _look_up_channels(self, request: Request) -> None:
@@ -310,6 +332,23 @@ class Dispatcher:
         if request.direct or channels_in(request.text) - {request.channel}:
             with contextlib.suppress(DomainError):  # the command says so, if it needs them
                 self.membership.channels_of(request.user)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What answering a request needs besides the command's outcome."""
+
+    request: Request
+    event_id: str | None
+    notice: Reply | None
+    now: datetime
+    directory: _NeverFailing
+
+
+def _duplicate(request: Request, started: float) -> Outcome:
+    """A redelivered event: nothing was applied and nothing is sent again."""
+    _log_handled(request, None, "duplicate", started)
+    return Outcome(Reply(), duplicate=True)
 
 
 def _log_handled(request: Request, command: str | None, outcome: str, started: float) -> None:

@@ -251,6 +251,7 @@ HOME_COMMAND = Command(
     _parse_home,
     _home,
     names_rotation=False,
+    reads_only=True,
     locate=no_channel,
     in_dm=always(InDm.HERE),
 )

@@ -321,6 +321,7 @@ LIST_COMMAND = Command(
     parse_list,
     _list,
     names_rotation=False,
+    reads_only=True,
     in_dm=always(InDm.ALL),
 )
 

@@ -371,5 +371,6 @@ AVAILABILITY_COMMANDS: list[Command] = [
         parse_shifts,
         _shifts,
         names_rotation=False,
+        reads_only=True,
     ),
 ]

@@ -26,6 +26,9 @@ class RotationRepository(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """Outermost call opens a transaction; nested calls are savepoints."""
 
+    def reading(self) -> AbstractContextManager[None]:
+        """A unit that only reads, without the write lock; inside a transaction, part of it."""
+
     def find(self, channel: str, name: str) -> Rotation | None: ...
 
     def names(self, channel: str) -> list[str]: ...
@@ -139,11 +142,9 @@ class RotationRepository(Protocol):
     def expire_swaps(self, now: datetime) -> list[Swap]:
         """Mark the pending swaps whose shift started as expired; returns them."""
 
-    def seen_event(self, event_id: str) -> bool:
-        """Whether this event was applied already (a redelivery)."""
-
-    def record_event(self, event_id: str, now: datetime) -> None:
-        """Remember the event as applied, in the same transaction as its effect."""
+    def record_event(self, event_id: str, now: datetime) -> bool:
+        """Remember the event as applied, in the same transaction as its effect; False if it
+        was already (a redelivery)."""
 
     def enqueue(self, messages: Sequence[Outgoing], now: datetime) -> None:
         """Queue messages in the outbox, in the caller's transaction: they are sent if and

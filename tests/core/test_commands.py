@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -436,3 +437,63 @@ def test_effects_name_each_duty_change_and_the_people_concerned(dispatcher: Disp
 
 def test_an_unknown_command_is_shown_back_with_its_invisible_characters(run: Run) -> None:
     assert run("<@UBOT> \x00who x").startswith("I don't know the command `U+0000who`.")
+
+
+READS_ONLY_INVOCATIONS = {
+    "who": ["who backend", "who nosuch"],
+    "shout": ["shout backend"],
+    "about": ["about backend"],
+    "help": ["help", "help who"],
+    "list": ["list", "list schedules", "list all schedules"],
+    "shifts": ["shifts", "shifts <@U2>"],
+    "home": ["home"],
+}
+
+
+def test_commands_that_only_read_answer_through_a_unit_that_cannot_write(
+    dispatcher: Dispatcher, repo: PeeweeRepository, run: Run, clock: FakeClock
+) -> None:
+    """Each command flagged reads_only runs on a read-only snapshot (a write there fails
+    and would be answered with an apology), then commits its reply with the event id."""
+    assert {name for name, c in COMMANDS.items() if c.reads_only} == set(READS_ONLY_INVOCATIONS)
+    run(CREATE)
+    run("<@UBOT> away 2030-01-01 2030-01-02", user="U2")
+    texts = [t for ts in READS_ONLY_INVOCATIONS.values() for t in ts] + ["", "whoo backend"]
+    for n, text in enumerate(texts):
+        request = Request(text=f"<@UBOT> {text}", channel="C1", user="U1", bot_user_id="UBOT")
+        outcome = dispatcher.handle(request, event_id=f"Ev{n}")
+        assert "went wrong" not in outcome.reply.render(str), text
+        assert dispatcher.handle(request, event_id=f"Ev{n}").duplicate, text
+    rows = repo.claim("me", clock.now, clock.now + timedelta(seconds=9), 100)
+    assert len(rows) == len(texts)  # one reply each, none twice
+
+
+def test_a_read_only_unit_refuses_to_write(repo: PeeweeRepository, clock: FakeClock) -> None:
+    with pytest.raises(Exception, match=r"(?i)read.?only"), repo.reading():
+        repo.record_event("Ev1", clock.now)
+    with repo.transaction():  # the connection writes again afterwards
+        assert repo.record_event("Ev1", clock.now)
+
+
+def test_a_read_only_command_does_not_wait_for_the_write_lock(
+    dispatcher: Dispatcher, repo: PeeweeRepository, run: Run
+) -> None:
+    """`who` reads while another worker holds the write lock; only its short commit waits."""
+    run(CREATE)
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with repo.transaction():
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    holding.wait(10)
+    try:
+        with repo.reading():
+            assert repo.find("C1", "backend") is not None
+        assert thread.is_alive()  # the writer still holds the lock: the read did not wait
+    finally:
+        release.set()
+        thread.join()

@@ -155,4 +155,4 @@ def test_upgrading_moves_unposted_scheduled_replies_into_the_outbox(tmp_path: Pa
     (row,) = repo.claim("a", NOW, NOW + LEASE, 10)
     assert (row.channel, row.reply) == ("C1", Reply.of("notice\freply"))
     with repo.transaction():
-        assert repo.seen_event("schedule:1:x") and repo.seen_event("Ev1")
+        assert not repo.record_event("schedule:1:x", NOW) and not repo.record_event("Ev1", NOW)

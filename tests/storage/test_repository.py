@@ -93,8 +93,7 @@ def test_an_event_is_claimed_by_exactly_one_of_many_threads(database: str | Path
     def claim(i: int) -> None:
         barrier.wait()
         with repo.transaction():
-            if not repo.seen_event("Ev1"):
-                repo.record_event("Ev1", NOW)
+            if repo.record_event("Ev1", NOW):
                 winners.append(i)
 
     threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
@@ -108,12 +107,13 @@ def test_an_event_is_claimed_by_exactly_one_of_many_threads(database: str | Path
 def test_old_event_ids_are_forgotten(database: str | Path) -> None:
     repo = _open(database)
     with repo.transaction():
-        repo.record_event("old", NOW - timedelta(days=2))
-        repo.record_event("new", NOW)
+        assert repo.record_event("old", NOW - timedelta(days=2))
+        assert repo.record_event("new", NOW)
+        assert not repo.record_event("new", NOW)  # a redelivery
     assert repo.forget_events_before(NOW - timedelta(days=1)) == 1
     with repo.transaction():
-        assert repo.seen_event("new")
-        assert not repo.seen_event("old")
+        assert not repo.record_event("new", NOW)
+        assert repo.record_event("old", NOW)
 
 
 def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> None:
@@ -351,7 +351,7 @@ def test_a_dropped_postgresql_connection_is_replaced(
         repo.record_event("after", NOW)
         assert _backend_pid(repo) != (pid,)
     with repo.transaction():
-        assert repo.seen_event("before") and repo.seen_event("after")
+        assert not repo.record_event("before", NOW) and not repo.record_event("after", NOW)
 
 
 def _backend_pid(repo: PeeweeRepository) -> tuple[int]:
