@@ -450,6 +450,7 @@ READS_ONLY_INVOCATIONS = {
 }
 
 
+@pytest.mark.both_engines
 def test_commands_that_only_read_answer_through_a_unit_that_cannot_write(
     dispatcher: Dispatcher, repo: PeeweeRepository, run: Run, clock: FakeClock
 ) -> None:
@@ -468,6 +469,7 @@ def test_commands_that_only_read_answer_through_a_unit_that_cannot_write(
     assert len(rows) == len(texts)  # one reply each, none twice
 
 
+@pytest.mark.both_engines
 def test_a_read_only_unit_refuses_to_write(repo: PeeweeRepository, clock: FakeClock) -> None:
     with pytest.raises(Exception, match=r"(?i)read.?only"), repo.reading():
         repo.record_event("Ev1", clock.now)
@@ -475,6 +477,7 @@ def test_a_read_only_unit_refuses_to_write(repo: PeeweeRepository, clock: FakeCl
         assert repo.record_event("Ev1", clock.now)
 
 
+@pytest.mark.both_engines
 def test_a_read_only_command_does_not_wait_for_the_write_lock(
     dispatcher: Dispatcher, repo: PeeweeRepository, run: Run
 ) -> None:
