@@ -129,7 +129,24 @@ class Dispatcher:
         command = self._commands.get(invocation.command)
         self._look_up_admin(request, invocation.command)
         reads_only = event_id is not None and (command is None or command.reads_only)
-        answer = _Answer(request, event_id, notice, now, ctx_directory)
+
+        def commit() -> None:
+            """In the command's transaction: what its duty changes leave behind, and with an
+            event id the messages it sends (the notice, the reply, then what a success
+            notifies)."""
+            if effects.duty_changes:
+                self._repo.mark_duty_since({c.rotation.id for c in effects.duty_changes}, now)
+            if event_id is None:
+                return
+            messages = _messages(request, notice, reply, failed)
+            if not failed:  # what it notifies, the handler's own messages first
+                messages += after_command(
+                    self._repo, self._notifications, ctx_directory, request, effects, notice
+                )
+            people = effects.concerned - effects.groups
+            messages += republishes(self._repo, people, effects.groups)
+            self._repo.enqueue(messages, now)
+
         with self._repo.reading() if reads_only else self._repo.transaction():
             if not reads_only and not self._first_time(event_id, now):
                 return _duplicate(request, started)
@@ -150,17 +167,17 @@ class Dispatcher:
                 notifications=self._notifications,
                 home_link=self.home_link,
             )
-            reply, name, result = self._run(request, ctx, invocation)
+            reply, name, result = self._run(request, ctx, invocation, command)
             failed = result != "ok"
             if failed:  # the command's savepoint rolled back: so did what it changed
                 effects = Effects()
             if not reads_only:
-                self._commit(answer, reply, failed, effects)
+                commit()
         if reads_only:
             with self._repo.transaction():
                 if not self._first_time(event_id, now):
                     return _duplicate(request, started)
-                self._commit(answer, reply, failed, effects)
+                commit()
         _log_handled(request, name, result, started)
         if effects.schedules_changed:
             self.on_schedules_changed()
@@ -169,23 +186,6 @@ class Dispatcher:
     def _first_time(self, event_id: str | None, now: datetime) -> bool:
         """Records the event; False for a redelivery. A request without one always runs."""
         return event_id is None or self._repo.record_event(event_id, now)
-
-    def _commit(self, answer: _Answer, reply: Reply, failed: bool, effects: Effects) -> None:
-        """In the command's transaction: what its duty changes leave behind, and with an event
-        id the messages it sends (the notice, the reply, then what a success notifies)."""
-        if effects.duty_changes:
-            self._repo.mark_duty_since({c.rotation.id for c in effects.duty_changes}, answer.now)
-        if answer.event_id is None:
-            return
-        request = answer.request
-        messages = _messages(request, answer.notice, reply, failed)
-        if not failed:  # what it notifies, the handler's own messages first
-            messages += after_command(
-                self._repo, self._notifications, answer.directory, request, effects, answer.notice
-            )
-        people = effects.concerned - effects.groups
-        messages += republishes(self._repo, people, effects.groups)
-        self._repo.enqueue(messages, answer.now)
 
     def welcome(self, channel: str, *, event_id: str) -> bool:
         """The bot was added to the channel: post the welcome, unless it did within a day.
@@ -261,7 +261,7 @@ class Dispatcher:
             return self._timezone
 
     def _run(
-        self, request: Request, ctx: Context, invocation: Invocation
+        self, request: Request, ctx: Context, invocation: Invocation, command: Command | None
     ) -> tuple[Reply, str | None, str]:
         """The reply, the command's name if the table has it, and the outcome: `ok` (applied
         or answered) or why not (see _log_handled)."""
@@ -279,7 +279,6 @@ class Dispatcher:
             )
         if not invocation.command:
             return Reply.of(help_text(self._commands, self._docs_url)), "help", "ok"
-        command = self._commands.get(invocation.command)
         if command is None:
             hint = closest(invocation.command, list(self._commands))
             return (
@@ -332,17 +331,6 @@ class Dispatcher:
         if request.direct or channels_in(request.text) - {request.channel}:
             with contextlib.suppress(DomainError):  # the command says so, if it needs them
                 self.membership.channels_of(request.user)
-
-
-@dataclass(frozen=True)
-class _Answer:
-    """What answering a request needs besides the command's outcome."""
-
-    request: Request
-    event_id: str | None
-    notice: Reply | None
-    now: datetime
-    directory: _NeverFailing
 
 
 def _duplicate(request: Request, started: float) -> Outcome:
