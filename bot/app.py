@@ -165,7 +165,12 @@ class SlackBot:
         self._housekeeping.start()
         self._start_scheduler()
         app = create_app(client, services.dispatcher, users)
-        self._socket = SocketModeClient(app, app_token=self._app_token, api_url=config.api_url)
+        self._socket = SocketModeClient(
+            app,
+            app_token=self._app_token,
+            api_url=config.api_url,
+            batched=services.repo.batched,
+        )
         _with_retries(
             f"{config.api_url}apps.connections.open",
             self._socket.start,

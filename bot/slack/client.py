@@ -21,7 +21,7 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.client import HTTPConnection, HTTPResponse, HTTPSConnection
 from typing import Any
@@ -58,6 +58,18 @@ def time_budget(seconds: float) -> Iterator[None]:
         yield
     finally:
         _budget.deadline = None
+
+
+@contextmanager
+def before_web_calls(hook: Callable[[], None]) -> Iterator[None]:
+    """`hook` runs before each Web API call this thread makes inside: an envelope worker
+    commits what its batch holds, so that no Slack call holds the database's write lock. If
+    the hook raises, the call fails with its error."""
+    _budget.before = hook
+    try:
+        yield
+    finally:
+        _budget.before = None
 
 
 def _remaining() -> float | None:
@@ -141,6 +153,9 @@ class KeepAliveWebClient(WebClient):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return super()._perform_urllib_http_request_internal(url, req)
         target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
+        before: Callable[[], None] | None = getattr(_budget, "before", None)
+        if before is not None:
+            before()
         remaining = _remaining()
         if remaining is not None and remaining <= 0:
             raise BudgetSpent(f"no time left for {parts.path.rsplit('/', 1)[-1]}")

@@ -25,9 +25,10 @@ import logging
 import random
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Generic, Protocol, TypeVar
 
 import websocket
 from slack_bolt import App
@@ -37,12 +38,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.request import SocketModeRequest
 from websocket import ABNF, WebSocketException, WebSocketTimeoutException
 
-from bot.slack.client import time_budget
+from bot.slack.client import before_web_calls, time_budget
 
 log = logging.getLogger(__name__)
 
 RECONNECT_MAX_SECONDS = 10.0
 LOOKUP_BUDGET_SECONDS = 1.5  # of Slack's 3 s for the ack; the rest is for the command itself
+RUN_MOST = 32  # envelopes of one channel applied in one batch, and acknowledged after it
+
+T = TypeVar("T")
 
 FATAL_AUTH_ERRORS = {
     "invalid_auth",
@@ -72,27 +76,30 @@ class SocketModeError(Exception):
     """Connecting is impossible until someone fixes the app token."""
 
 
-class InOrderPerKey:
-    """Runs one key's tasks one after another in submission order, keys in parallel on a pool.
+class InOrderPerKey(Generic[T]):
+    """Runs one key's items one after another in submission order, keys in parallel on a pool.
 
-    A key's queue is drained by at most one pool task at a time; tasks without a key run at
-    once."""
+    A key's queue is drained by at most one pool task at a time, which hands `run` the items
+    waiting at that moment (at most `most`) as one run, in order. Items without a key are run
+    alone at once. `run` handles its own errors."""
 
-    def __init__(self, pool: Executor) -> None:
+    def __init__(self, pool: Executor, run: Callable[[list[T]], None], most: int) -> None:
         self._pool = pool
+        self._run = run
+        self._most = most
         self._lock = threading.Lock()
-        self._queues: dict[str, deque[Callable[[], None]]] = {}
+        self._queues: dict[str, deque[T]] = {}
 
-    def submit(self, key: str | None, task: Callable[[], None]) -> None:
+    def submit(self, key: str | None, item: T) -> None:
         if key is None:
-            self._pool.submit(task)
+            self._pool.submit(self._run, [item])
             return
         with self._lock:
             queue = self._queues.get(key)
             if queue is not None:  # its drainer is running and will get to it
-                queue.append(task)
+                queue.append(item)
                 return
-            self._queues[key] = deque([task])
+            self._queues[key] = deque([item])
         self._pool.submit(self._drain, key)
 
     def _drain(self, key: str) -> None:
@@ -102,8 +109,36 @@ class InOrderPerKey:
                 if not queue:
                     del self._queues[key]
                     return
-                task = queue.popleft()
-            task()  # tasks handle their own errors
+                run = [queue.popleft() for _ in range(min(len(queue), self._most))]
+            self._run(run)
+
+
+class Batch(Protocol):
+    """Group commit of a run of envelopes (see PeeweeRepository.batched)."""
+
+    def due(self) -> bool:
+        """Someone waits for what the batch holds: commit before the next envelope."""
+
+    def commit(self) -> bool:
+        """Commit what the batch did so far; False, nothing done, in the middle of a unit."""
+
+
+Batching = Callable[[], AbstractContextManager[Batch]]
+
+
+class _Unbatched:
+    """Each envelope's transactions commit on their own."""
+
+    def due(self) -> bool:
+        return True
+
+    def commit(self) -> bool:
+        return True
+
+
+@contextmanager
+def _unbatched() -> Iterator[Batch]:
+    yield _Unbatched()
 
 
 def channel_of(message: dict[str, Any]) -> str | None:
@@ -130,14 +165,16 @@ class SocketModeClient:
         workers: int = 8,
         ping_interval: float = 5.0,
         ping_timeout: float = 5.0,
+        batched: Batching | None = None,
     ) -> None:
         self._app = app
+        self._batched = batched or _unbatched
         self._app_token = app_token
         self._web = WebClient(base_url=api_url, timeout=15)
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envelope")
-        self._ordered = InOrderPerKey(self._pool)
+        self._ordered = InOrderPerKey(self._pool, self._handle_run, RUN_MOST)
         self._stop = threading.Event()
         self._ws: websocket.WebSocket | None = None
         self._send_lock = threading.Lock()
@@ -285,15 +322,52 @@ class SocketModeClient:
             if not self._accepting:
                 return  # left unacknowledged: Slack redelivers it after the restart
             self._in_flight += 1
-        self._ordered.submit(key, lambda: self._handle(ws, data))
+        self._ordered.submit(key, (ws, data))
 
-    def _handle(self, ws: websocket.WebSocket, data: bytes) -> None:
-        message: dict[str, Any] = {}
+    def _handle_run(self, run: list[tuple[websocket.WebSocket, bytes]]) -> None:
+        """Apply a run of one channel's envelopes in one batch (group commit) and acknowledge
+        each once what it did is committed: between two envelopes when another thread waits
+        for the write lock, before a Web API call (so no Slack call holds the lock), and at
+        the end. Interactions and slash commands are committed on their own: their listeners
+        may call Slack through bolt's client. If a commit fails, the envelopes it would have
+        committed are not acknowledged, nor are the rest of the run: Slack redelivers them."""
+        acks: list[tuple[websocket.WebSocket, str]] = []
+        left = len(run)
         try:
-            message = json.loads(data)
+            with self._batched() as batch:
+
+                def settle() -> None:
+                    if acks and batch.commit():
+                        self._acknowledge(acks)
+
+                with before_web_calls(settle):
+                    for ws, data in run:
+                        left -= 1
+                        message = json.loads(data)  # the reader decoded it once already
+                        alone = message.get("type") != "events_api"
+                        if alone:
+                            settle()
+                        ack = self._apply(message)
+                        if ack is None:
+                            self._finished(1)
+                        else:
+                            acks.append((ws, ack))
+                        if alone or batch.due():
+                            settle()
+            self._acknowledge(acks)
+        except Exception:
+            log.exception(
+                "could not commit %d envelope(s); Slack will redeliver them", len(acks) + left
+            )
+            self._finished(len(acks) + left)
+
+    def _apply(self, message: dict[str, Any]) -> str | None:
+        """Run the envelope's listener; the ack frame to send once its effects are committed,
+        or None (logged) if it is not to be acknowledged."""
+        try:
             request = SocketModeRequest.from_dict(message)
             if request is None:
-                return
+                return None
             with time_budget(LOOKUP_BUDGET_SECONDS):
                 response = run_bolt_app(self._app, request)
             if response.status != 200:
@@ -302,7 +376,7 @@ class SocketModeClient:
                     request.envelope_id,
                     response.status,
                 )
-                return
+                return None
             ack: dict[str, Any] = {"envelope_id": request.envelope_id}
             if response.body:
                 content_type = response.headers.get("content-type", [""])[0]
@@ -311,11 +385,27 @@ class SocketModeClient:
                     if content_type.startswith("application/json")
                     else {"text": response.body}
                 )
-            with self._send_lock:
-                ws.send(json.dumps(ack))
+            return json.dumps(ack)
         except Exception:
             log.exception("envelope %s failed; Slack will redeliver it", message.get("envelope_id"))
+            return None
+
+    def _acknowledge(self, acks: list[tuple[websocket.WebSocket, str]]) -> None:
+        count = len(acks)
+        try:
+            with self._send_lock:
+                for ws, frame in acks:
+                    try:
+                        ws.send(frame)
+                    except (OSError, WebSocketException) as error:
+                        log.warning(
+                            "could not acknowledge an envelope (%s); Slack redelivers it", error
+                        )
         finally:
-            with self._idle:
-                self._in_flight -= 1
-                self._idle.notify_all()
+            acks.clear()
+            self._finished(count)
+
+    def _finished(self, count: int) -> None:
+        with self._idle:
+            self._in_flight -= count
+            self._idle.notify_all()

@@ -291,6 +291,27 @@ class _Handover:
     def forget_from(self, depth: int) -> None:
         self.rows = [(d, row) for d, row in self.rows if d < depth]
 
+    def keep_from(self, depth: int) -> None:
+        """The savepoint at `depth` was released: its rows are the enclosing unit's now."""
+        self.rows = [(min(d, depth - 1), row) for d, row in self.rows]
+
+
+class _Batch:
+    """A thread's group commit (PeeweeRepository.batched)."""
+
+    def __init__(self, repo: PeeweeRepository) -> None:
+        self._repo = repo
+
+    def due(self) -> bool:
+        """Another thread waits for the write lock this batch holds."""
+        return self._repo._others_waiting
+
+    def commit(self) -> bool:
+        """Commit what the batch's units did so far. False, and nothing done, while a unit
+        is running (a Web API call inside a command); raises if the commit failed, and then
+        what was not committed is rolled back."""
+        return self._repo._commit_batch()
+
 
 class PeeweeRepository:
     def __init__(self, db: Database) -> None:
@@ -301,6 +322,8 @@ class PeeweeRepository:
         # which wrecks throughput when this process's own workers contend. Threads queue
         # here instead; busy_timeout still arbitrates between processes.
         self._writer = threading.RLock()
+        self._waiting = 0  # threads waiting for self._writer: a batch commits for them
+        self._waiting_lock = threading.Lock()
         self._local = threading.local()
         self._sender: _Sender | None = None
         self._listener: OutboxListener | None = None
@@ -410,31 +433,114 @@ class PeeweeRepository:
         if state.get("reading"):  # nothing to roll back to: a read-only unit writes nothing
             yield
             return
-        if depth > 1:
+        if depth > 1 or state.get("open") is not None:
             yield from self._savepoint(state, depth)
             return
-        marks: dict[int, tuple[str, datetime]] = {}
-        with self._writer:
+        if state.get("batch") is not None:
+            self._acquire_writer()
+            try:
+                state["open"] = self._open_unit()
+            except BaseException:
+                self._writer.release()
+                raise
+            yield from self._savepoint(state, depth)
+            return
+        self._acquire_writer()
+        try:
             connection = self._open_unit()
             state["depth"] = depth
             try:
                 yield
-                marks = self._take_marks()
-                self._write_marks(marks)
-                self._end(connection, "COMMIT")
             except BaseException:
+                state["depth"] = 0
                 self._end(connection, "ROLLBACK")
-                with self._marks_lock:  # not committed: the next transaction tries again
-                    self._marks.update(marks)
                 state.pop("handover", None)
                 raise
-            finally:
-                state["depth"] = 0
-                if marks:
-                    with self._marks_lock:
-                        for row_id in marks:
-                            self._carried.pop(row_id, None)
+            state["depth"] = 0
+            self._commit(connection)
             self._hand_over(state)
+        finally:
+            self._writer.release()
+
+    def _acquire_writer(self) -> None:
+        with self._waiting_lock:
+            self._waiting += 1
+        self._writer.acquire()
+        with self._waiting_lock:
+            self._waiting -= 1
+
+    def _commit(self, connection: Any) -> None:
+        """COMMIT, taking along the delivered marks not committed yet; on failure the
+        transaction is rolled back, and the marks wait for the next one."""
+        marks: dict[int, tuple[str, datetime]] = {}
+        try:
+            marks = self._take_marks()
+            self._write_marks(marks)
+            self._end(connection, "COMMIT")
+        except BaseException:
+            self._end(connection, "ROLLBACK")
+            with self._marks_lock:
+                self._marks.update(marks)
+            self._local.__dict__.pop("handover", None)
+            raise
+        finally:
+            if marks:
+                with self._marks_lock:
+                    for row_id in marks:
+                        self._carried.pop(row_id, None)
+
+    @contextmanager
+    def batched(self) -> Iterator[_Batch]:
+        """Group commit for a run of this thread's units (a channel's queued envelopes): the
+        first unit that writes begins a transaction, and it and the units after it are
+        savepoints of that transaction until `commit()`. They share one BEGIN and COMMIT, and
+        the pages they all touch (the outbox's, the event ids') are written to the WAL once
+        instead of once each: a burst costs about a fifth less CPU per event. The units still
+        roll back one by one. The caller commits between units when `due()` says another
+        thread waits for the write lock (a sender's delivered mark, another channel), and at
+        the end; what is not committed when the block ends is committed then, or rolled back
+        if the block raised."""
+        state = self._local.__dict__
+        batch = state["batch"] = _Batch(self)
+        try:
+            yield batch
+            batch.commit()
+        finally:
+            del state["batch"]
+            self._roll_back_batch()
+
+    def _commit_batch(self) -> bool:
+        """Commit this thread's batch, if it began a transaction; False (nothing done) while
+        one of its units is still running."""
+        state = self._local.__dict__
+        if state.get("depth", 0):
+            return False
+        connection = state.get("open")
+        if connection is None:
+            return True
+        try:
+            self._commit(connection)
+            self._hand_over(state)
+        finally:
+            del state["open"]
+            self._writer.release()
+        return True
+
+    def _roll_back_batch(self) -> None:
+        """What a batch left uncommitted when it failed."""
+        state = self._local.__dict__
+        connection = state.pop("open", None)
+        if connection is None:
+            return
+        try:
+            self._end(connection, "ROLLBACK")
+        finally:
+            state.pop("handover", None)
+            self._writer.release()
+
+    @property
+    def _others_waiting(self) -> bool:
+        return self._waiting > 0
 
     def _savepoint(self, state: dict[str, Any], depth: int) -> Iterator[None]:
         name = f"unit{depth}"
@@ -451,6 +557,8 @@ class PeeweeRepository:
             raise
         else:
             self._plain(connection, f"RELEASE {name}")
+            if "handover" in state:
+                state["handover"].keep_from(depth)
         finally:
             state["depth"] = depth - 1
 
@@ -485,6 +593,13 @@ class PeeweeRepository:
         state = self._local.__dict__
         if state.get("depth", 0):
             yield
+            return
+        if state.get("open") is not None:  # in a batch's transaction: reads it, not committed
+            state["depth"] = 1
+            try:
+                yield
+            finally:
+                state["depth"] = 0
             return
         connection = self._connection()
         changes = 0 if self._postgres else connection.total_changes
@@ -1124,12 +1239,15 @@ class PeeweeRepository:
     def flush_delivered(self) -> None:
         """Commit the marks. One that another transaction carries is committed (or given
         back) by the time this one has the write lock: then there may be nothing left to do."""
-        with self._writer:
+        self._acquire_writer()
+        try:
             with self._marks_lock:
                 if not self._marks:
                     return
             with self._unit():
                 pass  # the unit writes the marks
+        finally:
+            self._writer.release()
 
     def _take_marks(self) -> dict[int, tuple[str, datetime]]:
         """The marks the outermost unit takes along into its commit."""

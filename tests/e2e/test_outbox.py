@@ -133,3 +133,42 @@ def test_a_burst_of_200_commands_in_20_channels_is_answered_once_each_in_order(
     for channel in channels:
         answered = [re.search(r"`(x\d\d)`", text)[1] for text in texts(emu, channel)]  # type: ignore[index]
         assert answered == [f"x{n:02d}" for n in range(10)], channel
+
+
+def test_a_burst_of_changes_and_questions_in_one_channel_applies_each_in_order(
+    chat: Conversation, emu: SlackEmulator
+) -> None:
+    """A channel's queued envelopes are applied as one batch: each sees the ones before it,
+    a redelivery among them is applied once, and every one is acknowledged."""
+    envelopes = []
+    for n in range(12):
+        envelopes.append(emu.mention(f"create r{n} <@U0BOB> <@U0CAROL> Watch"))
+        envelopes.append(emu.mention(f"who r{n}"))
+    emu.redeliver(envelopes[5])
+    for envelope in envelopes:
+        emu.wait_for_ack(envelope)
+    emu.wait_for_posts(24, channel="C0CHAN", timeout=30)
+    time.sleep(0.5)
+    answers = texts(emu, "C0CHAN")
+    assert len(answers) == 24
+    for n in range(12):
+        assert answers[2 * n].startswith(f"Created rotation *r{n}*"), answers[2 * n]
+        assert answers[2 * n + 1].startswith(f"<@U0BOB> is on duty for *r{n}*:"), answers[2 * n + 1]
+
+
+def test_a_slow_lookup_does_not_hold_up_the_acks_before_it_nor_other_channels(
+    chat: Conversation, emu: SlackEmulator
+) -> None:
+    """Before a command asks Slack something, what its channel's batch did so far is
+    committed and acknowledged: the write lock is not held while Slack answers."""
+    emu.method_latency["users.info"] = 1.0
+    # While the first one waits for its lookup, the next two queue up: one batch.
+    _, second, third = (emu.mention(f"who <@U0NEW{n}>", channel="C0SLOW") for n in range(3))
+    emu.wait_for_ack(second, timeout=5)
+    time.sleep(0.2)  # the third envelope's lookup is under way
+    other = emu.mention("who", channel="C0FAST")
+    assert emu.wait_for_ack(other, timeout=3).at - other.sent_at < 0.6
+    emu.wait_for_ack(third, timeout=5)
+    answered = {call.params["user"]: call.at for call in emu.calls_to("users.info")}
+    # the second was acknowledged before the third's lookup, not after it
+    assert emu.wait_for_ack(second).at < answered["U0NEW2"] - 0.5

@@ -20,7 +20,13 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.slack.client import BudgetSpent, KeepAliveWebClient, make_web_client, time_budget
+from bot.slack.client import (
+    BudgetSpent,
+    KeepAliveWebClient,
+    before_web_calls,
+    make_web_client,
+    time_budget,
+)
 
 
 class FakeSlack(ThreadingHTTPServer):
@@ -162,3 +168,27 @@ def test_inside_a_time_budget_a_call_is_not_retried_and_times_out_with_the_budge
     slack.plan.append("429")
     assert client.api_call("users.info")["ok"]  # outside a budget the handlers retry
     assert len(slack.requests) == 4
+
+
+def test_a_hook_runs_before_each_call_of_its_thread_and_its_failure_fails_the_call(
+    slack: FakeSlack,
+) -> None:
+    """The envelope worker commits its batch there, so no Slack call holds the write lock."""
+    client = make_web_client("xoxb-1", slack.url)
+    calls: list[int] = []
+
+    def hook() -> None:
+        calls.append(len(slack.requests))  # what had reached Slack before it ran
+        if len(calls) == 3:
+            raise RuntimeError("the commit failed")
+
+    with before_web_calls(hook):
+        client.api_call("users.info")
+        other = threading.Thread(target=lambda: client.api_call("users.info"))
+        other.start()  # another thread's calls are not its business
+        other.join()
+        client.api_call("users.info")
+        with pytest.raises(RuntimeError, match="commit failed"):
+            client.api_call("users.info")
+    client.api_call("users.info")
+    assert calls == [0, 2, 3] and len(slack.requests) == 4
