@@ -437,13 +437,7 @@ class PeeweeRepository:
             yield from self._savepoint(state, depth)
             return
         if state.get("batch") is not None:
-            self._acquire_writer()
-            try:
-                state["open"] = self._open_unit()
-            except BaseException:
-                self._writer.release()
-                raise
-            yield from self._savepoint(state, depth)
+            yield from self._first_of_batch(state)
             return
         self._acquire_writer()
         try:
@@ -461,6 +455,26 @@ class PeeweeRepository:
             self._hand_over(state)
         finally:
             self._writer.release()
+
+    def _first_of_batch(self, state: dict[str, Any]) -> Iterator[None]:
+        """Begins the batch's transaction; no savepoint: if this unit fails, rolling back
+        the transaction rolls back just it."""
+        self._acquire_writer()
+        try:
+            state["open"] = self._open_unit()
+        except BaseException:
+            self._writer.release()
+            raise
+        state["depth"] = 1
+        try:
+            yield
+        except BaseException:
+            state["depth"] = 0
+            self._roll_back_batch()
+            raise
+        state["depth"] = 0
+        if "handover" in state:
+            state["handover"].keep_from(1)
 
     def _acquire_writer(self) -> None:
         with self._waiting_lock:

@@ -74,6 +74,19 @@ def test_a_unit_that_fails_rolls_back_alone(repo: PeeweeRepository) -> None:
     assert _command(repo, "Ev2")  # its event was rolled back with it
 
 
+def test_the_first_unit_failing_rolls_back_alone(repo: PeeweeRepository) -> None:
+    """The first unit begins the batch's transaction (no savepoint): failing, it ends it."""
+    accepted: list[str] = []
+    repo.attach("me", LEASE, lambda rows: accepted.extend(r.channel[2:] for r in rows), list)
+    with repo.batched() as batch:
+        with pytest.raises(RuntimeError), repo.transaction():
+            repo.record_event("Ev1", NOW)
+            raise RuntimeError("the command failed")
+        assert not batch.due()
+        assert _command(repo, "Ev2") and _command(repo, "Ev1")
+    assert _visible(repo) == ["Ev2", "Ev1"] and accepted == ["Ev2", "Ev1"]
+
+
 def test_a_batch_that_raises_is_rolled_back_and_frees_the_write_lock(
     repo: PeeweeRepository,
 ) -> None:
