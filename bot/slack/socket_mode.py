@@ -11,11 +11,12 @@ the next process.
 
 Envelopes are handed to bolt's `App.dispatch` on a thread pool, one channel's envelopes one
 after another in the order they arrived (so `rotate x` then `who x` apply in that order, and a
-redelivery waits for its original), different channels in parallel. The ack is sent when the
-listener returned, i.e. when the command and its outbox rows were committed: the sender posts
-the reply afterwards, so a slow Web API never delays an ack. The lookups a command makes share
-a time budget of LOOKUP_BUDGET_SECONDS (bot.slack.client.time_budget), so a slow or rate
-limited Web API does not delay it past Slack's 3 s either.
+redelivery waits for its original), different channels in parallel. The envelopes a channel
+has queued while it was busy are applied as one run in one transaction (group commit, see
+`_handle_run`). An envelope is acknowledged once what its listener did is committed: the
+sender posts the reply afterwards, so a slow Web API never delays an ack. The lookups a
+command makes share a time budget of LOOKUP_BUDGET_SECONDS (bot.slack.client.time_budget), so
+a slow or rate limited Web API does not delay it past Slack's 3 s either.
 """
 
 from __future__ import annotations
