@@ -333,34 +333,44 @@ class SocketModeClient:
         may call Slack through bolt's client. If a commit fails, the envelopes it would have
         committed are not acknowledged, nor are the rest of the run: Slack redelivers them."""
         acks: list[tuple[websocket.WebSocket, str]] = []
-        left = len(run)
-        try:
-            with self._batched() as batch:
+        done = 0  # envelopes of the run acknowledged or given up
+        failed: list[BaseException] = []
 
-                def settle() -> None:
-                    if acks and batch.commit():
-                        self._acknowledge(acks)
-
-                with before_web_calls(settle):
-                    for ws, data in run:
-                        left -= 1
-                        message = json.loads(data)  # the reader decoded it once already
-                        alone = message.get("type") != "events_api"
-                        if alone:
-                            settle()
-                        ack = self._apply(message)
-                        if ack is None:
-                            self._finished(1)
-                        else:
-                            acks.append((ws, ack))
-                        if alone or batch.due():
-                            settle()
+        def acknowledge() -> None:
+            nonlocal done
+            done += len(acks)
             self._acknowledge(acks)
+
+        def settle() -> None:
+            try:
+                committed = batch.commit()
+            except BaseException as error:
+                failed.append(error)  # a listener may swallow it (a lookup that failed)
+                raise
+            if committed and acks:
+                acknowledge()
+
+        try:
+            with self._batched() as batch, before_web_calls(settle):
+                for ws, data in run:
+                    message = json.loads(data)  # the reader decoded it once already
+                    alone = message.get("type") != "events_api"
+                    if alone:
+                        settle()
+                    ack = self._apply(message)
+                    if failed:
+                        raise failed[0]
+                    if ack is None:
+                        done += 1
+                        self._finished(1)
+                    else:
+                        acks.append((ws, ack))
+                    if alone or batch.due():
+                        settle()
+            acknowledge()
         except Exception:
-            log.exception(
-                "could not commit %d envelope(s); Slack will redeliver them", len(acks) + left
-            )
-            self._finished(len(acks) + left)
+            log.exception("could not commit; Slack will redeliver %d envelope(s)", len(run) - done)
+            self._finished(len(run) - done)
 
     def _apply(self, message: dict[str, Any]) -> str | None:
         """Run the envelope's listener; the ack frame to send once its effects are committed,

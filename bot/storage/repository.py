@@ -308,8 +308,9 @@ class _Batch:
 
     def commit(self) -> bool:
         """Commit what the batch's units did so far. False, and nothing done, while a unit
-        is running (a Web API call inside a command); raises if the commit failed, and then
-        what was not committed is rolled back."""
+        that may write is running (a Web API call inside a command); in a read-only one, the
+        rest of it reads a new snapshot. Raises if the commit failed, and then what was not
+        committed is rolled back."""
         return self._repo._commit_batch()
 
 
@@ -527,17 +528,21 @@ class PeeweeRepository:
         """Commit this thread's batch, if it began a transaction; False (nothing done) while
         one of its units is still running."""
         state = self._local.__dict__
-        if state.get("depth", 0):
-            return False
         connection = state.get("open")
         if connection is None:
             return True
+        reading = state.get("batch_reading", False) and state.get("depth") == 1
+        if state.get("depth", 0) and not reading:
+            return False
         try:
             self._commit(connection)
             self._hand_over(state)
         finally:
             del state["open"]
             self._writer.release()
+        if reading:  # a read-only command goes on reading, on a snapshot of its own
+            self._begin_reading(connection)
+            state["reading"] = True
         return True
 
     def _roll_back_batch(self) -> None:
@@ -608,19 +613,12 @@ class PeeweeRepository:
         if state.get("depth", 0):
             yield
             return
-        if state.get("open") is not None:  # in a batch's transaction: reads it, not committed
-            state["depth"] = 1
-            try:
-                yield
-            finally:
-                state["depth"] = 0
+        if state.get("open") is not None:
+            yield from self._reading_in_batch(state)
             return
         connection = self._connection()
         changes = 0 if self._postgres else connection.total_changes
-        self._plain(
-            connection,
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if self._postgres else "BEGIN",
-        )
+        self._begin_reading(connection)
         state["depth"] = 1
         state["reading"] = True
         try:
@@ -631,6 +629,26 @@ class PeeweeRepository:
             self._end(connection, "ROLLBACK")
         if not self._postgres and connection.total_changes != changes:
             raise ReadOnlyViolation("a read-only unit wrote; what it wrote was rolled back")
+
+    def _begin_reading(self, connection: Any) -> None:
+        self._plain(
+            connection,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if self._postgres else "BEGIN",
+        )
+
+    def _reading_in_batch(self, state: dict[str, Any]) -> Iterator[None]:
+        """Reads the batch's transaction, what it did included. If the batch commits in the
+        middle (before a Web API call), the rest reads a new snapshot, without the lock."""
+        state["depth"] = 1
+        state["batch_reading"] = True
+        try:
+            yield
+        finally:
+            state["depth"] = 0
+            state["batch_reading"] = False
+            if state.get("reading"):  # the snapshot begun after the batch committed
+                state["reading"] = False
+                self._end(self._connection(), "ROLLBACK")
 
     def _get_rotation(self, rotation_id: int) -> Rotation:
         query = RotationRow.select().where(RotationRow.id == rotation_id)

@@ -134,3 +134,24 @@ def test_delivered_marks_ride_on_the_batch_commit(repo: PeeweeRepository) -> Non
         assert batch.commit()
     assert not repo.delivery_unrecorded(row_id)
     assert _visible(repo) == ["Ev2"]  # Ev1's row is delivered
+
+
+def test_a_read_only_unit_in_a_batch_may_commit_it_and_reads_on_without_the_lock(
+    repo: PeeweeRepository,
+) -> None:
+    """Before a Web API call inside a read-only command (a lookup), the batch commits; the
+    command goes on reading on a snapshot of its own."""
+    repo.attach("me", LEASE, list, list)
+    with repo.batched() as batch:
+        _command(repo, "Ev1")
+        with repo.reading():
+            assert [e.channel for e in repo.undelivered()] == ["C-Ev1"]
+            with repo.transaction():
+                assert not batch.commit()  # a unit that may write: not now
+            assert batch.commit()
+            other = _in_thread(lambda: _command(repo, "Ev2"))
+            other.join(10)
+            assert not other.is_alive()  # the write lock was free
+            assert [e.channel for e in repo.undelivered()] in (["C-Ev1"], ["C-Ev1", "C-Ev2"])
+        assert _command(repo, "Ev3")
+    assert _visible(repo) == ["Ev1", "Ev2", "Ev3"]
