@@ -510,7 +510,7 @@ class PeeweeRepository:
         first unit that writes begins a transaction, and it and the units after it are
         savepoints of that transaction until `commit()`. They share one BEGIN and COMMIT, and
         the pages they all touch (the outbox's, the event ids') are written to the WAL once
-        instead of once each: a burst costs about a fifth less CPU per event. The units still
+        instead of once each: a burst costs about a sixth less CPU per event. The units still
         roll back one by one. The caller commits between units when `due()` says another
         thread waits for the write lock (a sender's delivered mark, another channel), and at
         the end; what is not committed when the block ends is committed then, or rolled back
