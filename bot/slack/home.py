@@ -55,7 +55,8 @@ from bot.core.ports import (
 )
 from bot.core.registry import COMMANDS
 from bot.core.shifts import HORIZON, MAX_HANDOFFS, handoff_hint, short_date
-from bot.slack.outbound import UndeliverableError, delivery_errors
+from bot.slack.client import time_budget
+from bot.slack.outbound import LOOKUP_BUDGET_SECONDS, UndeliverableError, delivery_errors
 from bot.slack.render import literal
 from bot.slack.swaps import swap_buttons
 
@@ -385,15 +386,19 @@ class HomePublisher:
         self._name = name  # the app's bot user: the hints mention it by that name
 
     def publish(self, kind: str, ref: str) -> None:
+        """Its lookups share a time budget, as a reply's names do (outbound.Sender.render)."""
         if kind == HOME_GROUP:
-            members = self._directory.group_members(ref)  # a Slack call: before the read
+            with time_budget(LOOKUP_BUDGET_SECONDS):
+                members = self._directory.group_members(ref)  # a Slack call: before the read
             with self._repo.snapshot():  # a sender thread may have no connection open yet
                 users = sorted(self._repo.home_users(members))
         else:
             users = [ref]
         for user in users:
+            with time_budget(LOOKUP_BUDGET_SECONDS):
+                model = self.model(user)
             try:
-                view = _named(home_view(self.model(user)).to_dict(), f"@{self._name}")
+                view = _named(home_view(model).to_dict(), f"@{self._name}")
             except SlackObjectFormationError as error:  # no retry builds another view
                 log.exception("the App Home of %s is not a valid view", user)
                 raise UndeliverableError("invalid_view") from error

@@ -27,11 +27,13 @@ from bot.core.model import MESSAGE_BREAK, UPDATE_KIND, Member, MemberKind, NameL
 from bot.core.notifications import footer
 from bot.core.ports import OutboxRow
 from bot.core.swaps import swap_request_id
+from bot.slack.client import time_budget
 from bot.slack.render import split_message, to_slack
 from bot.slack.swaps import swap_buttons
 from bot.slack.users import SlackUsers
 
 MAX_SECTION_CHARS = 3000  # Slack's limit on a section block's text
+LOOKUP_BUDGET_SECONDS = 2.0  # for the names of one message, or the lookups of one App Home
 
 TRANSIENT_ERRORS = {
     "ratelimited",
@@ -88,9 +90,12 @@ class Sender:
         self.name = name  # the app's bot user, as auth.test names it
 
     def render(self, reply: Reply) -> list[str]:
-        """The messages a reply posts, in order."""
+        """The messages a reply posts, in order. Its names are looked up within a time
+        budget: a rate limited users.info fails at once (the name shows as the user's id)
+        instead of sleeping through Retry-After in the channel's sender thread."""
         chunks: list[str] = []
-        text = to_slack(reply, self.names.for_reply(), self.name)
+        with time_budget(LOOKUP_BUDGET_SECONDS):
+            text = to_slack(reply, self.names.for_reply(), self.name)
         for message in text.split(MESSAGE_BREAK):
             for chunk in split_message(message):
                 chunks.append(chunk)

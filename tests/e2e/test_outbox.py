@@ -172,3 +172,27 @@ def test_a_slow_lookup_does_not_hold_up_the_acks_before_it_nor_other_channels(
     answered = {call.params["user"]: call.at for call in emu.calls_to("users.info")}
     # the second was acknowledged before the third's lookup, not after it
     assert emu.wait_for_ack(second).at < answered["U0NEW2"] - 0.5
+
+
+def test_replies_after_a_restart_do_not_wait_out_a_rate_limit_on_their_names(
+    emu: SlackEmulator, tmp_path: Path
+) -> None:
+    """After a restart the names are not cached; users.info answers 429 with a long
+    Retry-After. The sender does not sleep through it: the reply goes out at once, the
+    member shown by their id."""
+    bot = BotProcess(emu, tmp_path).start()
+    chat = Conversation(emu)
+    chat.say(CREATE)
+    before = len(emu.posts("C0CHAN"))
+    emu.fail_next("chat.postMessage", status=503, count=1000)
+    emu.wait_for_ack(chat.send("who backend")[0], timeout=3)
+    bot.kill()
+    emu.clear_faults()
+    emu.storm("users.info", 60.0, status=429, retry_after=30)
+    started = time.monotonic()
+    bot.start()
+    (post,) = emu.wait_for_posts(before + 1, channel="C0CHAN", timeout=10)[before:]
+    assert time.monotonic() - started < 8.0
+    assert post.params["text"].startswith("<@U0ALICE> is on duty for *backend*:\nWatch alerts")
+    assert "Next in line: " in post.params["text"]
+    bot.stop()
