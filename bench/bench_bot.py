@@ -17,8 +17,11 @@ runs on a fresh PostgreSQL database there instead of an SQLite file; `--replicas
 processes on one such database, Slack's envelopes spread across their connections, measured
 beside the single bot (CPU is the replicas' sum; memory is one replica's).
 
+With `--durable-floor` it also measures `durable_floor.py`, the floor made to commit each reply
+to SQLite before acknowledging, against the floor: what durability alone costs.
+
     python bench/bench_bot.py [--samples 300] [--burst 500] [--rounds 5]
-                              [--database URL [--replicas 3]]
+                              [--database URL [--replicas 3]] [--durable-floor]
 """
 
 from __future__ import annotations
@@ -131,16 +134,19 @@ class Target(ABC):
 
 
 class Floor(Target):
+    script = "floor_app.py"
+
     def start(self) -> None:
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": self.emu.bot_token,
             "SLACK_APP_TOKEN": self.emu.app_token,
             "SLACK_API_URL": self.emu.api_url,
+            "BENCH_WORKDIR": str(self.workdir),  # durable_floor.py's database goes there
         }
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / "bench" / "floor_app.py")],
+                [sys.executable, str(ROOT / "bench" / self.script)],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -151,6 +157,12 @@ class Floor(Target):
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(30)
+
+
+class DurableFloor(Floor):
+    """Not the floor: a reference for what durability alone costs (see durable_floor.py)."""
+
+    script = "durable_floor.py"
 
 
 class Bot(Target):
@@ -231,9 +243,9 @@ def report_errors(target: Target) -> None:
 
 
 def run(
-    samples: int, burst: int, rounds: int, database: str | None, replicas: int
+    samples: int, burst: int, rounds: int, database: str | None, replicas: int, durable: bool
 ) -> dict[str, list[Figures]]:
-    """Figures by target: `floor`, `bot`, and with replicas `replicas`."""
+    """Figures by target: `floor`, `bot`, with replicas `replicas`, and `durable`."""
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
 
@@ -249,6 +261,8 @@ def run(
         ]
         if replicas > 1:
             targets.append(Bot("replicas", emulator(), tmp, fresh(), replicas))
+        if durable:
+            targets.append(DurableFloor("durable", emulator(), tmp))
         started: list[Target] = []
         try:
             for target in targets:
@@ -271,12 +285,19 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of latency and burst")
     parser.add_argument("--database", help="a PostgreSQL server's URL: the bot runs on it")
     parser.add_argument("--replicas", type=int, default=1, help="also N bots on one database")
+    parser.add_argument(
+        "--durable-floor",
+        action="store_true",
+        help="also the floor made durable (durable_floor.py), against the floor",
+    )
     args = parser.parse_args()
     if args.replicas > 1 and not args.database:
         parser.error("--replicas needs --database: replicas share a PostgreSQL database")
 
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    results = run(args.samples, args.burst, args.rounds, args.database, args.replicas)
+    results = run(
+        args.samples, args.burst, args.rounds, args.database, args.replicas, args.durable_floor
+    )
     floors, bots = results["floor"], results["bot"]
 
     def med(items: list[Figures], key: str) -> float:
@@ -311,6 +332,9 @@ def main() -> int:
     if "replicas" in results:
         print(f"{args.replicas} replicas on one database, against the single bot:")
         show(results["replicas"], bots, ("one", "replicas"))
+    if "durable" in results:
+        print("The floor made durable (a reference, not the floor), against the floor:")
+        show(results["durable"], floors, ("floor", "durable"))
     goals = {
         "p50 within 1.0x floor": ratio["p50_ms"] <= 1.0,
         "burst >= 0.8x floor": ratio["burst_per_s"] >= 0.8,
