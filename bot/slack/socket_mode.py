@@ -26,9 +26,9 @@ import logging
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
 import websocket
@@ -127,21 +127,6 @@ class Batch(Protocol):
 Batching = Callable[[], AbstractContextManager[Batch]]
 
 
-class _Unbatched:
-    """Each envelope's transactions commit on their own."""
-
-    def due(self) -> bool:
-        return True
-
-    def commit(self) -> bool:
-        return True
-
-
-@contextmanager
-def _unbatched() -> Iterator[Batch]:
-    yield _Unbatched()
-
-
 def channel_of(message: dict[str, Any]) -> str | None:
     """The channel an envelope is about: events, slash commands, interactions. None if none."""
     payload = message.get("payload")
@@ -163,13 +148,13 @@ class SocketModeClient:
         *,
         app_token: str,
         api_url: str,
+        batched: Batching,
         workers: int = 8,
         ping_interval: float = 5.0,
         ping_timeout: float = 5.0,
-        batched: Batching | None = None,
     ) -> None:
         self._app = app
-        self._batched = batched or _unbatched
+        self._batched = batched
         self._app_token = app_token
         self._web = WebClient(base_url=api_url, timeout=15)
         self._ping_interval = ping_interval

@@ -18,7 +18,6 @@ import pytest
 
 import bot.slack.socket_mode as socket_mode
 from bot.slack.client import make_web_client
-from bot.storage.db import migrate, open_database
 from bot.storage.repository import PeeweeRepository
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -64,14 +63,6 @@ class FakeSocket:
 
     def send(self, frame: str) -> None:
         self.acked.append(json.loads(frame)["envelope_id"])
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Iterator[PeeweeRepository]:
-    db = open_database(tmp_path / "dienstplan.db")
-    migrate(db)
-    yield PeeweeRepository(db)
-    db.close_all()
 
 
 @pytest.fixture
