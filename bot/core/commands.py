@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -138,6 +138,10 @@ class Context:
     # `slack://app?team=…&id=…&tab=home`: the bot's App Home; None where there is none.
     home_link: str | None = None
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
+    _away_reads: _AwayReads | None = field(default=None, compare=False, repr=False)
+    # Rotations places.acting_in found by name, (channel, name key) -> rotation, for
+    # find_rotation to take instead of reading them again.
+    found: dict[tuple[str, str], Rotation] = field(default_factory=dict, compare=False, repr=False)
 
     def local_date(self, moment: datetime) -> str:
         return moment.astimezone(self.timezone).strftime("%Y-%m-%d")
@@ -171,13 +175,20 @@ class Context:
         zone_of = _memo(self.zone_of)
         if users is None:
             if self._lazy_availability is None:
-                periods_of = _memo(lambda user: self.away.away_periods([user], since))
-                object.__setattr__(self, "_lazy_availability", Availability(periods_of, zone_of))
+                reads = _AwayReads(self.away, since)
+                object.__setattr__(self, "_away_reads", reads)
+                object.__setattr__(self, "_lazy_availability", Availability(reads, zone_of))
             return cast(Availability, self._lazy_availability)
         by_user: dict[str, list[AwayPeriod]] = {}
         for period in self.away.away_periods(users, since) if users else []:
             by_user.setdefault(period.user, []).append(period)
         return Availability(lambda user: by_user.get(user, ()), zone_of)
+
+    def expect_availability(self, users: Iterable[str]) -> None:
+        """The lazy availability (above) of these people is about to be asked: read it in
+        one query rather than one per person."""
+        self.availability()
+        cast(_AwayReads, self._away_reads).read(users)
 
     def unavailable(self, availability: Availability | None = None) -> Unavailable:
         """Who `rotate` passes over: deactivated accounts and people away."""
@@ -187,6 +198,30 @@ class Context:
         if member.kind is MemberKind.USER and self.deactivated([member.ref]):
             return DEACTIVATED
         return None
+
+
+class _AwayReads:
+    """A command's reads of people's away periods: each person's on first use, or several
+    people's at once when the command knows whom it will ask about (expect_availability)."""
+
+    def __init__(self, away: AvailabilityRepository, since: date) -> None:
+        self._away = away
+        self._since = since
+        self._known: dict[str, list[AwayPeriod]] = {}
+
+    def __call__(self, user: str) -> list[AwayPeriod]:
+        if user not in self._known:
+            self.read([user])
+        return self._known[user]
+
+    def read(self, users: Iterable[str]) -> None:
+        missing = [user for user in dict.fromkeys(users) if user not in self._known]
+        if not missing:
+            return
+        for user in missing:
+            self._known[user] = []
+        for period in self._away.away_periods(missing, self._since):
+            self._known[period.user].append(period)
 
 
 def _memo(function: Callable[[str], T]) -> Callable[[str], T]:
@@ -288,7 +323,8 @@ def rotation_named(command: Command, args: Any) -> str | None:
 
 
 def find_rotation(ctx: Context, name: str) -> Rotation:
-    rotation = ctx.repo.find(ctx.request.channel, name)
+    found = ctx.found.pop((ctx.request.channel, name_key(name)), None)
+    rotation = found or ctx.repo.find(ctx.request.channel, name)
     if rotation is not None:
         ctx.effects.acted_on = rotation
         return rotation
@@ -365,13 +401,20 @@ def _refuse_deactivated(ctx: Context, members: Sequence[Member], name: str) -> N
     )
 
 
+MEMBERS_READ_AHEAD = 8
+
+
 def _members_of(ctx: Context, rotation: Rotation) -> Callable[[int], Member]:
-    """member_at, each position read once per command."""
+    """member_at, reading MEMBERS_READ_AHEAD members round-robin from the first one asked
+    for: `who` asks for the duty and then the next in line, and then whether each is
+    away, so their away periods are read with them, in one query too."""
     known: dict[int, Member] = {}
 
     def member_at(position: int) -> Member:
         if position not in known:
-            known[position] = ctx.repo.member_at(rotation, position)
+            read = ctx.repo.members_from(rotation, position, MEMBERS_READ_AHEAD)
+            known.update(read)
+            ctx.expect_availability(m.ref for m in read.values() if m.kind is MemberKind.USER)
         return known[position]
 
     return member_at

@@ -23,7 +23,7 @@ from bot.core.commands import (
 )
 from bot.core.errors import DomainError, NotFound
 from bot.core.model import ReplyPart, Rotation, bold, code
-from bot.core.parser import channel_mention
+from bot.core.parser import channel_mention, name_key
 
 
 def acting_in(ctx: Context, command: Command, channel: str | None, args: Any) -> Context:
@@ -56,14 +56,17 @@ def _linked(ctx: Context, command: Command, args: Any) -> Context:
     name = rotation_named(command, args)
     if name is None or command.creates_rotation:
         return ctx
-    linked = ctx.repo.find_linked(ctx.request.channel, name)
+    own, linked = ctx.repo.find_here(ctx.request.channel, name)
+    if own is not None:
+        ctx.found[(own.channel, name_key(name))] = own
     if not linked:
         return ctx
-    if ctx.repo.find(ctx.request.channel, name) is not None:
+    if own is not None:
         ctx.notes.extend(_also_linked(ctx, command, linked))
         return ctx
     if len(linked) > 1:
         raise DomainError(*_which_linked(ctx, command, name, linked))
+    ctx.found[(linked[0].channel, name_key(name))] = linked[0]
     request = ctx.request
     return replace(ctx, request=replace(request, channel=linked[0].channel, origin=request.channel))
 

@@ -63,6 +63,9 @@ class RotationRepository(Protocol):
     def find_linked(self, channel: str, name: str) -> list[Rotation]:
         """The rotations of this name that other channels linked to this one."""
 
+    def find_here(self, channel: str, name: str) -> tuple[Rotation | None, list[Rotation]]:
+        """This channel's own rotation of this name, and find_linked's, read together."""
+
     def linked_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]:
         """The rotations of other channels linked to this one, oldest link first, and how
         many there are."""
@@ -78,6 +81,9 @@ class RotationRepository(Protocol):
         """False when it was not linked there."""
 
     def member_at(self, rotation: Rotation, position: int) -> Member: ...
+
+    def members_from(self, rotation: Rotation, position: int, count: int) -> dict[int, Member]:
+        """Up to `count` members by position, round-robin from `position`."""
 
     def members(self, rotation: Rotation) -> Iterator[Member]: ...
 

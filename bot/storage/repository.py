@@ -83,11 +83,11 @@ class _Compiled:
         self._build = build
         self._sql: dict[str, str] = {}  # by the engine's placeholder: one process may use both
 
-    def run(self, db: Database, *params: object) -> Cursor:
+    def sql(self, db: Database) -> str:
         sql = self._sql.get(db.param)
         if sql is None:
             sql = self._sql[db.param] = self._build().sql()[0]
-        return db.execute_sql(sql, params)
+        return sql
 
 
 _FIND = _Compiled(
@@ -113,6 +113,18 @@ _FIND_LINKED = (
     f"SELECT {_ROTATION_COLUMNS} FROM link AS l JOIN rotation AS r ON r.id = l.rotation_id"
     " WHERE l.channel = ? AND r.name_key = ? ORDER BY r.channel, r.id"
 )
+# The channel's own rotation (last column 1) and the linked ones (0), in one round trip.
+_FIND_HERE = (
+    f"SELECT {_ROTATION_COLUMNS}, 1 FROM rotation AS r WHERE r.channel = ?1 AND r.name_key = ?2"
+    f" UNION ALL SELECT {_ROTATION_COLUMNS}, 0 FROM link AS l"
+    " JOIN rotation AS r ON r.id = l.rotation_id WHERE l.channel = ?1 AND r.name_key = ?2"
+    " ORDER BY 11 DESC, 2, 1"
+)
+# Positions [?2, ?3] and, round the end, below ?4.
+_MEMBERS_FROM = (
+    "SELECT position, ref, kind, label FROM member WHERE rotation_id = ?1"
+    " AND (position BETWEEN ?2 AND ?3 OR position < ?4)"
+)
 _LINKED_ROTATIONS = (
     f"SELECT {_ROTATION_COLUMNS} FROM link AS l JOIN rotation AS r ON r.id = l.rotation_id"
     " WHERE l.channel = ? ORDER BY l.linked_at, r.id LIMIT ?"
@@ -123,10 +135,6 @@ _RECORD_EVENT = (
     "INSERT INTO processed_event (event_id, received_at) VALUES (?, ?)"
     " ON CONFLICT (event_id) DO NOTHING"
 )
-_ENQUEUE = (
-    "INSERT INTO outbox (channel, kind, reply, thread_ts, created_at, lease_owner, lease_until)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"
-)
 # Pending rows of a channel held by another owner than ?1. `!=` is written as `<` and `>`,
 # so that each is a seek in the outbox_pending index (channel, lease_owner), whatever the
 # channel's backlog.
@@ -136,13 +144,24 @@ _OTHERS = [
     for op in ("<", ">")
 ]
 # A new row must wait its turn behind a pending row in its channel that is not ours.
-_CHANNEL_TAKEN = "SELECT " + " OR ".join(
+_CHANNEL_TAKEN = " OR ".join(
     [
         "EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_pending WHERE state = 'pending'"
         " AND channel = ?2 AND lease_owner IS NULL)",
         *(f"EXISTS ({q.format(channel='?2', live='')})" for q in _OTHERS),
     ]
 )
+_OUTBOX_COLUMNS = "channel, kind, reply, thread_ts, created_at, lease_owner, lease_until"
+# Leased to owner ?1 (until ?7) unless the channel is taken: one statement, the check read
+# before the row is inserted.
+_ENQUEUE = f"""
+    INSERT INTO outbox ({_OUTBOX_COLUMNS})
+    SELECT ?2, ?3, ?4, ?5, ?6, CASE WHEN taken THEN NULL ELSE ?1 END,
+        CASE WHEN taken THEN NULL ELSE ?7 END
+    FROM (SELECT {_CHANNEL_TAKEN} AS taken) AS channel_taken
+    RETURNING id, lease_owner
+"""
+_ENQUEUE_UNLEASED = f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL, NULL)"
 # A row is claimable when it is pending, nobody holds it (or the lease ran out), and no other
 # live lease holds a pending row of its channel: one sender per channel keeps commit order.
 # Parameters: ?1 owner, ?2 now, then ?3 lease expiry and ?4 limit for the claim.
@@ -377,11 +396,21 @@ class PeeweeRepository:
 
     def _execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
         """Raw SQL with `?` placeholders, or `?N` ones (then numbered from 1), on either
-        engine."""
-        if self._postgres and re.search(r"\?\d", sql):
+        engine. On SQLite straight on the connection, as the unit's BEGIN and COMMIT are:
+        peewee's layer (logging, its exception classes, a cursor per call) costs as much as
+        running one of these statements."""
+        if not self._postgres:
+            return self._connection().execute(sql, params)
+        if re.search(r"\?\d", sql):
             named = {f"p{i}": value for i, value in enumerate(params, start=1)}
             return self._db.execute_sql(self._sql(sql), named)
         return self._db.execute_sql(self._sql(sql), tuple(params))
+
+    def _run(self, query: _Compiled, *params: object) -> Cursor:
+        sql = query.sql(self._db)
+        if self._postgres:
+            return self._db.execute_sql(sql, params)
+        return self._connection().execute(sql, params)
 
     def _begin(self, connection: Any) -> None:
         if self._postgres:
@@ -655,7 +684,7 @@ class PeeweeRepository:
         return _rotation_from_tuple(cast(tuple[Any, ...], query.tuples().get()))
 
     def find(self, channel: str, name: str) -> Rotation | None:
-        row = _FIND.run(self._db, channel, name_key(name)).fetchone()
+        row = self._run(_FIND, channel, name_key(name)).fetchone()
         return _rotation_from_tuple(row) if row else None
 
     def names(self, channel: str) -> list[str]:
@@ -739,6 +768,11 @@ class PeeweeRepository:
         cursor = self._execute(_FIND_LINKED, (channel, name_key(name)))
         return [_rotation_from_tuple(row) for row in cursor.fetchall()]
 
+    def find_here(self, channel: str, name: str) -> tuple[Rotation | None, list[Rotation]]:
+        rows = self._execute(_FIND_HERE, (channel, name_key(name))).fetchall()
+        own = [_rotation_from_tuple(row[:-1]) for row in rows if row[-1]]
+        return (own[0] if own else None), [_rotation_from_tuple(r[:-1]) for r in rows if not r[-1]]
+
     def linked_rotations(self, channel: str, limit: int) -> tuple[list[Rotation], int]:
         cursor = self._execute(_LINKED_ROTATIONS, (channel, limit))
         total = LinkRow.select().where(LinkRow.channel == channel).count()
@@ -767,8 +801,15 @@ class PeeweeRepository:
         return bool(query.execute())
 
     def member_at(self, rotation: Rotation, position: int) -> Member:
-        ref, kind, label = _MEMBER_AT.run(self._db, rotation.id, position).fetchone()
+        ref, kind, label = self._run(_MEMBER_AT, rotation.id, position).fetchone()
         return Member(ref, MemberKind(kind), label)
+
+    def members_from(self, rotation: Rotation, position: int, count: int) -> dict[int, Member]:
+        total = rotation.member_count
+        last = min(position + count, total) - 1
+        wrapped = min(position, max(0, position + count - total))
+        rows = self._execute(_MEMBERS_FROM, (rotation.id, position, last, wrapped)).fetchall()
+        return {at: Member(ref, MemberKind(kind), label) for at, ref, kind, label in rows}
 
     def members(self, rotation: Rotation) -> Iterator[Member]:
         query = (
@@ -785,12 +826,12 @@ class PeeweeRepository:
         return position
 
     def set_duty(self, rotation: Rotation, position: int) -> None:
-        _SET_DUTY.run(self._db, position, rotation.id)
+        self._run(_SET_DUTY, position, rotation.id)
         self._execute(_CLEAR_STAND_IN, (rotation.id,))
 
     def mark_duty_since(self, rotation_ids: Collection[int], now: datetime) -> None:
         for rotation_id in rotation_ids:  # one, but for a swap's two
-            _SET_DUTY_SINCE.run(self._db, to_db(now), rotation_id)
+            self._run(_SET_DUTY_SINCE, to_db(now), rotation_id)
 
     # ------------------------------------------------------------------ App Home
     def record_home_opened(self, user: str, now: datetime) -> None:
@@ -1056,31 +1097,22 @@ class PeeweeRepository:
         sender = self._sender
         unleased = False
         for message in messages:
-            lease = (
-                sender is not None
-                and not self._execute(_CHANNEL_TAKEN, (sender.owner, message.channel)).fetchone()[0]
-            )
-            cursor = self._execute(
-                _ENQUEUE,
-                (
-                    message.channel,
-                    message.kind,
-                    message.reply.to_json(),
-                    message.thread_ts,
-                    to_db(now),
-                    sender.owner if sender and lease else None,
-                    to_db(now + sender.lease) if sender and lease else None,
-                ),
-            )
-            unleased = unleased or not lease
+            values = (message.channel, message.kind, message.reply.to_json(), message.thread_ts)
             if sender is None:
+                self._execute(_ENQUEUE_UNLEASED, (*values, to_db(now)))
+                unleased = True
                 continue
+            row_id, owner = self._execute(
+                _ENQUEUE, (sender.owner, *values, to_db(now), to_db(now + sender.lease))
+            ).fetchone()
+            lease = owner is not None
+            unleased = unleased or not lease
             handover = self._handover(sender)
             if lease:
                 handover.add(
                     self._local.depth,
                     OutboxRow(
-                        cursor.fetchone()[0],
+                        row_id,
                         message.channel,
                         message.kind,
                         message.reply,
@@ -1143,7 +1175,7 @@ class PeeweeRepository:
         return [_schedule(row) for row in query.order_by(ScheduleRow.id)]
 
     def rotation_schedules(self, channel: str, rotation_key: str) -> list[Schedule]:
-        cursor = _ROTATION_SCHEDULES.run(self._db, channel, rotation_key)
+        cursor = self._run(_ROTATION_SCHEDULES, channel, rotation_key)
         return [_schedule(ScheduleRow(**_columns(cursor, row))) for row in cursor.fetchall()]
 
     def all_schedules(self) -> list[Schedule]:

@@ -187,6 +187,24 @@ def test_who_and_about_show_the_duty_away_and_the_next_handoff(run: Run) -> None
     ]
 
 
+def test_who_finds_the_next_available_member_past_the_members_read_at_once(run: Run) -> None:
+    """`who` reads members MEMBERS_READ_AHEAD at a time from the duty, round the end of the
+    rotation: the next one available may be further on, and everyone's absence counts."""
+    people = [f"U{i:02d}" for i in range(12)]
+    run("<@UBOT> create big " + " ".join(f"<@{p}>" for p in people) + " Watch")
+    run(f"assign big <@{people[10]}>")
+    for person in [people[11], *people[:9]]:
+        run("away today", user=person)
+    run("away today", user=people[10])
+    reply = run("who big")
+    assert reply.startswith(f"<@{people[10]}> is on duty for *big*, but is away until Sun 22 Nov")
+    assert reply.endswith(
+        f"Next in line: @{people[9]}, skipping "
+        + ", ".join(f"@{p} (away until Sun 22 Nov)" for p in [people[11], *people[:8]])
+        + f" and @{people[8]} (away until Sun 22 Nov)."
+    )
+
+
 def test_shifts_lists_the_next_shifts_in_the_persons_zone(run: Run, directory: Directory) -> None:
     run(CREATE)
     run('schedule create "rotate backend" 0 9 * * Mon')

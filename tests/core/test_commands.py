@@ -217,6 +217,38 @@ def test_a_failing_command_is_rolled_back_and_apologised_for(
     assert run("<@UBOT> shout backend").startswith("<@U1>")
 
 
+def test_who_reads_each_table_once(
+    dispatcher: Dispatcher, repo: PeeweeRepository, run: Run
+) -> None:
+    """The rotation (own and linked in one query), its stand-in, the members from the duty
+    on with their away periods, its schedules; then the event id and the reply: each
+    statement costs as much as the Python around it, and on PostgreSQL a round trip."""
+    run(CREATE)
+    statements: list[str] = []
+    connection = repo._connection()
+    connection.set_trace_callback(statements.append)
+    try:
+        request = Request(text="<@UBOT> who backend", channel="C1", user="U0ME", bot_user_id="UBOT")
+        outcome = dispatcher.handle(request, event_id="Ev1")
+    finally:
+        connection.set_trace_callback(None)
+    assert outcome.reply.render(str).startswith("<@U1> is on duty")
+    tables = [
+        re.search(r"\b(?:FROM|INTO) \"?(\w+)", s).group(1)  # type: ignore[union-attr]
+        for s in statements
+        if not re.match(r"(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", s)
+    ]
+    assert tables == [
+        "rotation",
+        "shift_override",
+        "member",
+        "away",
+        "schedule",
+        "processed_event",
+        "outbox",
+    ]
+
+
 def test_rotate_and_assign_touch_one_row_whatever_the_size(
     repo: PeeweeRepository, run: Run
 ) -> None:
@@ -224,15 +256,9 @@ def test_rotate_and_assign_touch_one_row_whatever_the_size(
     per member."""
     members = " ".join(f"<@U{i:04d}>" for i in range(MEMBERS_PER_ROTATION.value))
     run(f"<@UBOT> create big {members} huge")
-    db = repo._db
     statements: list[str] = []
-    original = db.execute_sql
-
-    def counting(sql: str, params: object = None, *args: object, **kwargs: object) -> object:
-        statements.append(sql)
-        return original(sql, params, *args, **kwargs)
-
-    db.execute_sql = counting  # type: ignore[method-assign]
+    connection = repo._connection()  # this thread's: the one the commands below run on
+    connection.set_trace_callback(statements.append)
     try:
         assert "passes from @U0000 to <@U0001>" in run("<@UBOT> rotate big")
         rotate_writes = [s for s in statements if re.match(r"(UPDATE|INSERT|DELETE)", s)]
@@ -241,7 +267,7 @@ def test_rotate_and_assign_touch_one_row_whatever_the_size(
         assert f"{last} is on duty now" in run(f"<@UBOT> assign big {last}")
         assign_writes = [s for s in statements if re.match(r"(UPDATE|INSERT|DELETE)", s)]
     finally:
-        db.execute_sql = original  # type: ignore[method-assign]
+        connection.set_trace_callback(None)
     # one duty update per command, the stand-in of a swap cleared, and when the duty started:
     # never a member row
     for writes in (rotate_writes, assign_writes):
