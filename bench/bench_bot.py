@@ -18,10 +18,13 @@ processes on one such database, Slack's envelopes spread across their connection
 beside the single bot (CPU is the replicas' sum; memory is one replica's).
 
 With `--durable-floor` it also measures `durable_floor.py`, the floor made to commit each reply
-to SQLite before acknowledging, against the floor: what durability alone costs.
+to SQLite before acknowledging, against the floor: what durability alone costs. With
+`--null-command` it also measures `null_command.py`, the bot with `who` answered by a fixed
+reply, against the floor: what the bot's machinery costs without the command's own work.
 
     python bench/bench_bot.py [--samples 300] [--burst 500] [--rounds 5]
                               [--database URL [--replicas 3]] [--durable-floor]
+                              [--null-command]
 """
 
 from __future__ import annotations
@@ -165,6 +168,18 @@ class DurableFloor(Floor):
     script = "durable_floor.py"
 
 
+class _NullCommandProcess(BotProcess):
+    def launch(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "null_command.py")],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+
 class Bot(Target):
     def __init__(
         self,
@@ -173,10 +188,12 @@ class Bot(Target):
         workdir: Path,
         database: str | None = None,
         replicas: int = 1,
+        launcher: type[BotProcess] = BotProcess,
     ) -> None:
         super().__init__(name, emu, workdir)
         self.database = database
         self.replicas = replicas
+        self.launcher = launcher
 
     def start(self) -> None:
         self.emu.spread_envelopes = self.replicas > 1
@@ -185,7 +202,9 @@ class Bot(Target):
             workdir = self.workdir / f"{self.name}-{i}"
             workdir.mkdir()
             self.bots.append(
-                BotProcess(self.emu, workdir, self.database, DIENSTPLAN_LOG_LEVEL="WARNING").start()
+                self.launcher(
+                    self.emu, workdir, self.database, DIENSTPLAN_LOG_LEVEL="WARNING"
+                ).start()
             )
         self.log = self.bots[0].log_path
         self.emu.mention(
@@ -243,9 +262,15 @@ def report_errors(target: Target) -> None:
 
 
 def run(
-    samples: int, burst: int, rounds: int, database: str | None, replicas: int, durable: bool
+    samples: int,
+    burst: int,
+    rounds: int,
+    database: str | None,
+    replicas: int,
+    durable: bool,
+    null: bool,
 ) -> dict[str, list[Figures]]:
-    """Figures by target: `floor`, `bot`, with replicas `replicas`, and `durable`."""
+    """Figures by target: `floor`, `bot`, with replicas `replicas`, `durable` and `null`."""
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
 
@@ -263,6 +288,8 @@ def run(
             targets.append(Bot("replicas", emulator(), tmp, fresh(), replicas))
         if durable:
             targets.append(DurableFloor("durable", emulator(), tmp))
+        if null:
+            targets.append(Bot("null", emulator(), tmp, fresh(), launcher=_NullCommandProcess))
         started: list[Target] = []
         try:
             for target in targets:
@@ -290,13 +317,24 @@ def main() -> int:
         action="store_true",
         help="also the floor made durable (durable_floor.py), against the floor",
     )
+    parser.add_argument(
+        "--null-command",
+        action="store_true",
+        help="also the bot with a null `who` (null_command.py), against the floor",
+    )
     args = parser.parse_args()
     if args.replicas > 1 and not args.database:
         parser.error("--replicas needs --database: replicas share a PostgreSQL database")
 
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     results = run(
-        args.samples, args.burst, args.rounds, args.database, args.replicas, args.durable_floor
+        args.samples,
+        args.burst,
+        args.rounds,
+        args.database,
+        args.replicas,
+        args.durable_floor,
+        args.null_command,
     )
     floors, bots = results["floor"], results["bot"]
 
@@ -335,6 +373,9 @@ def main() -> int:
     if "durable" in results:
         print("The floor made durable (a reference, not the floor), against the floor:")
         show(results["durable"], floors, ("floor", "durable"))
+    if "null" in results:
+        print("The bot with a null `who` (a reference, not the bot), against the floor:")
+        show(results["null"], floors, ("floor", "null"))
     goals = {
         "p50 within 1.0x floor": ratio["p50_ms"] <= 1.0,
         "burst >= 0.8x floor": ratio["burst_per_s"] >= 0.8,

@@ -56,6 +56,7 @@ from bot.core.shifts import (
     next_in_line,
 )
 from bot.core.suggest import closest
+from bot.core.text import unescape
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -339,7 +340,8 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
             ".",
         )
     known = ctx.repo.names(ctx.request.channel)
-    hint = closest(name, known)
+    # `R&amp;D` pasted from Slack's wire format into the console means `R&D`
+    hint = closest(name, known) or closest(unescape(name), known)
     suggestion: list[ReplyPart] = [" Did you mean ", bold(hint), "?"] if hint else []
     raise NotFound(
         "There is no rotation ",
@@ -590,10 +592,16 @@ def next_parts(
     after `lead`; with `hint`, how to add a handoff schedule when there is none. `stand_in`
     is the caller's read of ctx.repo.stand_in: the shift held now may be a swap's;
     `member_at`, the caller's reads of the members (_members_of), if it made any."""
-    if rotation.member_count < 2:
+    if rotation.member_count < 1:
         return []
     schedules = ctx.schedules.rotation_schedules(rotation.channel, name_key(rotation.name))
     handoff = next_handoff(schedules)
+    if rotation.member_count == 1:  # nobody is next in line; a handoff is still news
+        if handoff is None:
+            return []
+        when = cron.format_run(handoff[0], handoff[1].shown_zone(ctx.timezone.key))
+        only = (member_at or _members_of(ctx, rotation))(0)
+        return [f"{lead}Next handoff: {when}, to ", Quiet(only), ", the only member."]
     at = handoff[0] if handoff else ctx.now
     member_at = member_at or _members_of(ctx, rotation)
     step = next_in_line(
@@ -810,11 +818,15 @@ def _help(ctx: Context, topic: str) -> Reply:
         )
     sub = rest.strip()
     if sub and command.subcommands and command.subcommand(sub) is None:
-        known = ", ".join(s.name for s in command.subcommands)
+        names = [s.name for s in command.subcommands]
+        hint = closest(sub.casefold(), names)
         return Reply.of(
             f"`{command.name}` has no subcommand ",
             code(sub[:30]),
-            f"; it has {known}.\n\n" + command_help(command),
+            f"; it has {', '.join(names)}."
+            + (f" Did you mean `help {command.name} {hint}`?" if hint else "")
+            + "\n\n"
+            + command_help(command),
         )
     return Reply.of(command_help(command, sub or None))
 

@@ -31,6 +31,7 @@ from bot.core.parser import (
 )
 from bot.core.permissions import require_may_change
 from bot.core.shifts import is_handoff
+from bot.core.suggest import closest
 
 # Opening and closing quotes people type or their keyboards substitute: straight, English
 # and German curly quotes, guillemets both ways, and the heavy ornament quotes.
@@ -134,7 +135,11 @@ def parse_schedule(rest: str) -> ScheduleArgs:
     if not sub:
         raise _usage(f"say what to do: one of {_NAMES}.")
     if sub not in {s.name for s in SUBCOMMANDS}:
-        raise _usage(f"`{sub[:30]}` is not one of {_NAMES}.")
+        hint = closest(sub, [s.name for s in SUBCOMMANDS])
+        raise _usage(
+            f"`{sub[:30]}` is not one of {_NAMES}."
+            + (f" Did you mean `schedule {hint}`?" if hint else "")
+        )
     if sub == "list":
         return ScheduleArgs("list")
     if sub == "explain":

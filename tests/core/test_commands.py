@@ -53,6 +53,24 @@ def test_rotate_single_member(run: Run) -> None:
     assert "single member" in run("<@UBOT> rotate solo")
 
 
+def test_a_single_members_next_handoff_is_shown_without_a_next_in_line(run: Run) -> None:
+    run("<@UBOT> create solo <@U1> all of it")
+    assert run("<@UBOT> who solo") == "<@U1> is on duty for *solo*:\nall of it"
+    run('<@UBOT> schedule create "rotate solo" 0 9 * * Mon')
+    handoff = "Next handoff: Mon 23 Nov 2026 09:00 CET, to @U1, the only member."
+    assert run("<@UBOT> who solo") == f"<@U1> is on duty for *solo*:\nall of it\n{handoff}"
+    assert f"← on duty\n{handoff}\nDuties:" in run("<@UBOT> about solo")
+
+
+def test_a_name_in_slacks_wire_format_gets_the_plain_one_suggested(run: Run) -> None:
+    """`R&amp;D` typed as such (in the console, or pasted from a payload) means `R&D`. Slack
+    sends what was typed as `R&amp;amp;D`."""
+    run("<@UBOT> create R&amp;D <@U1> all of it")
+    assert run("<@UBOT> who R&amp;amp;D").startswith(
+        "There is no rotation *R&amp;D* in this channel. Did you mean *R&D*?"
+    )
+
+
 def test_shout_omits_the_description(run: Run) -> None:
     run(CREATE)
     assert run("<@UBOT> shout backend") == "<@U1> is on duty for *backend*."

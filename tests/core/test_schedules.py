@@ -91,7 +91,12 @@ def test_one_schedule_per_command_per_channel(rota: Run) -> None:
         ('schedule create "rotat backend" 0 9 * * *', "`rotat` is not a command I know"),
         ('schedule create "assign backend" 0 9 * * *', "the person to assign is missing"),
         ("schedule", "say what to do"),
-        ("schedule frobnicate", "`frobnicate` is not one of create, delete, list, explain"),
+        ("schedule frobnicate", "`frobnicate` is not one of create, delete, list, explain."),
+        (
+            "schedule lsit",
+            "is not one of create, delete, list, explain. Did you mean `schedule list`?",
+        ),
+        ("schedule Creat", "Did you mean `schedule create`?"),
     ],
 )
 def test_bad_schedules_are_refused_now_with_usage(rota: Run, text: str, problem: str) -> None:
@@ -265,6 +270,10 @@ def test_help_for_one_subcommand(rota: Run) -> None:
     assert rota("<@UBOT> help schedule frob").startswith(
         "`schedule` has no subcommand `frob`; it has create, delete, list, explain.\n\n"
         "`@dienstplan schedule <create|delete|list|explain> [<arguments>]`"
+    )
+    assert rota("<@UBOT> help schedule lsit").startswith(
+        "`schedule` has no subcommand `lsit`; it has create, delete, list, explain. "
+        "Did you mean `help schedule list`?\n\n"
     )
 
 
