@@ -67,10 +67,13 @@ def parse_fragment(command: str) -> Callable[[str], str]:
     def parse(rest: str) -> str:
         noun, fragment = parser.split_word(normalise_spaces(rest))
         if noun.casefold() not in _NOUNS:
-            shown = f"`{noun[:30]}` is not `schedule` or `rotation`: " if noun else ""
+            shown: list[ReplyPart] = (
+                [code(noun[:30]), " is not `schedule` or `rotation`: "] if noun else []
+            )
             raise UsageError(
                 command,
-                f"{shown}write `{command} schedule` (or `{command} rotation`), then part of "
+                *shown,
+                f"write `{command} schedule` (or `{command} rotation`), then part of "
                 "the rotation's name.",
             )
         if not fragment.strip():

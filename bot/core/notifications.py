@@ -519,7 +519,8 @@ def parse_notification(rest: str) -> NotificationArgs:
         hint = closest(subcommand, known)
         raise _usage(
             None,
-            f"there is no `notification {words[0][:30]}`",
+            "there is no ",
+            code(f"notification {words[0][:30]}"),
             f"; did you mean `notification {hint}`?" if hint else f"; it has {', '.join(known)}.",
         )
     if subcommand == "config":

@@ -15,7 +15,17 @@ from bot.core import cron
 from bot.core.commands import BOT_HANDLE, Command, Context
 from bot.core.errors import DomainError, UsageError
 from bot.core.limits import AWAY_PERIODS_PER_PERSON, at_most
-from bot.core.model import AwayPeriod, Member, MemberKind, Quiet, Reply, ReplyPart, Rotation, bold
+from bot.core.model import (
+    AwayPeriod,
+    Member,
+    MemberKind,
+    Quiet,
+    Reply,
+    ReplyPart,
+    Rotation,
+    bold,
+    code,
+)
 from bot.core.parser import MEMBER_RE, member_from_match, name_key, normalise_spaces
 from bot.core.ports import AvailabilityRepository
 from bot.core.shifts import (
@@ -74,7 +84,7 @@ def _check_word(word: str) -> str:
     word = word.casefold()
     if is_date_word(word):
         return word
-    raise _away_usage(f"`{word[:30]}` is not a date: write {DATE_FORMS}.")
+    raise UsageError("away", code(word[:30]), f" is not a date: write {DATE_FORMS}.")
 
 
 def parse_away(rest: str) -> AwayArgs:

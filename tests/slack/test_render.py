@@ -1,4 +1,9 @@
-from bot.core.model import Member, MemberKind, Quiet, Reply, Verbatim, bold, code
+from collections.abc import Callable
+
+import pytest
+
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import Member, MemberKind, Quiet, Reply, Request, Verbatim, bold, code
 from bot.core.text import defuse_broadcasts, from_typed
 from bot.slack.manifest import BOT_EVENTS, manifest
 from bot.slack.render import split_message, to_slack
@@ -150,3 +155,50 @@ def test_the_bot_is_called_by_its_app_s_name_in_its_own_text_only() -> None:
     assert named.startswith("*on-call* says: `@on-call who @dienstplan ")  # user text kept
     assert "*on-call*" not in named.split("who ")[1]
     assert to_slack(reply, Member.plain).startswith("*dienstplan* says: `@dienstplan who ")
+
+
+@pytest.fixture
+def run_for_slack(dispatcher: Dispatcher) -> Callable[[str], str]:
+    """The reply to `@dienstplan <text>` in C1 as chat.postMessage would post it."""
+    dispatcher.handle(
+        Request(
+            text="<@UBOT> create ops <@U1> <@U2> x", channel="C1", user="U0ME", bot_user_id="UBOT"
+        )
+    )
+
+    def run(text: str) -> str:
+        request = Request(text=f"<@UBOT> {text}", channel="C1", user="U0ME", bot_user_id="UBOT")
+        return to_slack(dispatcher.handle(request).reply, lambda member: member.ref)
+
+    return run
+
+
+LIVE_TOKENS = ["<@U0EVIL>", "<!subteam^S0X|@x>", "<https://evil.example|click>", "<!here>"]
+
+
+@pytest.mark.parametrize("token", LIVE_TOKENS)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "schedule {t}",
+        "notification {t}",
+        "away {t}",
+        "away today {t}",
+        "away until {t}",
+        "link {t} ops",
+        "unlink {t} ops",
+        "schedule explain {t} * * * *",
+        "schedule explain 0 9 * * {t}",
+        'schedule create "who ops" {t} 9 * * *',
+        "swap accept {t}",
+        "help schedule {t}",
+        "who {t}",
+        "notification disable {t}",
+    ],
+)
+def test_a_reply_quoting_what_was_typed_pings_nobody(
+    run_for_slack: Callable[[str], str], text: str, token: str
+) -> None:
+    """A usage error shows the wrong word as typed: a mention or link in it stays text."""
+    reply = run_for_slack(text.format(t=token))
+    assert token not in reply, reply
