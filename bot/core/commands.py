@@ -527,6 +527,15 @@ def _rotate(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     previous = on_duty(ctx, rotation)
     if rotation.member_count == 1:
+        if _deactivated(ctx, [previous]):  # named, not pinged: nobody reads that account
+            return Reply.of(
+                bold(rotation.name),
+                " has a single member, ",
+                Quiet(previous),
+                ", who is deactivated in Slack. ",
+                code(f"{BOT_HANDLE} update {rotation.name}"),
+                " can give it active members.",
+            )
         return Reply.of(
             bold(rotation.name), f" has a single member, so {previous.mention()} stays on duty."
         )
@@ -646,14 +655,20 @@ def _away_note(ctx: Context, member: Member) -> str:
 
 def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
     """Nobody can answer for a deactivated account: say so, named rather than pinged."""
-    return [
-        Quiet(duty),
-        " is on duty for ",
-        bold(rotation.name),
-        ", but is deactivated in Slack. ",
-        code(f"{BOT_HANDLE} rotate {rotation.name}"),
-        " passes the duty to the next active member.",
-    ]
+    parts: list[ReplyPart] = [Quiet(duty), " is on duty for ", bold(rotation.name)]
+    if rotation.member_count == 1:
+        parts += [
+            ", but is deactivated in Slack. ",
+            code(f"{BOT_HANDLE} update {rotation.name}"),
+            " can give it active members.",
+        ]
+    else:
+        parts += [
+            ", but is deactivated in Slack. ",
+            code(f"{BOT_HANDLE} rotate {rotation.name}"),
+            " passes the duty to the next active member.",
+        ]
+    return parts
 
 
 def _who(ctx: Context, name: str) -> Reply:
@@ -731,18 +746,19 @@ def _about(ctx: Context, name: str) -> Reply:
     ]
     members = list(ctx.repo.members(rotation))
     gone = _deactivated(ctx, members)
-    availability = ctx.availability([m.ref for m in members if m.kind is MemberKind.USER])
+    ctx.expect_availability(m.ref for m in members if m.kind is MemberKind.USER)
+    availability = ctx.availability()
     stand_in = ctx.repo.stand_in(rotation)
     for i, member in enumerate(members):
-        marker = " (deactivated in Slack)" if member in gone else ""
         away = availability.reason(member, ctx.now)
-        marker += f" ({away})" if away else ""
+        reasons = [r for r in (DEACTIVATED if member in gone else None, away) if r]
+        marker = f" ({'; '.join(reasons)})" if reasons else ""
         if i == rotation.duty_position:
             marker += "  ← in turn" if stand_in and stand_in != member else "  ← on duty"
         elif stand_in == member:
             marker += "  ← on duty (a swap)"
         parts += [f"\n{i + 1}. ", Quiet(member), marker]
-    parts += next_parts(ctx, rotation, stand_in, hint=True)
+    parts += next_parts(ctx, rotation, stand_in, hint=True, member_at=members.__getitem__)
     parts.append(f"\nDuties:\n{rotation.description}")
     return Reply.of(*parts)
 

@@ -427,6 +427,15 @@ class UpcomingShifts:
                 Quiet(shift.holder),
                 " stays on call.",
             )
+        if shift.holder == previous.holder:  # a rotation of one, or a stand-in whose turn it is
+            return Reply.of(
+                "The next shift on ",
+                bold(rotation.name),
+                when,
+                ": ",
+                Quiet(shift.holder),
+                " stays on call.",
+            )
         return Reply.of(
             "The next shift on ",
             bold(rotation.name),

@@ -181,3 +181,28 @@ def test_who_and_shout_say_when_the_one_on_duty_is_deactivated(
     assert run("<@UBOT> shout backend") == deactivated
     run("<@UBOT> rotate backend")
     assert run("<@UBOT> shout backend") == "<@U2> is on duty for *backend*."
+
+
+def test_a_deactivated_only_member_is_named_and_update_suggested(
+    run: Run, users: FakeDirectory
+) -> None:
+    """Rotating a rotation of one changes nothing: the way out is `update`."""
+    run("<@UBOT> create lone <@U1> Watch")
+    users.gone = {"U1"}
+    assert run("<@UBOT> who lone") == (
+        "@U1 is on duty for *lone*, but is deactivated in Slack. `@dienstplan update lone` can "
+        "give it active members.\nDuties:\nWatch"
+    )
+    assert run("<@UBOT> rotate lone") == (
+        "*lone* has a single member, @U1, who is deactivated in Slack. `@dienstplan update lone` "
+        "can give it active members."
+    )
+
+
+def test_about_puts_all_of_a_members_reasons_in_one_bracket(run: Run, users: FakeDirectory) -> None:
+    run(CREATE)
+    run("<@UBOT> away today", user="U3")
+    users.gone = {"U3"}
+    assert "\n3. @U3 (deactivated in Slack; away until Sun 22 Nov)\n" in run(
+        "<@UBOT> about backend"
+    )

@@ -409,6 +409,23 @@ def test_shift_starting_is_posted_once_an_hour_before_the_handoff(
     assert job.run(clock.now) == 0
 
 
+def test_shift_starting_of_a_rotation_of_one_says_who_stays_without_a_ping(
+    run: Run, repo: PeeweeRepository, clock: FakeClock
+) -> None:
+    run("<@UBOT> create solo <@U1> Watch alerts")
+    run('<@UBOT> schedule create "rotate solo" 0 10 * * *')
+    clock.advance(hours=23, minutes=15)
+    upcoming(repo).run(clock.now)
+    assert [q for q in taken(repo, clock) if q[1] == "notification:ShiftStarting"] == [
+        (
+            "C1",
+            "notification:ShiftStarting",
+            "The next shift on *solo* starts in 45 minutes, at Mon 23 Nov 2026 10:00 CET: "
+            "@U1 stays on call.",
+        )
+    ]
+
+
 def test_shift_starting_respects_the_channel_s_setting(
     run: Run, repo: PeeweeRepository, clock: FakeClock
 ) -> None:
