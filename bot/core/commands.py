@@ -633,8 +633,11 @@ def next_parts(
     else:
         after = "to " if handoff else ""
         following = member_at(step.position)
-        parts += [after, Quiet(following)]
-        if stand_in is not None and following.ref == stand_in.ref:
+        swapped = _swapped_in(ctx, rotation, at) if handoff else None
+        parts += [after, Quiet(swapped or following)]
+        if swapped is not None and swapped != following:
+            parts += _standing_in(following, swapped)
+        elif stand_in is not None and following.ref == stand_in.ref:
             parts.append(" (in turn, after standing in)")
         if step.skipped:
             parts += [", skipping ", *_each_with_reason(step.skipped)]
@@ -646,6 +649,15 @@ def next_parts(
             " adds one.",
         ]
     return parts
+
+
+def _swapped_in(ctx: Context, rotation: Rotation, start: datetime) -> Member | None:
+    """Who an accepted swap puts on the shift starting then, if they are still a member
+    (shifts.project passes over the swaps of people `update` took off)."""
+    member = ctx.repo.overrides(rotation).get(start)
+    if member is None or ctx.repo.position_of(rotation, member.ref) is None:
+        return None
+    return member
 
 
 def _away_note(ctx: Context, member: Member) -> str:

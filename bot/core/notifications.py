@@ -241,6 +241,8 @@ class _Planned:
     schedules: list[Schedule]
     channels: list[str]  # linked, with ShiftStarting on
     periods: dict[str, list[AwayPeriod]]
+    overrides: dict[datetime, Member]  # accepted swaps of later shifts
+    stand_in: Member | None  # an accepted swap of the shift held now
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,13 @@ def _in(delta: timedelta) -> str:
         return f"in {minutes} minute{'s' if minutes != 1 else ''}"
     hours = round(minutes / 60)
     return f"in {hours} hours"
+
+
+def _swap_note(shift: Shift) -> list[ReplyPart]:
+    """` (a swap: standing in for bob)` on a shift an accepted swap gave to another."""
+    if shift.overridden is None:
+        return []
+    return [" (a swap: standing in for ", Quiet(shift.overridden), ")"]
 
 
 class UpcomingShifts:
@@ -338,7 +347,15 @@ class UpcomingShifts:
         channels = [
             c for c in self._repo.linked_channels(current) if SHIFT_STARTING not in off.get(c, ())
         ]
-        return _Planned(current, members, schedules, channels, periods)
+        return _Planned(
+            current,
+            members,
+            schedules,
+            channels,
+            periods,
+            self._repo.overrides(current),
+            self._repo.stand_in(current),
+        )
 
     def _zone(self, user: str) -> ZoneInfo:
         try:
@@ -365,6 +382,8 @@ class UpcomingShifts:
             each.rotation.duty_position,
             handoffs,
             unavailable=availability.reason,
+            overrides=each.overrides,
+            stand_in=each.stand_in,
         )
         due: list[_Due] = []
         previous = shifts[0] if shifts else None
@@ -444,6 +463,7 @@ class UpcomingShifts:
             shift.holder.mention(),
             " takes over from ",
             Quiet(previous.holder),
+            *_swap_note(shift),
             ".",
         )
 

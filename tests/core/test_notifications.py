@@ -426,6 +426,29 @@ def test_shift_starting_of_a_rotation_of_one_says_who_stays_without_a_ping(
     ]
 
 
+def test_shift_starting_and_the_reminder_follow_an_accepted_swap(
+    run: Run, repo: PeeweeRepository, clock: FakeClock, dispatcher: Dispatcher
+) -> None:
+    run(CREATE)
+    run(HANDOFF)
+    # Mon 23 Nov 10:00 is U2's shift; U2 gives it to U3
+    for text, user in (("swap backend <@U3> 2026-11-23", "U2"), ("swap accept 1", "U3")):
+        request = Request(text=f"<@UBOT> {text}", channel="C1", user=user, bot_user_id="UBOT")
+        assert not dispatcher.handle(request).failed
+    clock.advance(hours=23, minutes=15)
+    upcoming(repo).run(clock.now)
+    queued = taken(repo, clock)
+    assert [q for q in queued if q[1] == "notification:ShiftStarting"] == [
+        (
+            "C1",
+            "notification:ShiftStarting",
+            "The next shift on *backend* starts in 45 minutes, at Mon 23 Nov 2026 10:00 CET: "
+            "<@U3> takes over from @U1 (a swap: standing in for @U2).",
+        )
+    ]
+    assert [q[0] for q in queued if q[1] == "notification:ShiftReminder"] == ["U3"]
+
+
 def test_shift_starting_respects_the_channel_s_setting(
     run: Run, repo: PeeweeRepository, clock: FakeClock
 ) -> None:

@@ -113,6 +113,10 @@ def test_a_future_shift_is_overridden_and_starts_at_its_handoff(
     shifts = run("<@UBOT> shifts <@U3>")
     assert "from Mon 23 Nov 2026 09:00 CET to Tue 24 Nov 2026 09:00 CET" in shifts
     assert "Mon 23 Nov" not in run("<@UBOT> shifts <@U2>").split("Tue 24 Nov")[0]
+    handoff = "Next handoff: Mon 23 Nov 2026 09:00 CET, to @U3 (a swap: standing in for @U2)."
+    assert run("<@UBOT> who ops").endswith(handoff)
+    assert handoff in run("<@UBOT> about ops")
+    assert f"    {handoff}" in run("<@UBOT> list schedules")
     clock.advance(hours=23)  # the handoff
     assert run("<@UBOT> rotate ops") == (
         "*ops*: the duty passes from @U1 to <@U3> (a swap: standing in for @U2)."
