@@ -560,7 +560,7 @@ def parse_notification(rest: str) -> NotificationArgs:
         return NotificationArgs("remind", hours=_hours(words[1:]))
     if len(words) < 2:
         raise _usage(subcommand, f"say which notification to {subcommand}: one of {_names(TYPES)}.")
-    fragment = parser.clean_name(words[2]) if len(words) > 2 else ""
+    fragment = words[2] if len(words) > 2 else ""  # cleaned once a `#channel` is split off
     return NotificationArgs(subcommand, words[1], fragment)
 
 
@@ -628,7 +628,7 @@ def _channel_config(ctx: Context, rotations: list[Rotation]) -> Reply:
     for rotation in rotations:
         off = ctx.notifications.channel_off(rotation).get(ctx.request.channel, set())
         marks = ", ".join(f"{_mark(t.name not in off)} {t.name}" for t in CHANNEL)
-        parts += ["\n", bold(rotation.name), f": {marks}"]
+        parts += ["\n", *_name_here(ctx, rotation), f": {marks}"]
     parts.append("\nThey tell:")
     parts += [f"\n• {t.name}: {t.channel}" for t in CHANNEL]
     parts.append(
@@ -653,9 +653,23 @@ def _linked(ctx: Context) -> list[Rotation]:
     return rotations
 
 
-def _matching(ctx: Context, rotations: list[Rotation], fragment: str) -> list[Rotation]:
-    """All, or the one rotation the fragment identifies (an exact name wins)."""
-    if not fragment:
+def _name_here(ctx: Context, rotation: Rotation) -> list[ReplyPart]:
+    """`*ops*` for the channel's own rotation, `#backend *ops*` for one linked from another."""
+    if rotation.channel == ctx.request.channel:
+        return [bold(rotation.name)]
+    return [f"{channel_mention(rotation.channel)} ", bold(rotation.name)]
+
+
+def _matching(
+    ctx: Context, rotations: list[Rotation], fragment: str, switch: str
+) -> list[Rotation]:
+    """All, or the one rotation the fragment identifies (an exact name wins). A `#channel`
+    first picks among the rotations of that channel, as `who #backend ops` does."""
+    channel, rest = parser.split_channel(fragment, typed=ctx.request.source == "console")
+    fragment = parser.clean_name(rest)
+    if channel is not None:
+        rotations = [r for r in rotations if r.channel == channel]
+    if not fragment and (channel is None or rotations):
         return rotations
     key = name_key(fragment)
     exact = [r for r in rotations if name_key(r.name) == key]
@@ -663,14 +677,23 @@ def _matching(ctx: Context, rotations: list[Rotation], fragment: str) -> list[Ro
     if len(found) == 1:
         return found
     if not found:
+        of = [f" of {channel_mention(channel)}"] if channel is not None else []
         raise DomainError(
-            f"No rotation linked to {ctx.here()} has ",
+            "No rotation",
+            *of,
+            f" linked to {ctx.here()} has ",
             bold(fragment),
             f" in its name. `{BOT_HANDLE} notification config` lists them.",
         )
-    parts: list[ReplyPart] = [bold(fragment), f" fits {len(found)} rotations; say which:"]
-    for rotation in sorted(found, key=lambda r: r.name.casefold()):
-        parts += ["\n• ", bold(rotation.name)]
+    parts: list[ReplyPart] = [bold(fragment), f" fits {len(found)} rotations; say which"]
+    if len({name_key(r.name) for r in found}) < len(found):  # the same name: by its channel
+        parts += [
+            " by writing its channel first, as in ",
+            code(f"{BOT_HANDLE} {switch} #channel {found[0].name}"),
+        ]
+    parts.append(":")
+    for rotation in sorted(found, key=lambda r: (r.name.casefold(), r.channel)):
+        parts += ["\n• ", *_name_here(ctx, rotation)]
     raise DomainError(*parts)
 
 
@@ -690,14 +713,15 @@ def _switch(ctx: Context, args: NotificationArgs) -> Reply:
             f"{kind.name} is {state} for you. `{BOT_HANDLE} notification config` lists yours."
         )
     kind = _type(args.name, CHANNEL, "in a channel")
-    rotations = _matching(ctx, _linked(ctx), args.fragment)
+    switch = f"notification {args.subcommand} {kind.name}"
+    rotations = _matching(ctx, _linked(ctx), args.fragment, switch)
     for rotation in rotations:  # a channel's settings are its rotations' people's to change
         require_may_change(ctx, rotation, "switch the notifications of")
     for rotation in rotations:
         ctx.notifications.set_channel(ctx.request.channel, rotation, kind.name, enabled)
     parts: list[ReplyPart] = [f"{kind.name} is {state} in {ctx.here()} for "]
     for i, rotation in enumerate(rotations):
-        parts += [", " if i else "", bold(rotation.name)]
+        parts += [", " if i else "", *_name_here(ctx, rotation)]
     parts.append(".")
     return Reply.of(*parts)
 

@@ -153,6 +153,36 @@ def test_turned_off_notifications_are_not_sent(slack: Slack) -> None:
     assert [q[0] for q in notifications(queued)] == ["C1"]  # U1 moved it to themselves
 
 
+def test_rotations_of_one_name_are_told_apart_by_their_channel(run: Run) -> None:
+    """A channel's own `backend` and one linked from C2 (and one from C3): the config names
+    each one's channel, and a `#channel` first picks one, as in `who #C2 backend`."""
+    run(CREATE)
+    for channel in ("C2", "C3"):
+        run(CREATE, channel=channel)
+        assert "Linked" in run(f"<@UBOT> link schedule <#{channel}> backend", channel="C1")
+    config = run("<@UBOT> notification config")
+    assert "\n*backend*: ✔" in config and "\n<#C2> *backend*: ✔" in config
+    assert "\n<#C3> *backend*: ✔" in config
+    assert run("<@UBOT> notification disable ShiftStarting backend") == (
+        "*backend* fits 3 rotations; say which by writing its channel first, as in "
+        "`@dienstplan notification disable ShiftStarting #channel backend`:\n"
+        "• *backend*\n• <#C2> *backend*\n• <#C3> *backend*"
+    )
+    assert run("<@UBOT> notification disable ShiftStarting <#C2|team> backend") == (
+        "ShiftStarting is off in this channel for <#C2> *backend*."
+    )
+    lines = run("<@UBOT> notification config").split("\n")
+    assert [("✘ ShiftStarting" in line) for line in lines if "*backend*:" in line] == [
+        False,
+        True,
+        False,
+    ]
+    assert run("<@UBOT> notification enable ShiftStarting <#C9> backend") == (
+        "No rotation of <#C9> linked to this channel has *backend* in its name. "
+        "`@dienstplan notification config` lists them."
+    )
+
+
 def test_linked_channels_get_the_news_the_reply_did_not_carry(
     repo: PeeweeRepository, slack: Slack, clock: FakeClock, dispatcher: Dispatcher
 ) -> None:
@@ -160,7 +190,7 @@ def test_linked_channels_get_the_news_the_reply_did_not_carry(
     slack("<@UBOT> link schedule backend", channel="C9")
     slack("<@UBOT> link schedule backend", channel="C8")
     assert slack("<@UBOT> notification disable ScheduleExecuted", channel="C8")[0][2] == (
-        "ScheduleExecuted is off in this channel for *backend*."
+        "ScheduleExecuted is off in this channel for <#C1> *backend*."
     )
     request = Request("rotate backend", "C1", "U0ME", source="schedule")
     dispatcher.handle(request, event_id="schedule:1", notice=Reply.of("Executing `rotate`."))
