@@ -27,6 +27,7 @@ from bot.core.errors import DomainError, NotFound, UsageError
 from bot.core.model import Quiet, Reply, ReplyPart, Rotation, bold, code
 from bot.core.parser import channel_mention, name_key, normalise_spaces
 from bot.core.permissions import require_may_change
+from bot.core.suggest import closest
 
 # A detailed line reads the duty and the handoff schedules: fewer than a plain list shows.
 OVERVIEW_LIMIT = 50
@@ -44,19 +45,29 @@ class ListArgs:
     view: str  # plain, linked, all
 
 
+def _view(words: list[str]) -> str | None:
+    if not words:
+        return "plain"
+    if words[0] == "all" and (len(words) == 1 or (len(words) == 2 and words[1] in _NOUNS)):
+        return "all"
+    if len(words) == 1 and words[0] in _NOUNS:
+        return "linked"
+    return None
+
+
 def parse_list(rest: str) -> ListArgs:
     words = [w.casefold() for w in normalise_spaces(rest).split()]
-    if not words:
-        return ListArgs("plain")
-    if words[0] == "all" and (len(words) == 1 or (len(words) == 2 and words[1] in _NOUNS)):
-        return ListArgs("all")
-    if len(words) == 1 and words[0] in _NOUNS:
-        return ListArgs("linked")
+    view = _view(words)
+    if view is not None:
+        return ListArgs(view)
+    typo = [closest(w, ["all", *sorted(_NOUNS)]) or w for w in words]
+    meant = " ".join(typo) if _view(typo) is not None else None
     raise UsageError(
         "list",
         code(" ".join(words)[:40]),
         " is not something `list` shows: write nothing, `schedules` (or `rotations`), or "
         "`all schedules`.",
+        f" Did you mean `list {meant}`?" if meant else "",
     )
 
 
@@ -67,6 +78,16 @@ def parse_fragment(command: str) -> Callable[[str], str]:
     def parse(rest: str) -> str:
         noun, fragment = parser.split_word(normalise_spaces(rest))
         if noun.casefold() not in _NOUNS:
+            hint = closest(noun.casefold(), sorted(_NOUNS)) if noun else None
+            if hint and fragment.strip():
+                meant = f"{command} {hint.rstrip('s')} {fragment.strip()}"
+                raise UsageError(
+                    command,
+                    code(noun[:30]),
+                    " is not `schedule` or `rotation`. Did you mean ",
+                    code(meant[:80]),
+                    "?",
+                )
             shown: list[ReplyPart] = (
                 [code(noun[:30]), " is not `schedule` or `rotation`: "] if noun else []
             )

@@ -38,6 +38,7 @@ from bot.core.shifts import (
     shifts_of,
     short_date,
 )
+from bot.core.suggest import closest
 
 MAX_SHIFTS = 20
 _WEEKDAYS = {
@@ -95,6 +96,14 @@ def parse_away(rest: str) -> AwayArgs:
         if len(words) != 2:
             raise _away_usage("`away until` takes one date, e.g. `away until friday`.")
         return AwayArgs("add", None, _check_word(words[1]))
+    if len(words) == 2 and not is_date_word(words[0]) and closest(words[0].casefold(), ["until"]):
+        raise UsageError(
+            "away",
+            code(words[0][:30]),
+            " is not a date. Did you mean ",
+            code(f"away until {words[1][:30]}"),
+            "?",
+        )
     if len(words) == 3 and words[1].casefold() in _BETWEEN:
         words = [words[0], words[2]]
     if len(words) > 2:

@@ -31,6 +31,7 @@ from bot.core.model import (
     Swap,
     SwapState,
     bold,
+    code,
     members_stamp,
 )
 from bot.core.notifications import (
@@ -48,6 +49,7 @@ from bot.core.parser import (
 )
 from bot.core.personal import is_date_word, resolve
 from bot.core.shifts import HORIZON, Holders, Shift, handoff_times, project
+from bot.core.suggest import closest
 
 # The shift held now has started already: a request for it lasts while it does, at most this.
 HELD_NOW_TTL = timedelta(days=1)
@@ -87,6 +89,17 @@ def parse_swap(rest: str) -> SwapAsk | SwapAnswer:
     if not text:
         raise UsageError("swap", "the rotation's name and the person to ask are missing.")
     found = list(MEMBER_RE.finditer(text))
+    words = text.split()
+    if not found and len(words) == 2 and words[1].isdigit():  # `swap acept 4`
+        hint = closest(verb, ["accept", "decline"])
+        if hint:
+            raise UsageError(
+                "swap",
+                code(words[0][:30]),
+                " is not `accept` or `decline`. Did you mean ",
+                code(f"swap {hint} {words[1]}"),
+                "?",
+            )
     if not found:
         raise UsageError(
             "swap", "the person to ask is missing: mention them (`@dana`).", *plain_at_hint(text)

@@ -99,6 +99,7 @@ def test_until_tomorrow_weekdays_and_joined_periods(run: Run) -> None:
             "`soon` is not a date: write YYYY-MM-DD, `today`, `tomorrow` or a weekday "
             "name such as `friday`.",
         ),
+        ("away untill friday", "`untill` is not a date. Did you mean `away until friday`?"),
         (
             "away 2026-02-30",
             "`2026-02-30` is not a day of the calendar: write YYYY-MM-DD, "

@@ -240,6 +240,13 @@ def test_list_schedules_in_a_dm_covers_the_users_channels(run: Run, rotations: N
         ("link schedule <@U1>", "`<@U1>` is not a rotation name"),
         ("list everything", "`everything` is not something `list` shows"),
         ("list all the things", "`all the things` is not something `list` shows"),
+        ("list schedles", "Did you mean `list schedules`?"),
+        ("list al schedules", "Did you mean `list all schedules`?"),
+        (
+            "link schedul backend",
+            "`schedul` is not `schedule` or `rotation`. Did you mean `link schedule backend`?",
+        ),
+        ("unlink rotaton back", "Did you mean `unlink rotation back`?"),
     ],
 )
 def test_bad_input_gets_the_usage(run: Run, rotations: None, text: str, problem: str) -> None:

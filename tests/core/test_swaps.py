@@ -190,6 +190,8 @@ def test_swaps_lists_requests_sent_and_received(run: Run, act) -> None:  # type:
         ("swap ops <@U2> someday", "give the day the shift starts"),
         ("swap ops @bob", "`@bob` is plain text"),
         ("swap accept", "`swap accept` takes the request's number"),
+        ("swap acept 1", "`acept` is not `accept` or `decline`. Did you mean `swap accept 1`?"),
+        ("swap Declin 12", "Did you mean `swap decline 12`?"),
         ("swap decline abc", "`swap decline` takes the request's number"),
     ],
 )
