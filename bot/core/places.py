@@ -62,7 +62,8 @@ def _linked(ctx: Context, command: Command, args: Any) -> Context:
     if not linked:
         return ctx
     if own is not None:
-        ctx.notes.extend(_also_linked(ctx, command, linked))
+        if not ctx.request.elsewhere:  # who named the channel means its own; and may not see
+            ctx.notes.extend(_also_linked(ctx, command, linked))  # the channels linking to it
         return ctx
     if len(linked) > 1:
         raise DomainError(*_which_linked(ctx, command, name, linked))

@@ -143,6 +143,14 @@ def parse_schedule(rest: str) -> ScheduleArgs:
             f" is not one of {_NAMES}." + (f" Did you mean `schedule {hint}`?" if hint else ""),
         )
     if sub == "list":
+        if tail.strip():
+            raise UsageError(
+                "schedule",
+                "`schedule list` takes nothing after it, not ",
+                code(tail.strip()[:30]),
+                ".",
+                subcommand="list",
+            )
         return ScheduleArgs("list")
     if sub == "explain":
         return _explain_args(normalise_spaces(tail).strip())

@@ -122,6 +122,13 @@ def parse_swap(rest: str) -> SwapAsk | SwapAnswer:
     return SwapAsk(name, member_from_match(match), words[0].casefold() if words else None)
 
 
+def _parse_swaps(rest: str) -> None:
+    if normalise_spaces(rest).strip():
+        raise UsageError(
+            "swaps", "`swaps` takes nothing after it, not ", code(rest.strip()[:30]), "."
+        )
+
+
 def _in_dm(args: SwapAsk | SwapAnswer) -> InDm:
     return InDm.HERE if isinstance(args, SwapAnswer) else InDm.BY_NAME
 
@@ -462,7 +469,7 @@ SWAP_COMMANDS: list[Command] = [
         "lists the pending swap requests you sent or received.",
         "",
         f"{BOT_HANDLE} swaps",
-        lambda rest: None,
+        _parse_swaps,
         _swaps,
         names_rotation=False,
         in_dm=lambda _args: InDm.HERE,

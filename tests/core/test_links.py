@@ -117,6 +117,13 @@ def test_a_local_name_wins_and_the_reply_says_how_to_reach_the_linked_one(
     )
     # a failed command gets no note
     assert "That is" not in run("assign db <@U1>", channel=FRONT)
+    # named with its channel from elsewhere, the channel's own is meant, and who cannot see
+    # the channels linking to it learns nothing of them
+    run("create db <@U7> secret db", channel=SECRET, user="U0SEC")
+    assert run("link schedule <#C3> db", channel=BACK, user="U0SEC").startswith("Linked")
+    assert run("who <#C2> db", channel=FRONT, user="U0OUT") == (
+        "<@U5> is on duty for *db*:\ndb duty\nNext in line: @U6."
+    )
 
 
 def test_one_name_linked_from_two_channels_must_be_told_apart(

@@ -260,6 +260,14 @@ def test_help_schedule_shows_every_subcommand(rota: Run) -> None:
     )
 
 
+def test_schedule_list_takes_nothing_after_it(rota: Run) -> None:
+    assert rota("<@UBOT> schedule list extra") == (
+        "That `schedule` needs fixing: `schedule list` takes nothing after it, not `extra`.\n"
+        "`@dienstplan schedule list`\nshows this channel's schedules with their zones and next "
+        "runs.\nExample: `@dienstplan schedule list`"
+    )
+
+
 def test_help_for_one_subcommand(rota: Run) -> None:
     assert rota("<@UBOT> help schedule create") == (
         '`@dienstplan schedule create "<command>" <crontab>`\n'

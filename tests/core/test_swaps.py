@@ -202,6 +202,12 @@ def test_bad_requests_get_the_usage(run: Run, text: str, problem: str) -> None:
     assert "`@dienstplan swap <rotation name> <user mention> [<day>]" in reply
 
 
+def test_swaps_takes_nothing_after_it(run: Run) -> None:
+    assert run("<@UBOT> swaps extra").startswith(
+        "That `swaps` needs fixing: `swaps` takes nothing after it, not `extra`."
+    )
+
+
 def test_a_day_without_a_shift_or_with_someone_elses_says_so(run: Run) -> None:
     run(CREATE)
     run(DAILY)
