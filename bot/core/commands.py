@@ -331,14 +331,28 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
         return rotation
     linked = ctx.repo.find_linked(ctx.request.channel, name)
     if linked:  # a command reaches a linked rotation in its own channel; a schedule does not
-        home = channel_mention(linked[0].channel)
-        raise NotFound(
+        # the schedule's command, as `schedule create` checks it (_dry_run)
+        command = " ".join(ctx.request.text.split()) or f"rotate {linked[0].name}"
+        example = code(f'{BOT_HANDLE} schedule create #channel "{command}" 0 9 * * Mon')
+        if len(linked) == 1:
+            home = channel_mention(linked[0].channel)
+            raise NotFound(
+                bold(linked[0].name),
+                f" is a rotation of {home}, linked to {ctx.here()}. Its schedules belong "
+                f"in {home}: name that channel after `schedule create`, as in ",
+                example,
+                ".",
+            )
+        parts: list[ReplyPart] = [
             bold(linked[0].name),
-            f" is a rotation of {home}, linked to {ctx.here()}. Its schedules belong "
-            f"in {home}: name that channel after `schedule create`, as in ",
-            code(f'{BOT_HANDLE} schedule create #channel "rotate {linked[0].name}" 0 9 * * Mon'),
-            ".",
-        )
+            f" is a rotation of {len(linked)} channels linked to {ctx.here()}. Its schedules "
+            "belong in its own channel: name that channel after `schedule create`, as in ",
+            example,
+            ":",
+        ]
+        for rotation in linked:
+            parts += ["\n• ", *channel_and_name(rotation)]
+        raise NotFound(*parts)
     known = ctx.repo.names(ctx.request.channel)
     # `R&amp;D` pasted from Slack's wire format into the console means `R&D`
     hint = closest(name, known) or closest(unescape(name), known)

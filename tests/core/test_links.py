@@ -338,3 +338,14 @@ def test_a_linked_rotations_schedules_stay_in_its_own_channel(run: Run, rotation
     assert run('schedule create <#C2> "rotate backend" 0 9 * * Mon', channel=FRONT).startswith(
         "Scheduled `rotate backend` in <#C2>."
     )
+    assert run('schedule create "who   backend" 0 9 * * Mon', channel=FRONT).endswith(
+        'as in `@dienstplan schedule create #channel "who backend" 0 9 * * Mon`.'
+    )
+    run("create backend <@U7> secret backend", channel=SECRET, user="U0SEC")
+    run("link schedule <#C3> backend", channel=FRONT, user="U0SEC")
+    assert run('schedule create "shout backend" 0 9 * * Mon', channel=FRONT) == (
+        "Not scheduled: `shout backend` fails now. *backend* is a rotation of 2 channels "
+        "linked to this channel. Its schedules belong in its own channel: name that channel "
+        'after `schedule create`, as in `@dienstplan schedule create #channel "shout backend" '
+        "0 9 * * Mon`:\n• <#C2> backend\n• <#C3> backend"
+    )
