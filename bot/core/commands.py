@@ -332,7 +332,7 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
     linked = ctx.repo.find_linked(ctx.request.channel, name)
     if linked:  # a command reaches a linked rotation in its own channel; a schedule does not
         # the schedule's command, as `schedule create` checks it (_dry_run)
-        command = " ".join(ctx.request.text.split()) or f"rotate {linked[0].name}"
+        command = " ".join(unescape(ctx.request.text).split()) or f"rotate {linked[0].name}"
         example = code(f'{BOT_HANDLE} schedule create #channel "{command}" 0 9 * * Mon')
         if len(linked) == 1:
             home = channel_mention(linked[0].channel)

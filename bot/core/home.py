@@ -37,7 +37,7 @@ from bot.core.shifts import (
     project,
     short_date,
 )
-from bot.core.text import forbidden_character
+from bot.core.text import forbidden_character, unescape
 
 # Outbox kinds of a republish, built when sent: the channel (the ordering key) is the person,
 # or a user group, whose users who opened the Home are found then.
@@ -239,7 +239,7 @@ def _home(ctx: Context, _: None) -> Reply:
 def _parse_home(rest: str) -> None:
     if normalise_spaces(rest).strip():
         raise UsageError(
-            "home", "`home` takes nothing after it, not ", code(rest.strip()[:30]), "."
+            "home", "`home` takes nothing after it, not ", code(unescape(rest.strip()[:30])), "."
         )
 
 

@@ -669,8 +669,13 @@ def _matching(
     fragment = parser.clean_name(rest)
     if channel is not None:
         rotations = [r for r in rotations if r.channel == channel]
-    if not fragment and (channel is None or rotations):
-        return rotations
+    if not fragment:
+        if channel is None or rotations:
+            return rotations
+        raise DomainError(
+            f"No rotation of {channel_mention(channel)} is linked to {ctx.here()}. "
+            f"`{BOT_HANDLE} notification config` lists them."
+        )
     key = name_key(fragment)
     exact = [r for r in rotations if name_key(r.name) == key]
     found = exact or [r for r in rotations if fragment.casefold() in r.name.casefold()]

@@ -32,7 +32,7 @@ from bot.core.parser import (
 from bot.core.permissions import require_may_change
 from bot.core.shifts import is_handoff
 from bot.core.suggest import closest
-from bot.core.text import escape
+from bot.core.text import inert, unescape
 
 # Opening and closing quotes people type or their keyboards substitute: straight, English
 # and German curly quotes, guillemets both ways, and the heavy ornament quotes.
@@ -139,7 +139,7 @@ def parse_schedule(rest: str) -> ScheduleArgs:
         hint = closest(sub, [s.name for s in SUBCOMMANDS])
         raise UsageError(
             "schedule",
-            code(sub[:30]),
+            code(unescape(sub[:30])),
             f" is not one of {_NAMES}." + (f" Did you mean `schedule {hint}`?" if hint else ""),
         )
     if sub == "list":
@@ -147,7 +147,7 @@ def parse_schedule(rest: str) -> ScheduleArgs:
             raise UsageError(
                 "schedule",
                 "`schedule list` takes nothing after it, not ",
-                code(tail.strip()[:30]),
+                code(unescape(tail.strip()[:30])),
                 ".",
                 subcommand="list",
             )
@@ -172,7 +172,7 @@ def _parse_cron(text: str, subcommand: str) -> cron.CronSpec:
         return cron.parse(text)
     except cron.CronError as error:
         # the error quotes the crontab: its `<@U…>` must show as text, not ping
-        raise _usage(f"the crontab is not valid: {escape(str(error))}.", subcommand) from error
+        raise _usage(f"the crontab is not valid: {inert(str(error))}.", subcommand) from error
 
 
 def run_zone(spec: cron.CronSpec, default_tz: str) -> str:
@@ -184,7 +184,7 @@ def next_run(spec: cron.CronSpec, after: datetime, default_tz: str) -> datetime:
     try:
         return cron.next_run(spec, after, default_tz)
     except cron.CronError as error:
-        raise DomainError(f"That crontab never runs: {escape(str(error))}.") from error
+        raise DomainError(f"That crontab never runs: {inert(str(error))}.") from error
 
 
 def schedule_line(schedule: Schedule, default_tz: str) -> list[ReplyPart]:
@@ -390,7 +390,7 @@ def _explain(ctx: Context, args: ScheduleArgs) -> Reply:
     try:
         runs = cron.next_runs(spec, ctx.now, zone, NEXT_RUNS_SHOWN)
     except cron.CronError as error:
-        raise DomainError(f"That crontab never runs: {escape(str(error))}.") from error
+        raise DomainError(f"That crontab never runs: {inert(str(error))}.") from error
     lines = [cron.explain(spec), f"The next {len(runs)} runs ({zone}):"]
     lines += [f"• {cron.format_run(run, zone)}" for run in runs]
     return Reply.of("\n".join(lines))

@@ -166,7 +166,8 @@ def project(
         position = step.position
         end = handoffs[k + 1] if k + 1 < len(handoffs) else None
         ordered = members[position]
-        holder = replaced.get(start, ordered)
+        # nobody else available: `rotate` changes nothing, so the holder stays, swap or not
+        holder = shifts[-1].holder if step.kept else replaced.get(start, ordered)
         shifts.append(
             Shift(
                 start,

@@ -50,6 +50,7 @@ from bot.core.parser import (
 from bot.core.personal import is_date_word, resolve
 from bot.core.shifts import HORIZON, Holders, Shift, handoff_times, project
 from bot.core.suggest import closest
+from bot.core.text import unescape
 
 # The shift held now has started already: a request for it lasts while it does, at most this.
 HELD_NOW_TTL = timedelta(days=1)
@@ -95,7 +96,7 @@ def parse_swap(rest: str) -> SwapAsk | SwapAnswer:
         if hint:
             raise UsageError(
                 "swap",
-                code(words[0][:30]),
+                code(unescape(words[0][:30])),
                 " is not `accept` or `decline`. Did you mean ",
                 code(f"swap {hint} {words[1]}"),
                 "?",
@@ -125,7 +126,7 @@ def parse_swap(rest: str) -> SwapAsk | SwapAnswer:
 def _parse_swaps(rest: str) -> None:
     if normalise_spaces(rest).strip():
         raise UsageError(
-            "swaps", "`swaps` takes nothing after it, not ", code(rest.strip()[:30]), "."
+            "swaps", "`swaps` takes nothing after it, not ", code(unescape(rest.strip()[:30])), "."
         )
 
 

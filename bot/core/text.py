@@ -47,6 +47,12 @@ def escape(text: str) -> str:
     return "".join(_ESCAPES.get(c, c) for c in text)
 
 
+def inert(wire: str) -> str:
+    """Wire text quoted inside the bot's own markup (a crontab in an error): its tokens show
+    as typed instead of pinging or linking; its entities stay as they are."""
+    return wire.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def unescape(text: str) -> str:
     """Wire syntax back to plain text, in one pass: Slack sends only these three entities,
     and `&amp;lt;` is the literal text `&lt;`."""

@@ -177,6 +177,10 @@ def test_rotations_of_one_name_are_told_apart_by_their_channel(run: Run) -> None
         True,
         False,
     ]
+    assert run("<@UBOT> notification enable ShiftStarting <#C9>") == (
+        "No rotation of <#C9> is linked to this channel. "
+        "`@dienstplan notification config` lists them."
+    )
     assert run("<@UBOT> notification enable ShiftStarting <#C9> backend") == (
         "No rotation of <#C9> linked to this channel has *backend* in its name. "
         "`@dienstplan notification config` lists them."
@@ -477,6 +481,28 @@ def test_shift_starting_and_the_reminder_follow_an_accepted_swap(
         )
     ]
     assert [q[0] for q in queued if q[1] == "notification:ShiftReminder"] == ["U3"]
+
+
+def test_a_swapped_shift_nobody_else_can_take_stays_with_the_holder(
+    run: Run, repo: PeeweeRepository, clock: FakeClock, dispatcher: Dispatcher
+) -> None:
+    """U2 gave Monday's shift to U3, then both went away: the handoff keeps U1 on duty, as
+    `rotate` will, so the notice says so."""
+    run(CREATE)
+    run(HANDOFF)
+    for text, user in (("swap backend <@U3> 2026-11-23", "U2"), ("swap accept 1", "U3")):
+        request = Request(text=f"<@UBOT> {text}", channel="C1", user=user, bot_user_id="UBOT")
+        assert not dispatcher.handle(request).failed
+    run("<@UBOT> away until 2026-11-24", user="U2")
+    run("<@UBOT> away until 2026-11-24", user="U3")
+    clock.advance(hours=23, minutes=15)
+    upcoming(repo).run(clock.now)
+    assert [q[2] for q in taken(repo, clock) if q[1] == "notification:ShiftStarting"] == [
+        "The next shift on *backend* starts in 45 minutes, at Mon 23 Nov 2026 10:00 CET: "
+        "nobody else is available, so @U1 stays on call."
+    ]
+    clock.advance(minutes=45)
+    assert run("<@UBOT> rotate backend").endswith("so <@U1> stays on duty.")
 
 
 def test_shift_starting_respects_the_channel_s_setting(
