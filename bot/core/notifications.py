@@ -399,7 +399,7 @@ class UpcomingShifts:
                     messages = [Outgoing(c, reply, kind_of(SHIFT_STARTING)) for c in each.channels]
                     due.append(_Due(key, start, messages))
                 announced = True
-                if not shift.kept:
+                if not shift.kept and shift.holder != previous.holder:  # not on already
                     users = [u for u in self._users(shift.holder) if u not in reminded]
                     reminded.update(users)
                     due += self._reminders(each.rotation, shift, users, now, hours)
