@@ -858,8 +858,8 @@ def _help(ctx: Context, topic: str) -> Reply:
             f". Did you mean `{hint}`?" if hint else ".",
             f"\n\n{help_text(ctx.commands, ctx.docs_url)}",
         )
-    sub = rest.strip()
-    if sub and command.subcommands and command.subcommand(sub) is None:
+    sub, _, extra = rest.strip().partition(" ") if command.subcommands else ("", "", rest)
+    if sub and command.subcommand(sub.casefold()) is None:
         names = [s.name for s in command.subcommands]
         hint = closest(sub.casefold(), names)
         return Reply.of(
@@ -870,7 +870,13 @@ def _help(ctx: Context, topic: str) -> Reply:
             + "\n\n"
             + command_help(command),
         )
-    return Reply.of(command_help(command, sub or None))
+    shown = command_help(command, sub.casefold() or None)
+    if extra.strip():  # `help schedule create "rotate x"`: the help asked for, and why not more
+        words = f"{command.name} {sub.casefold()}" if sub else command.name
+        return Reply.of(
+            f"`help {words}` takes nothing after it, not ", code(extra.strip()[:30]), ".\n\n", shown
+        )
+    return Reply.of(shown)
 
 
 def _name(command: str) -> Callable[[str], str]:

@@ -279,6 +279,14 @@ def test_help_for_one_subcommand(rota: Run) -> None:
         "`schedule` has no subcommand `frob`; it has create, delete, list, explain.\n\n"
         "`@dienstplan schedule <create|delete|list|explain> [<arguments>]`"
     )
+    assert rota("<@UBOT> help schedule Create").startswith('`@dienstplan schedule create "')
+    assert rota("<@UBOT> help schedule create extra words").startswith(
+        "`help schedule create` takes nothing after it, not `extra words`.\n\n"
+        '`@dienstplan schedule create "<command>" <crontab>`'
+    )
+    assert rota("<@UBOT> help who backend").startswith(
+        "`help who` takes nothing after it, not `backend`.\n\n`@dienstplan who <rotation name>`"
+    )
     assert rota("<@UBOT> help schedule lsit").startswith(
         "`schedule` has no subcommand `lsit`; it has create, delete, list, explain. "
         "Did you mean `help schedule list`?\n\n"
