@@ -27,7 +27,7 @@ from bot.core.model import (
     code,
 )
 from bot.core.parser import name_key, normalise_spaces
-from bot.core.personal import rotations_of
+from bot.core.personal import rotations_of, too_far_ahead
 from bot.core.ports import RotationRepository
 from bot.core.shifts import (
     HORIZON,
@@ -206,6 +206,8 @@ def check_away_form(form: AwayForm, today: date) -> dict[str, str]:
         errors["end"] = f"{short_date(form.end, today)} is in the past (today is " + (
             f"{short_date(today, today)})."
         )
+    elif (too_far := too_far_ahead(form.end, today)) is not None:
+        errors["end"] = too_far[0].upper() + too_far[1:]
     elif form.start is not None and form.end < form.start:
         errors["end"] = (
             f"The last day ({short_date(form.end, today)}) is before the first "

@@ -26,6 +26,7 @@ ROTATIONS_PER_CHANNEL = Limit(200, "rotations in a channel")
 SCHEDULES_PER_CHANNEL = Limit(100, "schedules in a channel")
 AWAY_PERIODS_PER_PERSON = Limit(50, "away periods per person")
 AWAY_NOTE_LENGTH = Limit(150, "characters in an away note")
+AWAY_DAYS_AHEAD = Limit(1830, "days from today to the last day away")
 
 LIMITS = (
     MESSAGE_LENGTH,
@@ -36,6 +37,7 @@ LIMITS = (
     SCHEDULES_PER_CHANNEL,
     AWAY_PERIODS_PER_PERSON,
     AWAY_NOTE_LENGTH,
+    AWAY_DAYS_AHEAD,
 )
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.core import cron
 from bot.core.commands import BOT_HANDLE, Command, Context
 from bot.core.errors import DomainError, UsageError
-from bot.core.limits import AWAY_PERIODS_PER_PERSON, at_most
+from bot.core.limits import AWAY_DAYS_AHEAD, AWAY_PERIODS_PER_PERSON, at_most
 from bot.core.model import (
     AwayPeriod,
     Member,
@@ -176,6 +176,8 @@ def _add(ctx: Context, args: AwayArgs, user: str, zone: ZoneInfo, today: date) -
             f"the last day ({short_date(last, today)}) is before the first "
             f"({short_date(first, today)})."
         )
+    if (too_far := too_far_ahead(last, today)) is not None:
+        raise _away_usage(too_far)
     period = save_away(ctx.away, user, max(first, today), last, today)
     ctx.effects.concerned.add(user)
     return Reply.of(
@@ -187,6 +189,13 @@ def _add(ctx: Context, args: AwayArgs, user: str, zone: ZoneInfo, today: date) -
 class TooManyPeriods(DomainError):
     """The person has the most away periods allowed already, none of which the new one
     touches."""
+
+
+def too_far_ahead(last: date, today: date) -> str | None:
+    """Why a last day is too far ahead to store, or None."""
+    if (last - today).days <= AWAY_DAYS_AHEAD.value:
+        return None
+    return f"{last.isoformat()} is too far ahead: {at_most(AWAY_DAYS_AHEAD)}."
 
 
 def save_away(

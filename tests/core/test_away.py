@@ -101,6 +101,10 @@ def test_until_tomorrow_weekdays_and_joined_periods(run: Run) -> None:
         ),
         ("away untill friday", "`untill` is not a date. Did you mean `away until friday`?"),
         (
+            "away 2026-12-10 9999-12-31",
+            "9999-12-31 is too far ahead: at most 1,830 days from today to the last day away.",
+        ),
+        (
             "away 2026-02-30",
             "`2026-02-30` is not a day of the calendar: write YYYY-MM-DD, "
             "`today`, `tomorrow` or a weekday name such as `friday`.",

@@ -117,6 +117,9 @@ def test_the_away_form_names_each_problem_by_field() -> None:
         "character."
     }
     assert check_away_form(AwayForm(TODAY, TODAY, "Ferien 🏖️ in Köln"), TODAY) == {}
+    assert check_away_form(AwayForm(date(9999, 12, 30), date(9999, 12, 31), ""), TODAY) == {
+        "end": "9999-12-31 is too far ahead: at most 1,830 days from today to the last day away."
+    }
 
 
 def _home_rows(repo: PeeweeRepository) -> list[tuple[str, str]]:
