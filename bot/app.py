@@ -29,7 +29,14 @@ from bot.slack.outbound import Sender
 from bot.slack.sender import OutboxSender
 from bot.slack.socket_mode import FATAL_AUTH_ERRORS, SocketModeClient, SocketModeError
 from bot.slack.users import SlackUsers
-from bot.storage.db import DatabaseMissing, Pooled, migrate, open_database
+from bot.storage.db import (
+    DatabaseMissing,
+    Pooled,
+    applied_migrations,
+    known_migrations,
+    migrate,
+    open_database,
+)
 from bot.storage.repository import PeeweeRepository
 from bot.storage.urls import redact_url
 
@@ -56,11 +63,16 @@ class Services:
         self.db.close_all()
 
 
-def build(config: Config, *, create: bool = False) -> Services:
-    """Only `run` and the console `create` the database; commands that read never do."""
+def build(config: Config, *, create: bool = False, migrating: bool = True) -> Services:
+    """Only `run` and the console `create` the database; commands that read never do. The
+    operators' listings (`migrating` False) do not migrate either: after an upgrade, a
+    listing must not change the schema under the bot still running the old version."""
     try:
         db = open_database(config.database_target, create=create)
-        migrate(db)
+        if migrating:
+            migrate(db)
+        else:
+            _require_migrated(db, config)
     except DatabaseMissing as error:
         raise ConfigError(
             f"DIENSTPLAN_DATABASE / dienstplan.database: {error}. Check the path; "
@@ -83,6 +95,18 @@ def build(config: Config, *, create: bool = False) -> Services:
         open_permissions=config.open_permissions,
     )
     return Services(config=config, db=db, repo=repo, dispatcher=dispatcher)
+
+
+def _require_migrated(db: Pooled, config: Config) -> None:
+    with db.connection_context():
+        applied = set(applied_migrations(db))
+    pending = [name for name in known_migrations() if name not in applied]
+    if pending:
+        raise ConfigError(
+            f"DIENSTPLAN_DATABASE / dienstplan.database: `{config.database_shown}` has "
+            f"{len(pending)} migration(s) pending ({', '.join(pending)}); `dienstplan run` of "
+            "this version applies them at start. Until then, use the version that runs the bot."
+        )
 
 
 def _with_retries(

@@ -227,7 +227,11 @@ def _local(args: argparse.Namespace, config: Config) -> int:
             f"dienstplan: creating a new database at {config.database.resolve()}",
             file=sys.stderr,
         )
-    services = build(config, create=args.command in ("console", "import-dienstplan"))
+    services = build(
+        config,
+        create=args.command in ("console", "import-dienstplan"),
+        migrating=args.command not in ("schedules", "outbox"),
+    )
     try:
         if args.command == "import-dienstplan":
             from bot.moving_in import run_import

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.db import known_migrations
+from bot.storage.db import known_migrations, migrate, open_database
 from tests.emulator import SlackEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +42,29 @@ def free_port() -> int:
 # --- the database: read-only commands never create it ---------------------------------------
 
 
+@pytest.mark.parametrize("args", [("schedules",), ("outbox",), ("outbox", "retry")])
+def test_the_listings_do_not_migrate_a_database_the_old_bot_still_runs_on(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """After an upgrade, `run` of the new version migrates at start; a listing before that
+    must leave the schema as the running bot knows it."""
+    last = known_migrations()[-1]
+    path = migrated(tmp_path / "d.db")
+    with sqlite3.connect(path) as connection:
+        connection.execute("DELETE FROM schema_migration WHERE name = ?", (last,))
+    result = dienstplan(*args, cwd=tmp_path, DIENSTPLAN_DATABASE="d.db")
+    assert result.returncode == 2
+    assert f"has 1 migration(s) pending ({last}); `dienstplan run` of this version" in (
+        result.stderr
+    )
+    with sqlite3.connect(path) as connection:
+        names = {row[0] for row in connection.execute("SELECT name FROM schema_migration")}
+    assert last not in names
+    (tmp_path / "empty.db").touch()
+    result = dienstplan(*args, cwd=tmp_path, DIENSTPLAN_DATABASE="empty.db")
+    assert result.returncode == 2 and "migration(s) pending" in result.stderr
+
+
 def test_schedules_on_a_mistyped_path_fails_and_creates_nothing(tmp_path: Path) -> None:
     result = dienstplan("schedules", cwd=tmp_path, DIENSTPLAN_DATABASE="dienstplna.db")
     assert result.returncode == 2
@@ -62,8 +86,15 @@ def test_outbox_on_a_mistyped_path_fails_and_creates_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def migrated(path: Path) -> Path:
+    db = open_database(path, create=True)
+    migrate(db)
+    db.close_all()
+    return path
+
+
 def test_outbox_says_when_nothing_waits(tmp_path: Path) -> None:
-    (tmp_path / "d.db").touch()
+    migrated(tmp_path / "d.db")
     result = dienstplan("outbox", cwd=tmp_path, DIENSTPLAN_DATABASE="d.db")
     assert (result.returncode, result.stdout, result.stderr) == (
         0,
@@ -104,12 +135,6 @@ def test_console_ids_are_one_word_and_drop_their_sigil(tmp_path: Path) -> None:
         "@U1 is on duty"
         in dienstplan("console", "--channel", "ops", cwd=tmp_path, stdin="who x\n", **env).stdout
     )
-
-
-def test_migrations_are_not_logged_by_operator_commands(tmp_path: Path) -> None:
-    (tmp_path / "d.db").touch()  # an empty file is an SQLite database without tables
-    result = dienstplan("schedules", cwd=tmp_path, DIENSTPLAN_DATABASE="d.db")
-    assert (result.returncode, result.stdout, result.stderr) == (0, "No schedules.\n", "")
 
 
 def test_migrations_are_logged_once_by_run(tmp_path: Path) -> None:
@@ -227,7 +252,7 @@ def test_run_reports_every_config_and_token_problem_at_once(tmp_path: Path) -> N
 
 def test_config_after_the_subcommand_and_a_byte_order_mark(tmp_path: Path) -> None:
     (tmp_path / "c.toml").write_text('\ufeff[dienstplan]\ndatabase = "d.db"\ntimezone = "utc"\n')
-    (tmp_path / "d.db").touch()
+    migrated(tmp_path / "d.db")
     result = dienstplan("schedules", "--config", "c.toml", cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (0, "No schedules.\n", "")
 
