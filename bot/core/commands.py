@@ -27,6 +27,7 @@ from bot.core.model import (
     ReplyPart,
     Request,
     Rotation,
+    SwapState,
     Verbatim,
     bold,
     code,
@@ -578,6 +579,31 @@ def _rotate(ctx: Context, name: str) -> Reply:
     )
 
 
+def lapse_requests(ctx: Context, rotation: Rotation, why: str, *, held_now: bool) -> None:
+    """Pending swap requests nobody can answer any more end now: recorded as lapsed (so they
+    leave `swaps` and the App Homes), and their askers told why."""
+    for swap in ctx.repo.pending_swaps_on(rotation, held_now=held_now):
+        ctx.repo.answer_swap(swap.id, SwapState.EXPIRED, ctx.now)
+        ctx.effects.concerned.update({swap.requester, swap.target})
+        ctx.effects.messages.append(
+            Outgoing(
+                swap.requester,
+                Reply.of(
+                    f"Your swap request #{swap.id} for ", bold(rotation.name), f" lapsed: {why}."
+                ),
+                "swap_answer",
+            )
+        )
+
+
+def lapse_held_now_requests(ctx: Context) -> None:
+    """The duty moved: a request for the shift held now asks for a shift nobody holds any
+    more."""
+    moved = {change.rotation.id: change.rotation for change in ctx.effects.duty_changes}
+    for rotation in moved.values():
+        lapse_requests(ctx, rotation, "the duty moved on before it was answered", held_now=True)
+
+
 def _standing_in(ordered: Member, holder: Member) -> list[ReplyPart]:
     """` (a swap: standing in for bob)` when an accepted swap gave the shift to another."""
     return [] if holder == ordered else [" (a swap: standing in for ", Quiet(ordered), ")"]
@@ -793,6 +819,7 @@ def _delete(ctx: Context, name: str) -> Reply:
     rotation = find_rotation(ctx, name)
     require_may_change(ctx, rotation, "delete")
     ctx.effects.members_changed(ctx.repo.members(rotation))
+    lapse_requests(ctx, rotation, "the rotation was deleted", held_now=False)
     ctx.repo.delete(rotation)
     removed = ctx.schedules.delete_rotation_schedules(ctx.request.channel, name_key(name))
     if not removed:

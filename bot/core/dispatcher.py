@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.commands import DOCS_URL, Command, Context, Effects, command_help, help_text
+from bot.core.commands import (
+    DOCS_URL,
+    Command,
+    Context,
+    Effects,
+    command_help,
+    help_text,
+    lapse_held_now_requests,
+)
 from bot.core.errors import DomainError, UsageError
 from bot.core.home import AwayForm, check_away_form, home_update, republishes
 from bot.core.limits import MESSAGE_LENGTH, at_most
@@ -296,6 +304,7 @@ class Dispatcher:
                 channel, rest = command.locate(invocation.rest, request.source == "console")
                 args = command.parse(rest)
                 reply = command.run(acting_in(ctx, command, channel, args), args)
+                lapse_held_now_requests(ctx)
                 return Reply.of(*reply.parts, *ctx.notes), command.name, "ok"
         except UsageError as error:
             return (

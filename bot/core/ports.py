@@ -139,6 +139,10 @@ class RotationRepository(Protocol):
     def pending_swap(self, rotation: Rotation, start: datetime | None) -> Swap | None:
         """The pending request for that shift, if one was asked."""
 
+    def pending_swaps_on(self, rotation: Rotation, *, held_now: bool) -> list[Swap]:
+        """The rotation's pending requests; with `held_now`, only the one for the shift held
+        now."""
+
     def pending_swaps_of(self, user: str) -> list[Swap]:
         """Pending requests the user sent or received, oldest first."""
 

@@ -290,7 +290,8 @@ def answer(ctx: Context, swap_id: int, *, accept: bool) -> Reply:
     if swap.target != user:
         raise DomainError("Only ", Quiet(Member(swap.target)), f" can answer request #{swap_id}.")
     if swap.state is not SwapState.PENDING:
-        raise DomainError(f"Request #{swap_id} is no longer valid: it was {swap.state.value}.")
+        ended = "it lapsed" if swap.state is SwapState.EXPIRED else f"it was {swap.state.value}"
+        raise DomainError(f"Request #{swap_id} is no longer valid: {ended}.")
     rotation = ctx.repo.rotation_by_id(swap.rotation_id)
     assert rotation is not None  # deleting a rotation deletes its requests
     why = _stale(ctx, rotation, swap)

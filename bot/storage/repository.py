@@ -961,6 +961,14 @@ class PeeweeRepository:
         ).fetchone()
         return _swap(row) if row else None
 
+    def pending_swaps_on(self, rotation: Rotation, *, held_now: bool) -> list[Swap]:
+        held = " AND shift_start IS NULL" if held_now else ""
+        rows = self._execute(
+            f"{_SWAP} WHERE rotation_id = ? AND state = 'pending'{held} ORDER BY id",
+            (rotation.id,),
+        ).fetchall()
+        return [_swap(row) for row in rows]
+
     def pending_swaps_of(self, user: str) -> list[Swap]:
         rows = self._execute(
             f"{_SWAP} WHERE state = 'pending' AND (requester = ? OR target = ?) ORDER BY id",

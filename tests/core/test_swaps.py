@@ -10,6 +10,7 @@ from bot.core.model import Member, Request
 from bot.housekeeping import expire_swap_requests
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
+from tests.core.test_notifications import taken
 
 # The clock starts on Sun 22 Nov 2026 09:00 UTC; the bot's zone is Europe/Berlin.
 CREATE = "<@UBOT> create ops <@U1> <@U2> <@U3> Watch alerts"
@@ -147,22 +148,40 @@ def test_a_request_lapses_when_the_rotation_changes_or_the_shift_starts(
 ) -> None:
     run(CREATE)
     act("swap ops <@U2>")
-    run("<@UBOT> update ops <@U1> <@U2> Watch alerts")
-    stale = act("swap accept 1", user="U2")
-    assert said(stale) == (
-        "Request #1 is no longer valid: the rotation's members changed since it was asked. "
-        "Nothing changed."
-    )
+    run("<@UBOT> update ops <@U1> <@U2> Watch alerts")  # the duty starts over: #1 lapses
+    assert said(act("swap accept 1", user="U2")) == "Request #1 is no longer valid: it lapsed."
     assert run("<@UBOT> who ops").startswith("<@U1> is on duty")
     run(DAILY)
     act("swap ops <@U1> tomorrow", user="U2")  # request #2, for Mon 09:00 CET
     clock.advance(hours=23, minutes=1)
     assert expire_swap_requests(repo, clock()) == 1
-    assert said(act("swap accept 2", user="U1")) == (
-        "Request #2 is no longer valid: it was expired."
-    )
-    told = [(e.channel, e.kind) for e in repo.undelivered() if e.kind == "swap_answer"]
-    assert told == [("U2", "swap_answer")]  # the asker is told it lapsed
+    assert said(act("swap accept 2", user="U1")) == "Request #2 is no longer valid: it lapsed."
+    told = [e.channel for e in repo.undelivered() if e.kind == "swap_answer"]
+    assert told == ["U2"]  # the asker is told (the update above came from the console)
+
+
+def test_a_request_for_the_shift_held_now_lapses_when_the_duty_moves_or_is_deleted(
+    run: Run,
+    act,  # type: ignore[no-untyped-def]
+    repo: PeeweeRepository,
+    clock: FakeClock,
+) -> None:
+    run(CREATE)
+    run(DAILY)
+    assert "request #1" in said(act("swap ops <@U2>"))
+    assert "request #2" in said(act("swap ops <@U3> 2026-11-25"))  # a later shift: stays asked
+    act("rotate ops", user="U3")
+
+    def told() -> list[tuple[str, str]]:
+        return [(c, text) for c, kind, text in taken(repo, clock) if kind == "swap_answer"]
+
+    assert told() == [
+        ("U1", "Your swap request #1 for *ops* lapsed: the duty moved on before it was answered.")
+    ]
+    assert "#1" not in said(act("swaps", user="U2"))
+    assert "#2" in said(act("swaps", user="U3"))
+    act("delete ops", user="U2")
+    assert told() == [("U1", "Your swap request #2 for *ops* lapsed: the rotation was deleted.")]
 
 
 def test_swaps_lists_requests_sent_and_received(run: Run, act) -> None:  # type: ignore[no-untyped-def]
