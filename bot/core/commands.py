@@ -165,10 +165,10 @@ class Context:
         """The person's Slack time zone; the bot's when Slack cannot tell (or in the console)."""
         try:
             name = self.directory.time_zone(user)
-            return ZoneInfo(name) if name else self.timezone
         except Exception:
             log.warning("no time zone for %s; using %s", user, self.timezone.key, exc_info=True)
             return self.timezone
+        return zone_named(name, self.timezone, user)
 
     def availability(self, users: Collection[str] | None = None) -> Availability:
         """Away periods not over yet (a day's margin covers every zone). With `users`, read
@@ -200,6 +200,18 @@ class Context:
         if member.kind is MemberKind.USER and self.deactivated([member.ref]):
             return DEACTIVATED
         return None
+
+
+def zone_named(name: str | None, fallback: ZoneInfo, user: str) -> ZoneInfo:
+    """A person's Slack time zone by its name: `fallback` when they have none, or when this
+    machine's tz database lacks it (logged, without a traceback: it is no bug of ours)."""
+    if not name:
+        return fallback
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        log.warning("unknown time zone %r for %s; using %s", name, user, fallback.key)
+        return fallback
 
 
 class _AwayReads:

@@ -23,6 +23,7 @@ from bot.core.commands import (
     command_help,
     help_text,
     lapse_held_now_requests,
+    zone_named,
 )
 from bot.core.errors import DomainError, UsageError
 from bot.core.home import AwayForm, check_away_form, home_update, republishes
@@ -261,12 +262,7 @@ class Dispatcher:
 
     def zone_of(self, user: str) -> ZoneInfo:
         """The person's Slack time zone; the bot's when unknown."""
-        name = _NeverFailing(self.directory).time_zone(user)
-        try:
-            return ZoneInfo(name) if name else self._timezone
-        except (ValueError, OSError):
-            log.warning("unknown time zone %r for %s; using %s", name, user, self._timezone.key)
-            return self._timezone
+        return zone_named(_NeverFailing(self.directory).time_zone(user), self._timezone, user)
 
     def _run(
         self, request: Request, ctx: Context, invocation: Invocation, command: Command | None

@@ -28,6 +28,7 @@ from bot.core.commands import (
     InDm,
     Subcommand,
     always,
+    zone_named,
 )
 from bot.core.errors import DomainError, UsageError
 from bot.core.model import (
@@ -360,10 +361,10 @@ class UpcomingShifts:
     def _zone(self, user: str) -> ZoneInfo:
         try:
             name = self._directory.time_zone(user)
-            return ZoneInfo(name) if name else self._timezone
         except Exception:
             log.warning("no time zone for %s; using %s", user, self._timezone.key, exc_info=True)
             return self._timezone
+        return zone_named(name, self._timezone, user)
 
     def _users(self, member: Member) -> list[str]:
         try:

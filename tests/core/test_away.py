@@ -262,3 +262,15 @@ def test_shifts_usage(run: Run) -> None:
     assert run("shifts dana").startswith(
         "That `shifts` needs fixing: give one person as a mention (`@dana`), or nobody for you."
     )
+
+
+def test_a_time_zone_this_machine_lacks_falls_back_to_the_bots(
+    run: Run, dispatcher: Dispatcher, directory: Directory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack may name a zone the local tz database does not have: the bot's zone is used, for
+    the command and for the Home's Set away form alike, with one plain warning each."""
+    directory.zones["U2"] = "Not/AZone"
+    assert run("away today", user="U2").startswith("You are away Sun 22 Nov (Europe/Berlin).")
+    assert dispatcher.zone_of("U2").key == "Europe/Berlin"
+    assert caplog.records and all(r.exc_info is None for r in caplog.records)
+    assert "unknown time zone 'Not/AZone' for U2" in caplog.text
