@@ -289,9 +289,10 @@ def answer(ctx: Context, swap_id: int, *, accept: bool) -> Reply:
         raise DomainError(f"There is no swap request #{swap_id} for you.")
     if swap.target != user:
         raise DomainError("Only ", Quiet(Member(swap.target)), f" can answer request #{swap_id}.")
+    if swap.state is SwapState.EXPIRED:  # an answer, not an error: its message loses its buttons
+        return Reply.of(f"Request #{swap_id} is no longer valid: it lapsed. Nothing changed.")
     if swap.state is not SwapState.PENDING:
-        ended = "it lapsed" if swap.state is SwapState.EXPIRED else f"it was {swap.state.value}"
-        raise DomainError(f"Request #{swap_id} is no longer valid: {ended}.")
+        raise DomainError(f"Request #{swap_id} is no longer valid: it was {swap.state.value}.")
     rotation = ctx.repo.rotation_by_id(swap.rotation_id)
     assert rotation is not None  # deleting a rotation deletes its requests
     why = _stale(ctx, rotation, swap)

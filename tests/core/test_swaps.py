@@ -149,13 +149,17 @@ def test_a_request_lapses_when_the_rotation_changes_or_the_shift_starts(
     run(CREATE)
     act("swap ops <@U2>")
     run("<@UBOT> update ops <@U1> <@U2> Watch alerts")  # the duty starts over: #1 lapses
-    assert said(act("swap accept 1", user="U2")) == "Request #1 is no longer valid: it lapsed."
+    assert said(act("swap accept 1", user="U2")) == (
+        "Request #1 is no longer valid: it lapsed. Nothing changed."
+    )
     assert run("<@UBOT> who ops").startswith("<@U1> is on duty")
     run(DAILY)
     act("swap ops <@U1> tomorrow", user="U2")  # request #2, for Mon 09:00 CET
     clock.advance(hours=23, minutes=1)
     assert expire_swap_requests(repo, clock()) == 1
-    assert said(act("swap accept 2", user="U1")) == "Request #2 is no longer valid: it lapsed."
+    assert said(act("swap accept 2", user="U1")) == (
+        "Request #2 is no longer valid: it lapsed. Nothing changed."
+    )
     told = [e.channel for e in repo.undelivered() if e.kind == "swap_answer"]
     assert told == ["U2"]  # the asker is told (the update above came from the console)
 

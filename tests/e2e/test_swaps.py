@@ -116,7 +116,7 @@ def test_a_request_made_stale_by_update_says_so_in_place(
     chat.say("update ops <@U0ALICE> <@U0BOB> Watch alerts")
     click(emu, request, "swap_accept", "U0BOB", "1")
     message = wait_for_text(emu, request, "Request #1 is no longer valid")
-    assert "the rotation's members changed" in message["text"]
+    assert "it lapsed. Nothing changed." in message["text"]  # the update ended it at once
     assert chat.say("who ops").startswith("<@U0ALICE> is on duty for *ops*")
 
 
@@ -177,11 +177,13 @@ def test_a_click_after_the_shift_moved_on_changes_nothing(
     chat.say("swap ops <@U0CAROL>")
     request = request_dm(emu, "U0CAROL")
     chat.say("rotate ops")  # alice's shift is over: bob holds the duty now
+    lapsed = emu.wait_for_posts(1, channel=emu.dm_channel_for("U0ALICE"))[0]
+    assert lapsed.params["text"] == (
+        "Your swap request #1 for *ops* lapsed: the duty moved on before it was answered."
+    )
     click(emu, request, "swap_accept", "U0CAROL", "1")
     message = wait_for_text(emu, request, "Request #1 is no longer valid")
-    assert message["text"] == (
-        "Request #1 is no longer valid: the duty has moved on since it was asked. Nothing changed."
-    )
+    assert message["text"] == "Request #1 is no longer valid: it lapsed. Nothing changed."
     assert chat.say("who ops").startswith("<@U0BOB> is on duty for *ops*")
 
 
