@@ -78,7 +78,7 @@ class RotationState:
 
     `next_at` is the next handoff (None: no `rotate` schedule, or a single member);
     `next_holder` who takes over then, or who is next in line without a schedule (None:
-    nobody else can)."""
+    nobody else can: `nobody_else`, or a single member)."""
 
     rotation: Rotation
     holder: Member
@@ -86,6 +86,8 @@ class RotationState:
     mine: bool  # the person holds the duty, in person or through a user group
     next_at: datetime | None
     next_holder: Member | None
+    nobody_else: bool = False  # others are members, but none of them can take over
+    in_turn: bool = False  # the holder stands in (a swap), and the next turn is their own
 
 
 @dataclass(frozen=True)
@@ -149,15 +151,20 @@ def home_model(ctx: Context, user: str) -> HomeModel:
             stand_in=ctx.repo.stand_in(rotation),
         )
         holder = shifts[0].holder
+        kept = False
         if len(order) < 2:  # the duty never changes hands
             next_at, next_holder = None, None
         elif handoffs:
-            next_at, next_holder = handoffs[0], None if shifts[1].kept else shifts[1].holder
+            kept = shifts[1].kept
+            next_at, next_holder = handoffs[0], None if kept else shifts[1].holder
         else:
             step = next_in_line(
                 order.__getitem__, len(order), rotation.duty_position, ctx.now, unavailable
             )
-            next_at, next_holder = None, None if step.kept else order[step.position]
+            kept = step.kept
+            next_at, next_holder = None, None if kept else order[step.position]
+        next_is_swapped = bool(handoffs) and shifts[1].overridden is not None
+        in_turn = next_holder == holder and shifts[0].overridden is not None and not next_is_swapped
         states.append(
             RotationState(
                 rotation,
@@ -166,6 +173,8 @@ def home_model(ctx: Context, user: str) -> HomeModel:
                 holders.includes(holder, user),
                 next_at,
                 next_holder,
+                kept,
+                in_turn,
             )
         )
         upcoming += [

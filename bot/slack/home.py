@@ -132,15 +132,18 @@ def _rotation_line(state: RotationState, zone: ZoneInfo) -> str:
     holder = state.holder.mention()
     note = f" ({state.holder_note})" if state.holder_note else ""
     text = f"• {_where(state.rotation)}: {holder} on duty{note}"
+    turn = " (in turn, after standing in)" if state.in_turn else ""  # as `who` says
     if state.next_at is not None:
         after = (
-            f", to {state.next_holder.mention()}"
+            f", to {state.next_holder.mention()}{turn}"
             if state.next_holder
             else ", but nobody else is available"
         )
         return f"{text}. Next handoff {_at(state.next_at, zone)}{after}."
     if state.next_holder is not None:
-        return f"{text}. Next in line: {state.next_holder.mention()}; no handoff schedule."
+        return f"{text}. Next in line: {state.next_holder.mention()}{turn}; no handoff schedule."
+    if state.nobody_else:
+        return f"{text}. Nobody else is available to take over; no handoff schedule."
     return f"{text}."
 
 

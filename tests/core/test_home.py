@@ -208,11 +208,19 @@ def test_a_single_member_or_everyone_else_away_has_nobody_next(
     run('schedule create "rotate solo" 0 9 * * Mon')
     run("<@UBOT> create pair <@U1> <@U2> Two")
     run('schedule create "rotate pair" 0 9 * * Mon')
+    run("<@UBOT> create duo <@U1> <@U2> Two, no schedule")
     run("away today tomorrow", user="U2")
-    pair, solo = model(repo, clock, "U1").rotations
+    duo, pair, solo = model(repo, clock, "U1").rotations
     assert (solo.rotation.name, solo.next_at, solo.next_holder) == ("solo", None, None)
-    assert (pair.rotation.name, pair.next_holder) == ("pair", None)
+    assert not solo.nobody_else
+    assert (pair.rotation.name, pair.next_holder, pair.nobody_else) == ("pair", None, True)
     assert pair.next_at == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    assert (duo.rotation.name, duo.next_at, duo.next_holder, duo.nobody_else) == (
+        "duo",
+        None,
+        None,
+        True,
+    )
 
 
 def test_a_rotate_schedule_changes_its_members_homes(
@@ -246,5 +254,10 @@ def test_an_accepted_swap_puts_the_stand_in_on_call_and_republishes_both(
     slack("swap accept 1", "U3", 3)
     [state] = model(repo, clock, "U3").on_call
     assert (state.rotation.name, state.rotation.duty_since) == ("ops", clock())
+    assert (state.next_holder, state.in_turn) == (Member("U2"), False)
     assert model(repo, clock, "U1").on_call == []
     assert _home_rows(repo)[-2:] == [("home", "U1"), ("home", "U3")]
+    slack("swap ops <@U2>", "U3", 4)  # U3 hands the shift on to U2, whose turn is next
+    slack("swap accept 2", "U2", 5)
+    [state] = model(repo, clock, "U2").on_call
+    assert (state.holder, state.next_holder, state.in_turn) == (Member("U2"), Member("U2"), True)

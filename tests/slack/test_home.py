@@ -92,6 +92,22 @@ def test_the_home_shows_duties_shifts_away_days_and_rotations() -> None:
     assert (remove["action_id"], remove["value"]) == ("home_remove_away", "5")
 
 
+def test_the_next_line_says_what_who_says() -> None:
+    """Nobody else available, without a schedule; a stand-in whose own turn is next."""
+    bob = Member("U2")
+    stuck = RotationState(rotation(1), bob, None, False, None, None, nobody_else=True)
+    standing = RotationState(rotation(2), bob, None, False, None, bob, in_turn=True)
+    text = texts(home_view(home(rotations=[stuck, standing])).to_dict())
+    assert (
+        "• *rota-1* in <#C0001>: <@U2> on duty. Nobody else is available to take over; "
+        "no handoff schedule." in text
+    )
+    assert (
+        "• *rota-2* in <#C0002>: <@U2> on duty. Next in line: <@U2> (in turn, after standing "
+        "in); no handoff schedule." in text
+    )
+
+
 def test_big_numbers_stay_within_slacks_limits_and_say_what_was_left_out() -> None:
     states = [state(i, mine=i % 2 == 0, name=f"r{i:03d}-" + "n" * 200) for i in range(300)]
     upcoming = [
