@@ -140,7 +140,6 @@ class Context:
     # `slack://app?team=…&id=…&tab=home`: the bot's App Home; None where there is none.
     home_link: str | None = None
     _lazy_availability: Availability | None = field(default=None, compare=False, repr=False)
-    _away_reads: _AwayReads | None = field(default=None, compare=False, repr=False)
     # Rotations places.acting_in found by name, (channel, name key) -> rotation, for
     # find_rotation to take instead of reading them again.
     found: dict[tuple[str, str], Rotation] = field(default_factory=dict, compare=False, repr=False)
@@ -177,9 +176,8 @@ class Context:
         zone_of = _memo(self.zone_of)
         if users is None:
             if self._lazy_availability is None:
-                reads = _AwayReads(self.away, since)
-                object.__setattr__(self, "_away_reads", reads)
-                object.__setattr__(self, "_lazy_availability", Availability(reads, zone_of))
+                lazy = Availability(_AwayReads(self.away, since), zone_of)
+                object.__setattr__(self, "_lazy_availability", lazy)
             return cast(Availability, self._lazy_availability)
         by_user: dict[str, list[AwayPeriod]] = {}
         for period in self.away.away_periods(users, since) if users else []:
@@ -189,8 +187,7 @@ class Context:
     def expect_availability(self, users: Iterable[str]) -> None:
         """The lazy availability (above) of these people is about to be asked: read it in
         one query rather than one per person."""
-        self.availability()
-        cast(_AwayReads, self._away_reads).read(users)
+        cast(_AwayReads, self.availability().periods_of).read(users)
 
     def unavailable(self, availability: Availability | None = None) -> Unavailable:
         """Who `rotate` passes over: deactivated accounts and people away."""
@@ -719,20 +716,21 @@ def _away_note(ctx: Context, member: Member) -> str:
 
 def _deactivated_on_duty(rotation: Rotation, duty: Member) -> list[ReplyPart]:
     """Nobody can answer for a deactivated account: say so, named rather than pinged."""
-    parts: list[ReplyPart] = [Quiet(duty), " is on duty for ", bold(rotation.name)]
-    if rotation.member_count == 1:
-        parts += [
-            ", but is deactivated in Slack. ",
-            code(f"{BOT_HANDLE} update {rotation.name}"),
-            " can give it active members.",
-        ]
-    else:
-        parts += [
-            ", but is deactivated in Slack. ",
+    way_out: list[ReplyPart] = (
+        [code(f"{BOT_HANDLE} update {rotation.name}"), " can give it active members."]
+        if rotation.member_count == 1  # nobody to pass it to
+        else [
             code(f"{BOT_HANDLE} rotate {rotation.name}"),
             " passes the duty to the next active member.",
         ]
-    return parts
+    )
+    return [
+        Quiet(duty),
+        " is on duty for ",
+        bold(rotation.name),
+        ", but is deactivated in Slack. ",
+        *way_out,
+    ]
 
 
 def _who(ctx: Context, name: str) -> Reply:

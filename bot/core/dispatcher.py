@@ -145,6 +145,7 @@ class Dispatcher:
             notifies)."""
             if effects.duty_changes:
                 self._repo.mark_duty_since({c.rotation.id for c in effects.duty_changes}, now)
+                lapse_held_now_requests(ctx)
             if event_id is None:
                 return
             messages = _messages(request, notice, reply, failed)
@@ -300,7 +301,6 @@ class Dispatcher:
                 channel, rest = command.locate(invocation.rest, request.source == "console")
                 args = command.parse(rest)
                 reply = command.run(acting_in(ctx, command, channel, args), args)
-                lapse_held_now_requests(ctx)
                 return Reply.of(*reply.parts, *ctx.notes), command.name, "ok"
         except UsageError as error:
             return (

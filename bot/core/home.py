@@ -14,7 +14,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import BOT_HANDLE, Command, Context, InDm, always, no_channel
-from bot.core.errors import UsageError
 from bot.core.limits import AWAY_NOTE_LENGTH, at_most
 from bot.core.model import (
     AwayPeriod,
@@ -24,9 +23,8 @@ from bot.core.model import (
     Reply,
     Rotation,
     Swap,
-    code,
 )
-from bot.core.parser import name_key, normalise_spaces
+from bot.core.parser import name_key, nothing_after
 from bot.core.personal import rotations_of, too_far_ahead
 from bot.core.ports import RotationRepository
 from bot.core.shifts import (
@@ -37,7 +35,7 @@ from bot.core.shifts import (
     project,
     short_date,
 )
-from bot.core.text import forbidden_character, unescape
+from bot.core.text import forbidden_character
 
 # Outbox kinds of a republish, built when sent: the channel (the ordering key) is the person,
 # or a user group, whose users who opened the Home are found then.
@@ -248,10 +246,7 @@ def _home(ctx: Context, _: None) -> Reply:
 
 
 def _parse_home(rest: str) -> None:
-    if normalise_spaces(rest).strip():
-        raise UsageError(
-            "home", "`home` takes nothing after it, not ", code(unescape(rest.strip()[:30])), "."
-        )
+    nothing_after("home", rest)
 
 
 HOME_COMMAND = Command(

@@ -24,11 +24,10 @@ from bot.core.commands import (
     possessive,
 )
 from bot.core.errors import DomainError, NotFound, UsageError
-from bot.core.model import Quiet, Reply, ReplyPart, Rotation, bold, code
+from bot.core.model import Quiet, Reply, ReplyPart, Rotation, bold, code, typed
 from bot.core.parser import channel_mention, name_key, normalise_spaces
 from bot.core.permissions import require_may_change
 from bot.core.suggest import closest
-from bot.core.text import unescape
 
 # A detailed line reads the duty and the handoff schedules: fewer than a plain list shows.
 OVERVIEW_LIMIT = 50
@@ -65,7 +64,7 @@ def parse_list(rest: str) -> ListArgs:
     meant = " ".join(typo) if _view(typo) is not None else None
     raise UsageError(
         "list",
-        code(unescape(" ".join(words)[:40])),
+        typed(" ".join(words)[:40]),
         " is not something `list` shows: write nothing, `schedules` (or `rotations`), or "
         "`all schedules`.",
         f" Did you mean `list {meant}`?" if meant else "",
@@ -84,13 +83,13 @@ def parse_fragment(command: str) -> Callable[[str], str]:
                 meant = f"{command} {hint.rstrip('s')} {fragment.strip()}"
                 raise UsageError(
                     command,
-                    code(unescape(noun[:30])),
+                    typed(noun[:30]),
                     " is not `schedule` or `rotation`. Did you mean ",
-                    code(unescape(meant[:80])),
+                    typed(meant[:80]),
                     "?",
                 )
             shown: list[ReplyPart] = (
-                [code(unescape(noun[:30])), " is not `schedule` or `rotation`: "] if noun else []
+                [typed(noun[:30]), " is not `schedule` or `rotation`: "] if noun else []
             )
             raise UsageError(
                 command,

@@ -96,6 +96,12 @@ def code(text: str) -> Verbatim:
     return Verbatim(text, Style.CODE)
 
 
+def typed(wire: str) -> Verbatim:
+    """A word of the user's message quoted back: Slack's wire text (`R&amp;D`, `<@U1>`) as the
+    user sees it, escaped once and never a live mention or link."""
+    return code(unescape(wire))
+
+
 ReplyPart = str | Quiet | Verbatim
 NameLookup = Callable[[Member], str]
 

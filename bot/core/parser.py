@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bot.core.errors import UsageError
 from bot.core.limits import DESCRIPTION_LENGTH, MEMBERS_PER_ROTATION, NAME_LENGTH, at_most
-from bot.core.model import Member, MemberKind, Quiet, ReplyPart, code
+from bot.core.model import Member, MemberKind, Quiet, ReplyPart, code, typed
 from bot.core.text import (
     NOISE,
     forbidden_character,
@@ -88,6 +88,21 @@ def normalise_spaces(text: str) -> str:
     """Command-part text with odd spaces as plain spaces and no invisible noise. Only the
     command part: descriptions keep every character as typed."""
     return without_noise(_ODD_SPACES.sub(" ", text))
+
+
+def nothing_after(command: str, rest: str, *, subcommand: str | None = None) -> None:
+    """`home`, `swaps`, `schedule list` take no arguments: words after them are refused, not
+    ignored."""
+    extra = normalise_spaces(rest).strip()
+    if extra:
+        words = f"{command} {subcommand}" if subcommand else command
+        raise UsageError(
+            command,
+            f"`{words}` takes nothing after it, not ",
+            typed(extra[:30]),
+            ".",
+            subcommand=subcommand,
+        )
 
 
 def _after_bot_mentions(text: str, bot_user_id: str) -> str:
@@ -243,7 +258,7 @@ def _plain_text_problem(words: list[str]) -> list[ReplyPart]:
     for i, word in enumerate(words):
         if i:
             parts.append(" and " if i == len(words) - 1 else ", ")
-        parts.append(code(unescape(word)))
+        parts.append(typed(word))
     several = len(words) > 1
     parts.append(
         f" {'are' if several else 'is'} plain text, not "
@@ -331,9 +346,7 @@ def parse_name_member(command: str, rest: str) -> tuple[str, Member]:
     name = _check_name(command, rest[: match.start()])
     trailing = normalise_spaces(rest[match.end() :]).strip().strip(_TRAILING)
     if trailing:
-        raise UsageError(
-            command, "unexpected text after the mention: ", code(unescape(trailing)), "."
-        )
+        raise UsageError(command, "unexpected text after the mention: ", typed(trailing), ".")
     return name, member_from_match(match)
 
 

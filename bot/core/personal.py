@@ -24,7 +24,7 @@ from bot.core.model import (
     ReplyPart,
     Rotation,
     bold,
-    code,
+    typed,
 )
 from bot.core.parser import MEMBER_RE, member_from_match, name_key, normalise_spaces
 from bot.core.ports import AvailabilityRepository
@@ -39,7 +39,6 @@ from bot.core.shifts import (
     short_date,
 )
 from bot.core.suggest import closest
-from bot.core.text import unescape
 
 MAX_SHIFTS = 20
 _WEEKDAYS = {
@@ -86,7 +85,7 @@ def _check_word(word: str) -> str:
     word = word.casefold()
     if is_date_word(word):
         return word
-    raise UsageError("away", code(unescape(word[:30])), f" is not a date: write {DATE_FORMS}.")
+    raise UsageError("away", typed(word[:30]), f" is not a date: write {DATE_FORMS}.")
 
 
 def parse_away(rest: str) -> AwayArgs:
@@ -100,9 +99,9 @@ def parse_away(rest: str) -> AwayArgs:
     if len(words) == 2 and not is_date_word(words[0]) and closest(words[0].casefold(), ["until"]):
         raise UsageError(
             "away",
-            code(unescape(words[0][:30])),
+            typed(words[0][:30]),
             " is not a date. Did you mean ",
-            code(unescape(f"away until {words[1][:30]}")),
+            typed(f"away until {words[1][:30]}"),
             "?",
         )
     if len(words) == 3 and words[1].casefold() in _BETWEEN:

@@ -17,7 +17,7 @@ from bot.core.commands import (
 )
 from bot.core.errors import DomainError, UsageError
 from bot.core.limits import SCHEDULES_PER_CHANNEL, refuse_more
-from bot.core.model import Reply, ReplyPart, Rotation, Schedule, code
+from bot.core.model import Reply, ReplyPart, Rotation, Schedule, code, typed
 from bot.core.parser import (
     channel_mention,
     clean_name,
@@ -25,6 +25,7 @@ from bot.core.parser import (
     command_parts,
     name_key,
     normalise_spaces,
+    nothing_after,
     split_channel,
     split_command,
     split_word,
@@ -32,7 +33,7 @@ from bot.core.parser import (
 from bot.core.permissions import require_may_change
 from bot.core.shifts import is_handoff
 from bot.core.suggest import closest
-from bot.core.text import inert, unescape
+from bot.core.text import inert
 
 # Opening and closing quotes people type or their keyboards substitute: straight, English
 # and German curly quotes, guillemets both ways, and the heavy ornament quotes.
@@ -139,18 +140,11 @@ def parse_schedule(rest: str) -> ScheduleArgs:
         hint = closest(sub, [s.name for s in SUBCOMMANDS])
         raise UsageError(
             "schedule",
-            code(unescape(sub[:30])),
+            typed(sub[:30]),
             f" is not one of {_NAMES}." + (f" Did you mean `schedule {hint}`?" if hint else ""),
         )
     if sub == "list":
-        if tail.strip():
-            raise UsageError(
-                "schedule",
-                "`schedule list` takes nothing after it, not ",
-                code(unescape(tail.strip()[:30])),
-                ".",
-                subcommand="list",
-            )
+        nothing_after("schedule", tail, subcommand="list")
         return ScheduleArgs("list")
     if sub == "explain":
         return _explain_args(normalise_spaces(tail).strip())

@@ -33,6 +33,7 @@ from bot.core.model import (
     bold,
     code,
     members_stamp,
+    typed,
 )
 from bot.core.notifications import (
     SWAP_ACCEPTED,
@@ -45,12 +46,12 @@ from bot.core.parser import (
     member_from_match,
     name_key,
     normalise_spaces,
+    nothing_after,
     plain_at_hint,
 )
 from bot.core.personal import is_date_word, resolve
 from bot.core.shifts import HORIZON, Holders, Shift, handoff_times, project
 from bot.core.suggest import closest
-from bot.core.text import unescape
 
 # The shift held now has started already: a request for it lasts while it does, at most this.
 HELD_NOW_TTL = timedelta(days=1)
@@ -96,7 +97,7 @@ def parse_swap(rest: str) -> SwapAsk | SwapAnswer:
         if hint:
             raise UsageError(
                 "swap",
-                code(unescape(words[0][:30])),
+                typed(words[0][:30]),
                 " is not `accept` or `decline`. Did you mean ",
                 code(f"swap {hint} {words[1]}"),
                 "?",
@@ -124,10 +125,7 @@ def parse_swap(rest: str) -> SwapAsk | SwapAnswer:
 
 
 def _parse_swaps(rest: str) -> None:
-    if normalise_spaces(rest).strip():
-        raise UsageError(
-            "swaps", "`swaps` takes nothing after it, not ", code(unescape(rest.strip()[:30])), "."
-        )
+    nothing_after("swaps", rest)
 
 
 def _in_dm(args: SwapAsk | SwapAnswer) -> InDm:
