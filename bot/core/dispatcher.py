@@ -26,7 +26,13 @@ from bot.core.commands import (
     zone_named,
 )
 from bot.core.errors import DomainError, UsageError
-from bot.core.home import AwayForm, check_away_form, home_update, republishes
+from bot.core.home import (
+    AwayForm,
+    check_away_form,
+    form_not_opened,
+    home_update,
+    republishes,
+)
 from bot.core.limits import MESSAGE_LENGTH, at_most
 from bot.core.model import UPDATE_KIND, Member, Outgoing, Reply, Request, code
 from bot.core.notifications import after_command
@@ -243,6 +249,14 @@ class Dispatcher:
                 return {"start": error.reply.render(Member.plain)}
             self._repo.enqueue([home_update(user)], now)
         return {}
+
+    def form_not_opened(self, user: str, slack_error: str | None) -> None:
+        """The Home's Set away form did not open: the person is told in their DM, where the
+        `away` command does the same, rather than left clicking a button that does nothing."""
+        now = self._clock()
+        today = now.astimezone(self.zone_of(user)).date()
+        with self._repo.transaction():
+            self._repo.enqueue([Outgoing(user, form_not_opened(slack_error, today), "reply")], now)
 
     def remove_away(self, user: str, period_id: int) -> bool:
         """The Home's Remove button: only a period of the person who clicked, and only if it

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import BOT_HANDLE, Command, Context, InDm, always, no_channel
@@ -23,6 +23,7 @@ from bot.core.model import (
     Reply,
     Rotation,
     Swap,
+    code,
 )
 from bot.core.parser import name_key, nothing_after
 from bot.core.personal import rotations_of, too_far_ahead
@@ -225,6 +226,22 @@ def check_away_form(form: AwayForm, today: date) -> dict[str, str]:
     elif (bad := forbidden_character(form.note)) is not None:
         errors["note"] = f"The note contains {bad}, an invisible or control character."
     return errors
+
+
+def form_not_opened(slack_error: str | None, today: date) -> Reply:
+    """Why the Set away form did not open (Slack's error code; None: no answer in time), and
+    the command that does the same: the form cannot be opened from here, as Slack's trigger
+    for it lasts 3 seconds."""
+    first, last = (today + timedelta(days=n) for n in (7, 11))
+    return Reply.of(
+        "The *Set away* form did not open: ",
+        *(("Slack answered ", code(slack_error)) if slack_error else ("Slack did not answer",)),
+        ". Click *Set away* again, or type the days here, e.g. ",
+        code(f"away {first.isoformat()} {last.isoformat()}"),
+        " (the first and the last day away) or ",
+        code("away until friday"),
+        ".",
+    )
 
 
 def _home(ctx: Context, _: None) -> Reply:

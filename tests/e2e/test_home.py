@@ -154,6 +154,37 @@ def test_the_away_form_stores_availability_and_republishes(
     assert chat.say("away", user="U0BOB").startswith("You have no away periods.")
 
 
+def test_a_set_away_form_that_does_not_open_is_explained_in_the_dm(
+    chat: Conversation, emu: SlackEmulator
+) -> None:
+    """Slack refuses views.open (a trigger older than 3 s) or does not answer in time: the
+    click is not left doing nothing, the person's DM says so and gives the command."""
+    chat.say(CREATE)
+    emu.app_home_opened("U0BOB")
+    wait_for_publish(emu, "U0BOB", 1)
+    first = (_today().date() + timedelta(days=7)).isoformat()
+
+    emu.fail_next("views.open", error="expired_trigger_id", status=200)
+    emu.wait_for_ack(emu.block_action("home_set_away", user="U0BOB", view_user="U0BOB"))
+    [told] = emu.wait_for_posts(1, channel="U0BOB", timeout=10)
+    assert told.params["text"].startswith(
+        "The *Set away* form did not open: Slack answered `expired_trigger_id`. Click *Set away*"
+    )
+    assert f"`away {first} " in told.params["text"]
+
+    emu.method_latency["views.open"] = 2.5  # beyond the listener's time budget
+    click = emu.block_action("home_set_away", user="U0BOB", view_user="U0BOB")
+    assert emu.wait_for_ack(click).at - click.sent_at < 2.0  # Slack wants it within 3 s
+    told = emu.wait_for_posts(2, channel="U0BOB", timeout=10)[1]
+    assert "did not open: Slack did not answer. Click" in told.params["text"]
+    emu.method_latency.pop("views.open")
+
+    # the command it names works in that DM
+    emu.dm(f"away {first} {first}", user="U0BOB")
+    answer = emu.wait_for_posts(3, channel=emu.dm_channel_for("U0BOB"), timeout=10)[2]
+    assert answer.params["text"].startswith("You are away"), answer.params["text"]
+
+
 def test_back_republishes_the_home(chat: Conversation, emu: SlackEmulator) -> None:
     chat.say(CREATE)
     emu.app_home_opened("U0BOB")

@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.dispatcher import Dispatcher
@@ -35,17 +34,22 @@ def register(app: App, dispatcher: Dispatcher) -> None:
             dispatcher.open_home(event["user"], event_id=body["event_id"])
 
     @app.action(SET_AWAY)
-    def on_set_away(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """The trigger id lasts 3 seconds, so the modal opens here, not through the outbox."""
+    def on_set_away(ack: Ack, body: dict[str, Any]) -> None:
+        """The trigger id lasts 3 seconds, so the modal opens here, not through the outbox.
+        Through the app's own client: the one bolt makes per request is a plain WebClient, not
+        bound by the envelope's time budget, so a slow views.open would delay the ack."""
         ack()
         user = _user(body)
         zone = dispatcher.zone_of(user)
         today = dispatcher.today(zone)
         try:
-            client.views_open(trigger_id=body["trigger_id"], view=away_modal(today, zone))
-        except SlackApiError as error:
-            code = error.response.get("error") if error.response else None
-            log.warning("could not open the Set away form for %s: %s", user, code)
+            app.client.views_open(trigger_id=body["trigger_id"], view=away_modal(today, zone))
+        except (SlackApiError, OSError) as error:  # OSError: no answer (in time)
+            code = None
+            if isinstance(error, SlackApiError) and error.response:
+                code = str(error.response.get("error") or "") or None
+            log.warning("could not open the Set away form for %s: %s", user, code or error)
+            dispatcher.form_not_opened(user, code)
 
     @app.action(REMOVE_AWAY)
     def on_remove_away(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
