@@ -172,13 +172,14 @@ class Context:
     def availability(self, users: Collection[str] | None = None) -> Availability:
         """Away periods not over yet (a day's margin covers every zone). With `users`, read
         at once; without, each person's on first use, so a rotate reads only its candidates."""
+        if users is None and self._lazy_availability is not None:
+            return self._lazy_availability
         since = (self.now - timedelta(days=1)).date()
         zone_of = _memo(self.zone_of)
         if users is None:
-            if self._lazy_availability is None:
-                lazy = Availability(_AwayReads(self.away, since), zone_of)
-                object.__setattr__(self, "_lazy_availability", lazy)
-            return cast(Availability, self._lazy_availability)
+            lazy = Availability(_AwayReads(self.away, since), zone_of)
+            object.__setattr__(self, "_lazy_availability", lazy)
+            return lazy
         by_user: dict[str, list[AwayPeriod]] = {}
         for period in self.away.away_periods(users, since) if users else []:
             by_user.setdefault(period.user, []).append(period)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.core.errors import UsageError
 from bot.core.limits import DESCRIPTION_LENGTH, MEMBERS_PER_ROTATION, NAME_LENGTH, at_most
@@ -171,6 +172,7 @@ def clean_name(raw: str) -> str:
     return name
 
 
+@lru_cache(maxsize=256)  # a command asks for the same few names several times
 def name_key(name: str) -> str:
     """Names are matched case-insensitively so `Backend` and `backend` are one rotation, in
     Unicode NFC so a composed and a decomposed `Café` are one too, and without invisible

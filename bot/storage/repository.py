@@ -252,11 +252,11 @@ def _rotation_from_tuple(row: tuple[Any, ...]) -> Rotation:
         channel=channel,
         name=name,
         description=description,
-        created_at=from_db(RotationRow.created_at.python_value(created_at)),
+        created_at=from_db(_datetime(created_at)),
         created_by=created_by,
         duty_position=duty,
         member_count=count,
-        duty_since=from_db(RotationRow.duty_since.python_value(since)) if since else None,
+        duty_since=from_db(_datetime(since)) if since else None,
     )
 
 
