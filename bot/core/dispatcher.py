@@ -35,7 +35,7 @@ from bot.core.home import (
 )
 from bot.core.limits import MESSAGE_LENGTH, at_most
 from bot.core.model import UPDATE_KIND, Member, Outgoing, Reply, Request, code
-from bot.core.notifications import after_command
+from bot.core.notifications import after_command, notice_wanted
 from bot.core.parser import (
     MEMBER_RE,
     SLACKBOT,
@@ -154,7 +154,11 @@ class Dispatcher:
                 lapse_held_now_requests(ctx)
             if event_id is None:
                 return
-            messages = _messages(request, notice, reply, failed)
+            shown = notice  # a failed run keeps it: it says what the error is about
+            if notice is not None and not failed:
+                if not notice_wanted(self._notifications, request.channel, effects.acted_on):
+                    shown = None
+            messages = _messages(request, shown, reply, failed)
             if not failed:  # what it notifies, the handler's own messages first
                 messages += after_command(
                     self._repo, self._notifications, ctx_directory, request, effects, notice

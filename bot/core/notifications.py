@@ -193,6 +193,14 @@ def _assignment_post(change: DutyChange, request: Request) -> Reply:
     )
 
 
+def notice_wanted(settings: NotificationSettings, channel: str, acted_on: Rotation | None) -> bool:
+    """A scheduled run's `Executing …` notice in its own channel is a ScheduleExecuted too:
+    it goes unless that type is off there for the rotation the command acted on."""
+    if acted_on is None:
+        return True
+    return SCHEDULE_EXECUTED not in settings.channel_off(acted_on).get(channel, ())
+
+
 def after_command(
     repo: RotationRepository,
     settings: NotificationSettings,

@@ -226,6 +226,30 @@ def test_linked_channels_get_the_news_the_reply_did_not_carry(
     ]  # U3 took the duty themselves: no DM
 
 
+def test_schedule_executed_off_in_the_schedules_own_channel_drops_its_notice(
+    repo: PeeweeRepository, slack: Slack, clock: FakeClock, dispatcher: Dispatcher
+) -> None:
+    """The `Executing …` notice in the channel the schedule runs in is a ScheduleExecuted
+    too; a run that fails keeps it, since it says what the error is about."""
+    slack(CREATE)
+    assert slack("<@UBOT> notification disable ScheduleExecuted backend")[0][2] == (
+        "ScheduleExecuted is off in this channel for *backend*."
+    )
+    notice = Reply.of("Executing `who backend`.")
+    dispatcher.handle(
+        Request("who backend", "C1", "U0ME", source="schedule"), event_id="s:1", notice=notice
+    )
+    assert [q[:2] for q in taken(repo, clock)] == [("C1", "reply")]
+    failing = Request("who nothing", "C1", "U0ME", source="schedule")
+    dispatcher.handle(failing, event_id="s:2", notice=Reply.of("Executing `who nothing`."))
+    assert [q[:2] for q in taken(repo, clock)] == [("C1", "notice"), ("C1", "reply")]
+    slack("<@UBOT> notification enable ScheduleExecuted backend")
+    dispatcher.handle(
+        Request("who backend", "C1", "U0ME", source="schedule"), event_id="s:3", notice=notice
+    )
+    assert [q[:2] for q in taken(repo, clock)] == [("C1", "notice"), ("C1", "reply")]
+
+
 def test_after_command_adds_what_a_handler_queued_itself(repo: PeeweeRepository) -> None:
     effects = Effects(messages=[Outgoing("U1", Reply.of("swap?"), "notification:SwapRequested")])
     request = Request("swap", "C1", "U0ME")
