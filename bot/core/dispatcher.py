@@ -154,10 +154,11 @@ class Dispatcher:
                 lapse_held_now_requests(ctx)
             if event_id is None:
                 return
-            shown = notice  # a failed run keeps it: it says what the error is about
-            if notice is not None and not failed:
-                if not notice_wanted(self._notifications, request.channel, effects.acted_on):
-                    shown = None
+            # a failed run keeps its notice: it says what the error is about
+            if failed or notice_wanted(self._notifications, request.channel, effects.acted_on):
+                shown = notice
+            else:
+                shown = None
             messages = _messages(request, shown, reply, failed)
             if not failed:  # what it notifies, the handler's own messages first
                 messages += after_command(

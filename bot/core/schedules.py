@@ -75,6 +75,7 @@ class ScheduleArgs:
     subcommand: str
     command: str = ""
     crontab: str = ""
+    quoted: bool = False  # `explain` given a command in quotes, which it does not take
 
 
 def command_key(command: str) -> str:
@@ -118,14 +119,26 @@ def _explain_args(tail: str) -> ScheduleArgs:
         command, crontab = _split_quoted(tail, "explain")
     except UsageError:
         command, crontab = "", ""
-    crontab = crontab or "0 9 * * Mon-Fri"
-    raise UsageError(
+    return ScheduleArgs("explain", command, crontab, quoted=True)
+
+
+def _create_example(ctx: Context, command: str, crontab: str) -> str:
+    """`schedule create` as the user would write it where they are: naming the channel the
+    command acts on when typed elsewhere, and a channel to pick in a DM."""
+    if ctx.request.elsewhere:
+        where = f" {channel_mention(ctx.request.channel)}"
+    else:
+        where = " #channel" if ctx.request.direct else ""
+    return f'{BOT_HANDLE} schedule create{where} "{command}" {crontab}'
+
+
+def _explain_quoted(ctx: Context, args: ScheduleArgs) -> UsageError:
+    crontab = args.crontab or "0 9 * * Mon-Fri"
+    return UsageError(
         "schedule",
         "`schedule explain` takes only a crontab, so leave out the command in quotes: "
         f"`{BOT_HANDLE} schedule explain {crontab}`. To run a command on that crontab, use ",
-        *command_parts(
-            f'{BOT_HANDLE} schedule create "{command or "rotate backend-rota"}" {crontab}'
-        ),
+        *command_parts(_create_example(ctx, args.command or "rotate backend-rota", crontab)),
         ".",
         subcommand="explain",
     )
@@ -222,10 +235,13 @@ def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
     invocation = split_command(text, ctx.request.bot_user_id)
     command = ctx.commands.get(invocation.command)
     if command is None:
+        hint = closest(invocation.command, list(ctx.commands)) if invocation.command else None
         raise UsageError(
             "schedule",
             *([code(invocation.command)] if invocation.command else command_parts(text)),
-            " is not a command I know.",
+            f" is not a command I know. Did you mean `{hint}`?"
+            if hint
+            else " is not a command I know.",
             subcommand="create",
         )
     if command.name == "schedule":
@@ -364,7 +380,8 @@ def _rotation_of(ctx: Context, text: str) -> Rotation | None:
 def _list(ctx: Context, _: ScheduleArgs) -> Reply:
     schedules = ctx.schedules.channel_schedules(ctx.request.channel)
     if not schedules:
-        return Reply.of(f"There are no schedules in {ctx.here()}. Create one with `{EXAMPLE}`.")
+        example = _create_example(ctx, "rotate backend-rota", "0 9 * * Mon-Fri")
+        return Reply.of(f"There are no schedules in {ctx.here()}. Create one with `{example}`.")
     parts: list[ReplyPart] = [f"Schedules in {ctx.here()} ({len(schedules)}):"]
     for schedule in schedules:
         parts += ["\n• ", *schedule_line(schedule, ctx.timezone.key)]
@@ -372,11 +389,14 @@ def _list(ctx: Context, _: ScheduleArgs) -> Reply:
 
 
 def _explain(ctx: Context, args: ScheduleArgs) -> Reply:
+    if args.quoted:
+        raise _explain_quoted(ctx, args)
     head = args.crontab.split()[0].casefold()
     if head in ctx.commands:
+        example = _create_example(ctx, "rotate backend-rota", "0 9 * * Mon-Fri")
         raise _usage(
             "`schedule explain` takes only a crontab, and it starts with the command "
-            f"`{head}`. To run a command on a crontab, use `{EXAMPLE}`.",
+            f"`{head}`. To run a command on a crontab, use `{example}`.",
             "explain",
         )
     spec = _parse_cron(args.crontab, "explain")

@@ -88,7 +88,11 @@ def test_one_schedule_per_command_per_channel(rota: Run) -> None:
         ('schedule create "rotate backend 0 9 * * *', "closing quote is missing"),
         ('schedule create "" 0 9 * * *', "command in quotes is empty"),
         ('schedule create "schedule list" 0 9 * * *', "cannot run `schedule` itself"),
-        ('schedule create "rotat backend" 0 9 * * *', "`rotat` is not a command I know"),
+        (
+            'schedule create "rotat backend" 0 9 * * *',
+            "`rotat` is not a command I know. Did you mean `rotate`?",
+        ),
+        ('schedule create "frobnicate" 0 9 * * *', "`frobnicate` is not a command I know.\n"),
         ('schedule create "assign backend" 0 9 * * *', "the person to assign is missing"),
         ("schedule", "say what to do"),
         ("schedule frobnicate", "`frobnicate` is not one of create, delete, list, explain."),
@@ -338,6 +342,18 @@ def test_explain_with_an_unquoted_command_says_how_to_schedule_it(rota: Run) -> 
         "That `schedule` needs fixing: `schedule explain` takes only a crontab, and it starts "
         "with the command `rotate`. To run a command on a crontab, use "
         '`@dienstplan schedule create "rotate backend-rota" 0 9 * * Mon-Fri`.'
+    )
+
+
+def test_the_create_that_explain_suggests_names_a_channel_in_a_dm(rota: Run) -> None:
+    """In a DM `schedule create` needs a `#channel`: the suggestion has it."""
+    quoted = rota('<@UBOT> schedule explain "rotate ops" 0 9 * * *', channel="D1")
+    assert 'use `@dienstplan schedule create #channel "rotate ops" 0 9 * * *`.' in quoted
+    unquoted = rota("<@UBOT> schedule explain rotate ops 0 9 * * *", channel="D1")
+    assert 'use `@dienstplan schedule create #channel "rotate backend-rota"' in unquoted
+    assert rota("<@UBOT> schedule list <#C2>", channel="D1") == (
+        "There are no schedules in <#C2>. Create one with "
+        '`@dienstplan schedule create <#C2> "rotate backend-rota" 0 9 * * Mon-Fri`.'
     )
 
 
