@@ -154,11 +154,10 @@ class Dispatcher:
                 lapse_held_now_requests(ctx)
             if event_id is None:
                 return
-            # a failed run keeps its notice: it says what the error is about
-            if failed or notice_wanted(self._notifications, request.channel, effects.acted_on):
-                shown = notice
-            else:
-                shown = None
+            shown = notice  # a failed run keeps it: it says what the error is about
+            if notice is not None and not failed:
+                wanted = notice_wanted(self._notifications, request.channel, effects.acted_on)
+                shown = notice if wanted else None
             messages = _messages(request, shown, reply, failed)
             if not failed:  # what it notifies, the handler's own messages first
                 messages += after_command(
