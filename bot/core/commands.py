@@ -31,6 +31,7 @@ from bot.core.model import (
     Verbatim,
     bold,
     code,
+    typed,
 )
 from bot.core.parser import channel_mention, name_key
 from bot.core.permissions import require_may_change
@@ -365,16 +366,54 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
             parts += ["\n• ", *channel_and_name(rotation)]
         raise NotFound(*parts)
     known = ctx.repo.names(ctx.request.channel)
-    # `R&amp;D` pasted from Slack's wire format into the console means `R&D`
-    hint = closest(name, known) or closest(unescape(name), known)
+    hint = nearest_name(name, known)
     suggestion: list[ReplyPart] = [" Did you mean ", bold(hint), "?"] if hint else []
     raise NotFound(
         "There is no rotation ",
         bold(name),
         f" in {ctx.here()}.",
+        *plain_channel_note(name),
         *suggestion,
         f" `{BOT_HANDLE} list{_channel_arg(ctx)}` shows {possessive(ctx)} rotations.",
     )
+
+
+def nearest_name(name: str, known: list[str]) -> str | None:
+    """The rotation name a typo was meant to be. `R&amp;D` pasted from Slack's wire format
+    into the console means `R&D`; in `#ops backend` with `#ops` typed as text, the name is
+    the rest."""
+    hint = closest(name, known) or closest(unescape(name), known)
+    rest = without_plain_channel(name)
+    if hint is None and rest and rest != name:
+        hint = next((k for k in known if name_key(k) == name_key(rest)), None)
+        hint = hint or closest(rest, known)
+    return hint
+
+
+def _plain_channel(name: str) -> str | None:
+    """The `#ops` of `#ops backend` when it came as text: Slack sends a channel picked from
+    the list it opens as a link (`<#C…|ops>`), but one typed out as just text."""
+    first = name.split(" ", 1)[0]
+    return first if len(first) > 1 and first.startswith("#") else None
+
+
+def without_plain_channel(name: str) -> str:
+    """The name without a leading `#ops` that came as text (see _plain_channel)."""
+    plain = _plain_channel(name)
+    return name if plain is None else name[len(plain) :].strip()
+
+
+def plain_channel_note(name: str) -> list[ReplyPart]:
+    """Why `#ops` in a name did not name a channel, when it is there."""
+    plain = _plain_channel(name)
+    if plain is None:
+        return []
+    return [
+        " ",
+        typed(plain),
+        " is plain text, not a channel: pick the channel from the list Slack opens as you "
+        "type `#`, so that it becomes a link.",
+    ]
 
 
 def _channel_arg(ctx: Context) -> str:

@@ -18,12 +18,18 @@ from bot.core.commands import (
     Context,
     InDm,
     channel_and_name,
+    nearest_name,
+    plain_channel_note,
     possessive,
     rotation_named,
+    without_plain_channel,
 )
 from bot.core.errors import DomainError, NotFound
 from bot.core.model import ReplyPart, Rotation, bold, code
 from bot.core.parser import channel_mention, name_key
+
+MAX_SUGGESTED_FROM = 1000  # rotations of the user's channels a typo is matched against
+NAME = "<rotation name>"  # in an example, when the name typed was only a `#channel` as text
 
 
 def acting_in(ctx: Context, command: Command, channel: str | None, args: Any) -> Context:
@@ -126,16 +132,9 @@ def _rotation_channel(ctx: Context, command: Command, name: str) -> str:
     found = ctx.repo.find_named(ctx.my_channels(), name)
     if len(found) == 1:
         return found[0].channel
-    example = code(f"{BOT_HANDLE} {command.name} #channel {name}")
     if not found:
-        raise NotFound(
-            "There is no rotation ",
-            bold(name),
-            " in the channels you are a member of. To name a channel's rotation, write the "
-            "channel first: ",
-            example,
-            f". `{BOT_HANDLE} list` shows the rotations of your channels.",
-        )
+        raise NotFound(*_not_in_my_channels(ctx, command, name))
+    example = code(f"{BOT_HANDLE} {command.name} #channel {name}")
     parts: list[ReplyPart] = [
         bold(name),
         f" is a rotation in {len(found)} of your channels. Say which one by writing the "
@@ -146,6 +145,28 @@ def _rotation_channel(ctx: Context, command: Command, name: str) -> str:
     for rotation in sorted(found, key=lambda r: r.channel):
         parts += ["\n• ", *channel_and_name(rotation)]
     raise DomainError(*parts)
+
+
+def _not_in_my_channels(ctx: Context, command: Command, name: str) -> list[ReplyPart]:
+    """No rotation of that name in the user's channels: the one they may have meant, and how
+    to name a channel's rotation."""
+    rotations, _ = ctx.repo.list_rotations_in(ctx.my_channels(), MAX_SUGGESTED_FROM)
+    hint = nearest_name(name, [r.name for r in rotations])
+    meant: list[ReplyPart] = []
+    if hint is not None:
+        where = sorted({r.channel for r in rotations if name_key(r.name) == name_key(hint)})
+        places = ", ".join(channel_mention(channel) for channel in where)
+        meant = [" Did you mean ", bold(hint), f" ({places})?"]
+    return [
+        "There is no rotation ",
+        bold(name),
+        " in the channels you are a member of.",
+        *plain_channel_note(name),
+        *meant,
+        " To name a channel's rotation, write the channel first: ",
+        code(f"{BOT_HANDLE} {command.name} #channel {hint or without_plain_channel(name) or NAME}"),
+        f". `{BOT_HANDLE} list` shows the rotations of your channels.",
+    ]
 
 
 def _needs_channel(command: Command, args: Any) -> list[ReplyPart]:

@@ -135,6 +135,43 @@ def test_a_dm_finds_no_rotation_outside_the_users_channels(
     assert dm("rotate <#C3> db").startswith("You are not a member of <#C3>")
 
 
+def test_a_dm_typo_is_matched_against_the_users_channels(
+    dm: Callable[[str], str], run: Run, rotations: None
+) -> None:
+    """The suggested command has the name corrected, and each channel that has it; the db
+    rotation of #C3, a channel the user is not in, is never suggested."""
+    assert dm("who backnd") == (
+        "There is no rotation *backnd* in the channels you are a member of. Did you mean "
+        "*backend* (<#C1>)? To name a channel's rotation, write the channel first: "
+        "`@dienstplan who #channel backend`. `@dienstplan list` shows the rotations of your "
+        "channels."
+    )
+    assert "Did you mean *ops* (<#C1>, <#C2>)?" in dm("who opz")
+    assert "Did you mean" not in dm("who dbb")
+
+
+def test_a_channel_typed_as_plain_text_is_explained(
+    dm: Callable[[str], str], run: Run, rotations: None
+) -> None:
+    """`#ops` not picked from Slack's list arrives as text, not as `<#C…|ops>`."""
+    note = (
+        "`#c1` is plain text, not a channel: pick the channel from the list Slack opens as you "
+        "type `#`, so that it becomes a link."
+    )
+    assert dm("who #c1 backend") == (
+        f"There is no rotation *#c1 backend* in the channels you are a member of. {note} "
+        "Did you mean *backend* (<#C1>)? To name a channel's rotation, write the channel "
+        "first: `@dienstplan who #channel backend`. `@dienstplan list` shows the rotations of "
+        "your channels."
+    )
+    assert f"{note} To name" in dm("who #c1")
+    assert "`@dienstplan who #channel <rotation name>`" in dm("who #c1")
+    assert run("who #c1 backend") == (
+        f"There is no rotation *#c1 backend* in this channel. {note} Did you mean *backend*? "
+        "`@dienstplan list` shows this channel's rotations."
+    )
+
+
 def test_list_in_a_dm_shows_every_channel_of_the_user(
     dm: Callable[[str], str], rotations: None
 ) -> None:
