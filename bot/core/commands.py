@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from bot.core import cron, parser
-from bot.core.errors import DomainError, NotFound
+from bot.core.errors import DomainError, NotFound, UsageError
 from bot.core.limits import ROTATIONS_PER_CHANNEL, refuse_more
 from bot.core.model import (
     AwayPeriod,
@@ -268,6 +268,23 @@ def no_channel(rest: str, typed: bool) -> tuple[str | None, str]:
 
 def _leading_channel(rest: str, typed: bool) -> tuple[str | None, str]:
     return parser.split_channel(rest, typed=typed)
+
+
+def about_you(name: str) -> Locate:
+    """The locate of a command about the person in all their rotations (`away`, `shifts`):
+    a `#channel` is refused, not ignored, so nobody thinks it applied to one channel."""
+
+    def locate(rest: str, typed: bool) -> tuple[str | None, str]:
+        channel, _ = parser.split_channel(rest, typed=typed)
+        if channel is not None:
+            raise UsageError(
+                name,
+                f"`{name}` covers all your rotations, in every channel, so it takes no channel: "
+                f"leave out {channel_mention(channel)}.",
+            )
+        return None, rest
+
+    return locate
 
 
 def always(rule: InDm) -> Callable[[Any], InDm]:
@@ -926,12 +943,12 @@ def _help(ctx: Context, topic: str) -> Reply:
     if not topic:
         return Reply.of(help_text(ctx.commands, ctx.docs_url))
     name, _, rest = topic.partition(" ")
-    command = ctx.commands.get(name)
+    command = ctx.commands.get(name.casefold())
     if command is None:
-        hint = closest(name, list(ctx.commands))
+        hint = closest(name.casefold(), list(ctx.commands))
         return Reply.of(
             "There is no command ",
-            code(name),
+            code(name[:50]),
             f". Did you mean `{hint}`?" if hint else ".",
             f"\n\n{help_text(ctx.commands, ctx.docs_url)}",
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.commands import BOT_HANDLE, Command, Context, InDm, always, no_channel
+from bot.core.commands import BOT_HANDLE, Command, Context, InDm, about_you, always
 from bot.core.limits import AWAY_NOTE_LENGTH, at_most
 from bot.core.model import (
     AwayPeriod,
@@ -275,6 +275,6 @@ HOME_COMMAND = Command(
     _home,
     names_rotation=False,
     reads_only=True,
-    locate=no_channel,
+    locate=about_you("home"),
     in_dm=always(InDm.HERE),
 )

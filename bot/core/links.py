@@ -56,7 +56,8 @@ def _view(words: list[str]) -> str | None:
 
 
 def parse_list(rest: str) -> ListArgs:
-    words = [w.casefold() for w in normalise_spaces(rest).split()]
+    written = normalise_spaces(rest).split()
+    words = [w.casefold() for w in written]
     view = _view(words)
     if view is not None:
         return ListArgs(view)
@@ -64,7 +65,7 @@ def parse_list(rest: str) -> ListArgs:
     meant = " ".join(typo) if _view(typo) is not None else None
     raise UsageError(
         "list",
-        typed(" ".join(words)[:40]),
+        typed(" ".join(written)[:40]),
         " is not something `list` shows: write nothing, `schedules` (or `rotations`), or "
         "`all schedules`.",
         f" Did you mean `list {meant}`?" if meant else "",
@@ -346,6 +347,7 @@ LIST_COMMAND = Command(
     _list,
     names_rotation=False,
     reads_only=True,
+    locate=lambda rest, typed: parser.split_first_or_last_channel(rest, typed=typed),
     in_dm=always(InDm.ALL),
 )
 

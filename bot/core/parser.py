@@ -73,6 +73,9 @@ _TRAILING = ".,;:!?…"
 _CHANNEL = re.compile(f"{_GAP}*<#(?P<channel>[CGD][A-Z0-9]+)(?:\\|[^>]*)?>")
 # The console's own way to name a channel: `#backend` is the channel `--channel backend` picks.
 _TYPED_CHANNEL = re.compile(f"{_GAP}*#(?P<channel>[^\\s#<>&]+)(?={_GAP}|$)")
+# The same at the end of the arguments, for the one command that takes it there too (list).
+_LAST_CHANNEL = re.compile(f"(?:^|{_GAP}+)<#(?P<channel>[CGD][A-Z0-9]+)(?:\\|[^>]*)?>{_GAP}*$")
+_LAST_TYPED_CHANNEL = re.compile(f"(?:^|{_GAP}+)#(?P<channel>[^\\s#<>&]+){_GAP}*$")
 SLACKBOT = "USLACKBOT"
 _REMINDER = "Reminder: "
 
@@ -361,6 +364,18 @@ def split_channel(rest: str, *, typed: bool = False) -> tuple[str | None, str]:
     return found.group("channel"), rest[found.end() :]
 
 
+def split_first_or_last_channel(rest: str, *, typed: bool = False) -> tuple[str | None, str]:
+    """split_channel, or a channel at the end: `list schedules #backend` as people write it
+    as well as `list #backend schedules`."""
+    channel, without = split_channel(rest, typed=typed)
+    if channel is not None:
+        return channel, without
+    found = _LAST_CHANNEL.search(rest) or (_LAST_TYPED_CHANNEL.search(rest) if typed else None)
+    if found is None:
+        return None, rest
+    return found.group("channel"), rest[: found.start()]
+
+
 def channels_in(text: str) -> set[str]:
     """The channels a text mentions anywhere."""
     return {found.group("channel") for found in _CHANNEL.finditer(text)}
@@ -386,5 +401,6 @@ def without_reminder(text: str) -> str:
 
 
 def parse_topic(rest: str) -> str:
-    """`help <command>`: the optional command word to explain."""
-    return " ".join(normalise_spaces(unescape(rest)).split()).strip(_TRAILING + _QUOTES).casefold()
+    """`help <command>`: the optional command word to explain, as typed (help quotes a word
+    it does not know back as written)."""
+    return " ".join(normalise_spaces(unescape(rest)).split()).strip(_TRAILING + _QUOTES)

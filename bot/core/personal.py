@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import cron
-from bot.core.commands import BOT_HANDLE, Command, Context
+from bot.core.commands import BOT_HANDLE, Command, Context, about_you
 from bot.core.errors import DomainError, UsageError
 from bot.core.limits import AWAY_DAYS_AHEAD, AWAY_PERIODS_PER_PERSON, at_most
 from bot.core.model import (
@@ -26,7 +26,13 @@ from bot.core.model import (
     bold,
     typed,
 )
-from bot.core.parser import MEMBER_RE, member_from_match, name_key, normalise_spaces
+from bot.core.parser import (
+    MEMBER_RE,
+    member_from_match,
+    name_key,
+    normalise_spaces,
+    nothing_after,
+)
 from bot.core.ports import AvailabilityRepository
 from bot.core.shifts import (
     HORIZON,
@@ -381,15 +387,17 @@ AVAILABILITY_COMMANDS: list[Command] = [
         parse_away,
         _away,
         names_rotation=False,
+        locate=about_you("away"),
     ),
     Command(
         "back",
         "ends your away period of today; later ones stay.",
         "",
         f"{BOT_HANDLE} back",
-        lambda rest: None,
+        lambda rest: nothing_after("back", rest),
         _back,
         names_rotation=False,
+        locate=about_you("back"),
     ),
     Command(
         "shifts",
@@ -400,5 +408,6 @@ AVAILABILITY_COMMANDS: list[Command] = [
         _shifts,
         names_rotation=False,
         reads_only=True,
+        locate=about_you("shifts"),
     ),
 ]

@@ -145,15 +145,23 @@ def _explain_quoted(ctx: Context, args: ScheduleArgs) -> UsageError:
 
 
 def parse_schedule(rest: str) -> ScheduleArgs:
-    sub, tail = split_word(rest)
-    sub = sub.casefold()
+    written, tail = split_word(rest)
+    sub = written.casefold()
     if not sub:
         raise _usage(f"say what to do: one of {_NAMES}.")
+    channel, _ = split_channel(written)
+    if channel is not None:  # `schedule #ops list`
+        then = split_word(tail)[0].casefold()
+        then = then if then in {s.name for s in SUBCOMMANDS} else "list"
+        raise _usage(
+            "the channel goes after the subcommand, as in "
+            f"`{BOT_HANDLE} schedule {then} {channel_mention(channel)}`."
+        )
     if sub not in {s.name for s in SUBCOMMANDS}:
         hint = closest(sub, [s.name for s in SUBCOMMANDS])
         raise UsageError(
             "schedule",
-            typed(sub[:30]),
+            typed(written[:30]),
             f" is not one of {_NAMES}." + (f" Did you mean `schedule {hint}`?" if hint else ""),
         )
     if sub == "list":

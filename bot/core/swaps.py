@@ -18,7 +18,15 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.core import cron
-from bot.core.commands import BOT_HANDLE, Command, Context, InDm, find_rotation, on_duty
+from bot.core.commands import (
+    BOT_HANDLE,
+    Command,
+    Context,
+    InDm,
+    about_you,
+    find_rotation,
+    on_duty,
+)
 from bot.core.errors import DomainError, UsageError
 from bot.core.model import (
     Member,
@@ -473,6 +481,7 @@ SWAP_COMMANDS: list[Command] = [
         _parse_swaps,
         _swaps,
         names_rotation=False,
+        locate=about_you("swaps"),
         in_dm=lambda _args: InDm.HERE,
     ),
 ]

@@ -76,6 +76,14 @@ def test_away_back_and_the_list(run: Run) -> None:
     assert run("away", user="U1").startswith("You have no away periods.")
 
 
+def test_back_takes_nothing_after_it(run: Run) -> None:
+    run("away today")
+    assert run("back now please").startswith(
+        "That `back` needs fixing: `back` takes nothing after it, not `now please`."
+    )
+    assert run("away").startswith("Your away periods")  # nothing was ended
+
+
 def test_back_ends_a_period_that_started_earlier_yesterday(run: Run, clock: FakeClock) -> None:
     run("away today tomorrow", user="U2")
     clock.advance(days=1)

@@ -274,3 +274,39 @@ def test_a_slackbot_reminder_runs_its_command(
         "*ops*: the duty passes from @U2 to <@U1>."
     )
     assert run("Reminder: rotate ops.", user="U0ME").startswith("I don't know the command")
+
+
+@pytest.mark.parametrize("command", ["away today", "back", "shifts", "swaps", "home"])
+def test_a_command_about_you_refuses_a_channel_rather_than_ignoring_it(
+    dm: Callable[[str], str], run: Run, command: str
+) -> None:
+    name, _, rest = command.partition(" ")
+    expected = (
+        f"That `{name}` needs fixing: `{name}` covers all your rotations, in every channel, so "
+        "it takes no channel: leave out <#C1>."
+    )
+    assert dm(f"{name} <#C1|ops> {rest}".strip()).startswith(expected)
+    assert run(f"{name} <#C1> {rest}".strip()).startswith(expected)
+
+
+def test_list_takes_the_channel_last_too(dm: Callable[[str], str], rotations: None) -> None:
+    first = dm("list <#C2|ops> schedules")
+    assert first.startswith("Rotations linked to <#C2> (1):")
+    assert dm("list schedules <#C2|ops>") == first
+    assert dm("list All Schedules <#C2>").startswith("Rotations linked to <#C2> (1):")
+    assert dm("list <#C2>").startswith("Rotations in <#C2> (1), newest first:")
+    assert "`schedules <#C2> extra` is not something `list` shows" in dm(
+        "list schedules <#C2> extra"
+    )
+
+
+def test_words_quoted_back_keep_their_case(run: Run) -> None:
+    assert run("help <#C1|Ops>").startswith("There is no command `<#C1|Ops>`.")
+    assert run("help Creat").startswith("There is no command `Creat`. Did you mean `create`?")
+    assert "`Lsit` is not one of create, delete, list, explain." in run("schedule Lsit")
+    assert "`Schedles` is not something `list` shows" in run("list Schedles")
+    assert run("schedule <#C1|ops> list").startswith(
+        "That `schedule` needs fixing: the channel goes after the subcommand, as in "
+        "`@dienstplan schedule list <#C1>`."
+    )
+    assert "`@dienstplan schedule create <#C1>`" in run('schedule <#C1> create "who x" 0 9 * * *')
