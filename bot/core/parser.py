@@ -314,6 +314,8 @@ def parse_name_members_description(command: str, rest: str) -> tuple[str, list[M
     description starts at the first word after the mentions that is not a plain `@word`."""
     first = MEMBER_RE.search(rest)
     if first is None:
+        if not normalise_spaces(without_noise(rest)).strip():
+            raise UsageError(command, "the rotation name and the list of members are missing.")
         raise UsageError(command, "the list of members is missing.", *plain_at_hint(rest))
     members, plain, end = _member_list(command, rest, first.start())
     plain = _PLAIN_AT.findall(rest[: first.start()]) + plain

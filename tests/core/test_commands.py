@@ -544,3 +544,11 @@ def test_a_read_only_command_does_not_wait_for_the_write_lock(
     finally:
         release.set()
         thread.join()
+
+
+@pytest.mark.parametrize("text", ["create", "create   ", "update", "create <#C2|ops>"])
+def test_an_empty_create_or_update_says_everything_is_missing(run: Run, text: str) -> None:
+    name = text.split()[0]
+    assert run(text, channel="D1").startswith(
+        f"That `{name}` needs fixing: the rotation name and the list of members are missing."
+    )
