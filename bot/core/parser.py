@@ -35,6 +35,8 @@ _USER = r"<@(?P<user>[UW][A-Z0-9]+)(?:\|(?P<ulabel>[^>]*))?>"
 _GROUP = r"<!subteam\^(?P<group>[A-Z0-9]+)(?:\|(?P<glabel>[^>]*))?>"
 MEMBER_RE = re.compile(f"{_USER}|{_GROUP}")
 _SEPARATORS = re.compile(f"[{NOISE}\\s,;]*(?:(?:and|&amp;)\\s+)?[{NOISE}\\s,;]*", re.IGNORECASE)
+# Code marks right before the bot's mention: a command copied from an example in them.
+_FENCE_BEFORE = re.compile(f"(?P<fence>`{{1,3}}){_GAP}*$")
 # What people write between the bot's mention and the command: `@dienstplan: who x`.
 _AFTER_MENTION = re.compile(f"(?:{_GAP}|[:,;.!?\\-\u2013\u2014])*")
 _FIRST_WORD = re.compile(f"{_GAP}*(?P<word>\\S*){_GAP}*", re.DOTALL)
@@ -111,12 +113,27 @@ def nothing_after(command: str, rest: str, *, subcommand: str | None = None) -> 
 
 def _after_bot_mentions(text: str, bot_user_id: str) -> str:
     """Everything after the bot's first mention, any repeats of it right after, and the
-    punctuation people put after a mention (`@dienstplan: who x`, `@dienstplan, list`)."""
+    punctuation people put after a mention (`@dienstplan: who x`, `@dienstplan, list`). A
+    command pasted from help with its code marks (`` `@dienstplan who x` ``) loses the one
+    that closes it."""
     mention = re.compile(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>")
     found = mention.search(text)
+    fence = _FENCE_BEFORE.search(text[: found.start()]) if found else None
     while found:
         text = _AFTER_MENTION.sub("", text[found.end() :], count=1)
         found = mention.match(text)
+    if fence is not None:
+        text = text.rstrip().removesuffix(fence.group("fence"))
+    return text
+
+
+def _unwrapped(text: str) -> str:
+    """A whole command in code marks (``@dienstplan `who x` ``), as people copy it from an
+    example: without them, so that the last word keeps no backtick."""
+    body = text.strip()
+    for fence in ("```", "`"):
+        if len(body) > 2 * len(fence) and body.startswith(fence) and body.endswith(fence):
+            return body[len(fence) : -len(fence)]
     return text
 
 
@@ -133,7 +150,7 @@ def split_command(text: str, bot_user_id: str | None = None) -> Invocation:
     kept as written, so a description keeps its joiners and spaces."""
     if bot_user_id:
         text = _after_bot_mentions(text, bot_user_id)
-    head, rest = split_word(text)
+    head, rest = split_word(_unwrapped(text))
     return Invocation(unescape(head).strip(_TRAILING + _QUOTES).casefold(), rest)
 
 

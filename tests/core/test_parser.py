@@ -44,6 +44,14 @@ U1, U2, U3 = Member("U1"), Member("U2"), Member("U3")
         ("<@UBOT|dienstplan><@UBOT>\u00a0 <@UBOT> who backend", "who", "backend"),
         ("<@UBOT> who <@UBOT>", "who", "<@UBOT>"),
         ("<@UBOT> R&amp;D", "r&d", ""),
+        # a command copied from an example with its code marks
+        ("<@UBOT> `who backend`", "who", "backend"),
+        ("`<@UBOT> who backend`", "who", "backend"),
+        ("```<@UBOT> who backend```", "who", "backend"),
+        ("<@UBOT> ```who backend```", "who", "backend"),
+        ("`who backend`", "who", "backend"),
+        ("<@UBOT> create x <@U1> run `deploy`", "create", "x <@U1> run `deploy`"),
+        ("<@UBOT> create x <@U1> run `deploy", "create", "x <@U1> run `deploy"),
     ],
 )
 def test_split_command(text: str, command: str, rest: str) -> None:
