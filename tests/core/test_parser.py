@@ -171,7 +171,7 @@ def test_name_members_description(
 @pytest.mark.parametrize(
     ("rest", "problem"),
     [
-        ("", "members is missing"),
+        ("", "name and the list of members are missing"),
         ("backend", "members is missing"),
         ("backend @alice @bob duty", "`@alice` is plain text"),
         ("<@U1> duty", "name is missing"),
