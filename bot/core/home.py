@@ -87,6 +87,7 @@ class RotationState:
     next_holder: Member | None
     nobody_else: bool = False  # others are members, but none of them can take over
     in_turn: bool = False  # the holder stands in (a swap), and the next turn is their own
+    standing_in_for: Member | None = None  # whose next shift next_holder took by a swap
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,8 @@ def home_model(ctx: Context, user: str) -> HomeModel:
             )
             kept = step.kept
             next_at, next_holder = None, None if kept else order[step.position]
-        next_is_swapped = bool(handoffs) and shifts[1].overridden is not None
-        in_turn = next_holder == holder and shifts[0].overridden is not None and not next_is_swapped
+        swapped = shifts[1].overridden if handoffs and next_holder is not None else None
+        in_turn = next_holder == holder and shifts[0].overridden is not None and swapped is None
         states.append(
             RotationState(
                 rotation,
@@ -174,6 +175,7 @@ def home_model(ctx: Context, user: str) -> HomeModel:
                 next_holder,
                 kept,
                 in_turn,
+                swapped,
             )
         )
         upcoming += [

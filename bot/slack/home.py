@@ -133,6 +133,8 @@ def _rotation_line(state: RotationState, zone: ZoneInfo) -> str:
     note = f" ({state.holder_note})" if state.holder_note else ""
     text = f"• {_where(state.rotation)}: {holder} on duty{note}"
     turn = " (in turn, after standing in)" if state.in_turn else ""  # as `who` says
+    if state.standing_in_for is not None:
+        turn = f" (a swap: standing in for {state.standing_in_for.mention()})"
     if state.next_at is not None:
         after = (
             f", to {state.next_holder.mention()}{turn}"

@@ -10,6 +10,7 @@ from bot.core.model import Member, Request
 from bot.housekeeping import expire_swap_requests
 from bot.storage.repository import PeeweeRepository
 from tests.conftest import FakeClock, Run
+from tests.core.test_home import model
 from tests.core.test_notifications import taken
 
 # The clock starts on Sun 22 Nov 2026 09:00 UTC; the bot's zone is Europe/Berlin.
@@ -104,6 +105,7 @@ def test_a_future_shift_is_overridden_and_starts_at_its_handoff(
     run: Run,
     act,  # type: ignore[no-untyped-def]
     clock: FakeClock,
+    repo: PeeweeRepository,
 ) -> None:
     run(CREATE)
     run(DAILY)
@@ -118,6 +120,8 @@ def test_a_future_shift_is_overridden_and_starts_at_its_handoff(
     assert run("<@UBOT> who ops").endswith(handoff)
     assert handoff in run("<@UBOT> about ops")
     assert f"    {handoff}" in run("<@UBOT> list schedules")
+    [state] = model(repo, clock, "U1").rotations  # the Home says it too
+    assert (state.next_holder, state.standing_in_for) == (Member("U3"), Member("U2"))
     clock.advance(hours=23)  # the handoff
     assert run("<@UBOT> rotate ops") == (
         "*ops*: the duty passes from @U1 to <@U3> (a swap: standing in for @U2)."

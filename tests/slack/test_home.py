@@ -97,7 +97,12 @@ def test_the_next_line_says_what_who_says() -> None:
     bob = Member("U2")
     stuck = RotationState(rotation(1), bob, None, False, None, None, nobody_else=True)
     standing = RotationState(rotation(2), bob, None, False, None, bob, in_turn=True)
-    text = texts(home_view(home(rotations=[stuck, standing])).to_dict())
+    carol = Member("U3")
+    at = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    swapped = RotationState(rotation(3), bob, None, False, at, carol, standing_in_for=Member("U4"))
+    text = texts(home_view(home(rotations=[stuck, standing, swapped])).to_dict())
+    assert "• *rota-3* in <#C0003>: <@U2> on duty. Next handoff " in text
+    assert ", to <@U3> (a swap: standing in for <@U4>)." in text
     assert (
         "• *rota-1* in <#C0001>: <@U2> on duty. Nobody else is available to take over; "
         "no handoff schedule." in text
