@@ -298,10 +298,12 @@ def _link(ctx: Context, text: str) -> Reply:
         code(f"{BOT_HANDLE} who {rotation.name}"),
         ".",
     ]
-    if ctx.repo.find(here, rotation.name) is not None:
+    own = ctx.repo.find(here, rotation.name)
+    if own is not None:
+        whose = possessive(ctx)  # `<#C…>'s` must keep its case to stay a link
         parts += [
-            f" {possessive(ctx).capitalize()} own ",
-            bold(rotation.name),
+            f" {whose[0].upper()}{whose[1:]} own ",
+            bold(own.name),
             " keeps that name; write the channel first for the linked one: ",
             *channel_and_name(rotation),
             ".",

@@ -97,6 +97,18 @@ def test_an_ambiguous_fragment_lists_the_candidates(run: Run, rotations: None) -
     assert run("link schedule <#C2|backend> u", channel=FRONT).startswith("Linked <#C2> ui")
 
 
+def test_linking_from_a_dm_names_the_channels_own_rotation_as_a_link(
+    run: Run, rotations: None
+) -> None:
+    """`<#C…>'s own` keeps the id's case (a lowered one is no link), and names the channel's
+    own rotation as it was created."""
+    run("create DB <@U9> local db", channel=FRONT)
+    assert run(f"link <#{FRONT}> schedule <#C2> db", channel="D1").endswith(
+        f"<#{FRONT}>'s own *DB* keeps that name; write the channel first for the linked one: "
+        "<#C2> db."
+    )
+
+
 def test_a_local_name_wins_and_the_reply_says_how_to_reach_the_linked_one(
     run: Run, rotations: None
 ) -> None:
