@@ -78,6 +78,7 @@ _TYPED_CHANNEL = re.compile(f"{_GAP}*#(?P<channel>[^\\s#<>&]+)(?={_GAP}|$)")
 # The same at the end of the arguments, for the one command that takes it there too (list).
 _LAST_CHANNEL = re.compile(f"(?:^|{_GAP}+)<#(?P<channel>[CGD][A-Z0-9]+)(?:\\|[^>]*)?>{_GAP}*$")
 _LAST_TYPED_CHANNEL = re.compile(f"(?:^|{_GAP}+)#(?P<channel>[^\\s#<>&]+){_GAP}*$")
+_LABEL = re.compile(r"(?P<token><(?:@[UW][A-Z0-9]+|#[CGD][A-Z0-9]+|!subteam\^[A-Z0-9]+))\|[^>]*>")
 SLACKBOT = "USLACKBOT"
 _REMINDER = "Reminder: "
 
@@ -393,6 +394,12 @@ def split_first_or_last_channel(rest: str, *, typed: bool = False) -> tuple[str 
     if found is None:
         return None, rest
     return found.group("channel"), rest[: found.start()]
+
+
+def without_labels(text: str) -> str:
+    """Mentions, channels and user groups without the label Slack may add (`<@U1|bob>` is
+    `<@U1>`): clients differ in sending one, and a channel's goes stale when it is renamed."""
+    return _LABEL.sub(r"\g<token>>", text)
 
 
 def channels_in(text: str) -> set[str]:

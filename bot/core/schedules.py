@@ -29,6 +29,7 @@ from bot.core.parser import (
     split_channel,
     split_command,
     split_word,
+    without_labels,
 )
 from bot.core.permissions import require_may_change
 from bot.core.shifts import is_handoff
@@ -79,8 +80,9 @@ class ScheduleArgs:
 
 
 def command_key(command: str) -> str:
-    """`rotate Backend.` and `rotate backend` are the same schedule."""
-    return name_key(clean_name(command))
+    """`rotate Backend.` and `rotate backend` are the same schedule, and so are `assign x
+    <@U1|bob>` and `assign x <@U1>`."""
+    return name_key(clean_name(without_labels(command)))
 
 
 def _usage(problem: str, subcommand: str | None = None) -> UsageError:
@@ -266,7 +268,8 @@ def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
             f" Its usage: {command.usage_line()}",
             subcommand="create",
         ) from error
-    normalised = f"{command.name} {_in_this_channel(ctx, command, invocation.rest)}".strip()
+    here = without_labels(_in_this_channel(ctx, command, invocation.rest))
+    normalised = f"{command.name} {here}".strip()
     rotation = rotation_named(command, args)
     existing = ctx.repo.find(ctx.request.channel, rotation) if rotation else None
     if existing is not None:
@@ -347,7 +350,12 @@ def _run_in_zone(run: datetime, zone: str) -> str:
 
 def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
     invocation = split_command(args.command, ctx.request.bot_user_id)
-    key = command_key(f"{invocation.command} {invocation.rest}")
+    rest = invocation.rest
+    command = ctx.commands.get(invocation.command)
+    if command is not None:  # written as `schedule create` took it: this channel named or not
+        channel, without = command.locate(rest, ctx.request.source == "console")
+        rest = without if channel == ctx.request.channel else rest
+    key = command_key(f"{invocation.command} {rest}")
     schedule = ctx.schedules.find_schedule(ctx.request.channel, key)
     if schedule is None:
         known = ctx.schedules.channel_schedules(ctx.request.channel)

@@ -414,3 +414,24 @@ def test_a_scheduled_command_is_shown_one_way_everywhere(
 
 def test_the_operators_listing_shows_a_command_as_replies_do() -> None:
     assert shown_command("assign backend <@U2> a&lt;b &amp; c") == "assign backend @U2 a<b & c"
+
+
+def test_a_mentions_label_makes_no_other_schedule(rota: Run) -> None:
+    """Slack clients send `<@U1|name>` or `<@U1>`; a channel's label changes with its name."""
+    assert rota('<@UBOT> schedule create "assign backend <@U2|bob>" 0 9 * * *').startswith(
+        "Scheduled `assign backend` @U2"
+    )
+    assert rota('<@UBOT> schedule create "assign backend <@U2>" 0 10 * * *').startswith(
+        "This channel already has a schedule for `assign backend` @U2"
+    )
+    assert rota('<@UBOT> schedule delete "assign backend <@U2|Bob>"').startswith(
+        "Deleted the schedule for `assign backend` @U2"
+    )
+
+
+def test_delete_takes_the_command_as_create_did(rota: Run) -> None:
+    """`who <#C1> backend` typed in C1 was stored as `who backend`."""
+    rota('<@UBOT> schedule create "who <#C1|team> backend" 0 9 * * *')
+    assert rota('<@UBOT> schedule delete "who <#C1|team> backend"') == (
+        "Deleted the schedule for `who backend` (`0 9 * * *`)."
+    )
