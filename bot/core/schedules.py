@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -89,6 +90,10 @@ def _usage(problem: str, subcommand: str | None = None) -> UsageError:
     return UsageError("schedule", problem, subcommand=subcommand)
 
 
+# A crontab put in quotes of its own after the command's: `"rotate x" "0 9 * * *"`.
+_QUOTED_LAST = re.compile(f"[{QUOTES}]\\s+[{QUOTES}](?P<crontab>[^{QUOTES}]+)[{QUOTES}]$")
+
+
 def _quoted(text: str) -> bool:
     return bool(text) and text[0] in QUOTES
 
@@ -104,10 +109,14 @@ def _split_quoted(text: str, subcommand: str) -> tuple[str, str]:
     end = max(text.rfind(q) for q in QUOTES)
     if end == 0:
         raise _usage("the command's closing quote is missing.", subcommand)
+    crontab = " ".join(normalise_spaces(text[end + 1 :]).split())
+    quoted_crontab = None if crontab else _QUOTED_LAST.search(text[: end + 1])
+    if quoted_crontab is not None and quoted_crontab.start() > 0:  # `"rotate x" "0 9 * * *"`
+        end, crontab = quoted_crontab.start(), " ".join(quoted_crontab["crontab"].split())
     command = " ".join(text[1:end].split())
     if not command:
         raise _usage("the command in quotes is empty.", subcommand)
-    return command, " ".join(normalise_spaces(text[end + 1 :]).split())
+    return command, crontab
 
 
 def _explain_args(tail: str) -> ScheduleArgs:
@@ -405,8 +414,10 @@ def _list(ctx: Context, _: ScheduleArgs) -> Reply:
 
 
 def _explain(ctx: Context, args: ScheduleArgs) -> Reply:
-    if args.quoted:
-        raise _explain_quoted(ctx, args)
+    if args.quoted:  # a command in quotes; or the crontab itself, which is explained
+        if args.crontab or not _is_crontab(args.command):
+            raise _explain_quoted(ctx, args)
+        args = ScheduleArgs("explain", crontab=args.command)
     head = args.crontab.split()[0].casefold()
     if head in ctx.commands:
         example = _create_example(ctx, "rotate backend-rota", "0 9 * * Mon-Fri")
@@ -424,6 +435,14 @@ def _explain(ctx: Context, args: ScheduleArgs) -> Reply:
     lines = [cron.explain(spec), f"The next {len(runs)} runs ({zone}):"]
     lines += [f"• {cron.format_run(run, zone)}" for run in runs]
     return Reply.of("\n".join(lines))
+
+
+def _is_crontab(text: str) -> bool:
+    try:
+        _parse_cron(text, "explain")
+    except UsageError:
+        return False
+    return True
 
 
 _HANDLERS = {"create": _create, "delete": _delete, "list": _list, "explain": _explain}

@@ -435,3 +435,14 @@ def test_delete_takes_the_command_as_create_did(rota: Run) -> None:
     assert rota('<@UBOT> schedule delete "who <#C1|team> backend"') == (
         "Deleted the schedule for `who backend` (`0 9 * * *`)."
     )
+
+
+def test_a_crontab_in_quotes_is_read_as_one(rota: Run) -> None:
+    """People quote arguments: a crontab in quotes of its own is still the crontab."""
+    assert rota('<@UBOT> schedule create "rotate backend" "0 9 * * *"').startswith(
+        "Scheduled `rotate backend` in this channel."
+    )
+    assert rota('<@UBOT> schedule explain "0 9 * * Mon"') == rota(
+        "<@UBOT> schedule explain 0 9 * * Mon"
+    )
+    assert "leave out the command in quotes" in rota('<@UBOT> schedule explain "who x"')
