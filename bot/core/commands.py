@@ -27,6 +27,7 @@ from bot.core.model import (
     ReplyPart,
     Request,
     Rotation,
+    Swap,
     SwapState,
     Verbatim,
     bold,
@@ -649,17 +650,20 @@ def lapse_requests(ctx: Context, rotation: Rotation, why: str, *, held_now: bool
     """Pending swap requests nobody can answer any more end now: recorded as lapsed (so they
     leave `swaps` and the App Homes), and their askers told why."""
     for swap in ctx.repo.pending_swaps_on(rotation, held_now=held_now):
-        ctx.repo.answer_swap(swap.id, SwapState.EXPIRED, ctx.now)
-        ctx.effects.concerned.update({swap.requester, swap.target})
-        ctx.effects.messages.append(
-            Outgoing(
-                swap.requester,
-                Reply.of(
-                    f"Your swap request #{swap.id} for ", bold(rotation.name), f" lapsed: {why}."
-                ),
-                "swap_answer",
-            )
+        lapse_request(ctx, rotation, swap, why)
+
+
+def lapse_request(ctx: Context, rotation: Rotation, swap: Swap, why: str) -> None:
+    """One pending request ends now, recorded as lapsed, and its asker is told why."""
+    ctx.repo.answer_swap(swap.id, SwapState.EXPIRED, ctx.now)
+    ctx.effects.concerned.update({swap.requester, swap.target})
+    ctx.effects.messages.append(
+        Outgoing(
+            swap.requester,
+            Reply.of(f"Your swap request #{swap.id} for ", bold(rotation.name), f" lapsed: {why}."),
+            "swap_answer",
         )
+    )
 
 
 def lapse_held_now_requests(ctx: Context) -> None:

@@ -61,6 +61,7 @@ from bot.core.ports import (
 )
 from bot.core.registry import COMMANDS
 from bot.core.suggest import closest
+from bot.core.swaps import lapse_overtaken_requests
 from bot.core.text import unpaired_surrogate
 from bot.core.welcome import WELCOME_AGAIN_AFTER, welcome_message
 
@@ -152,6 +153,8 @@ class Dispatcher:
             if effects.duty_changes:
                 self._repo.mark_duty_since({c.rotation.id for c in effects.duty_changes}, now)
                 lapse_held_now_requests(ctx)
+            if effects.concerned:  # someone's shifts changed
+                lapse_overtaken_requests(ctx)
             if event_id is None:
                 return
             shown = notice  # a failed run keeps it: it says what the error is about

@@ -25,6 +25,7 @@ from bot.core.commands import (
     InDm,
     about_you,
     find_rotation,
+    lapse_request,
     on_duty,
 )
 from bot.core.errors import DomainError, UsageError
@@ -380,8 +381,23 @@ def _tell_channels(ctx: Context, rotation: Rotation, name: str, *parts: ReplyPar
     )
 
 
-def _stale(ctx: Context, rotation: Rotation, swap: Swap) -> str | None:
-    """Why the request no longer stands, or None."""
+def lapse_overtaken_requests(ctx: Context) -> None:
+    """Someone's shifts changed (a duty moved, an away period, a handoff schedule, the
+    members): a request for a later shift its asker no longer holds lapses now, its asker
+    told, rather than when someone clicks it. The held-now ones lapse with the duty move."""
+    rotations: dict[int, Rotation | None] = {}
+    for swap in ctx.repo.pending_swaps_later():
+        if swap.rotation_id not in rotations:
+            rotations[swap.rotation_id] = ctx.repo.rotation_by_id(swap.rotation_id)
+        rotation = rotations[swap.rotation_id]
+        why = None if rotation is None else _stale(ctx, rotation, swap, whose="yours")
+        if rotation is not None and why is not None:
+            lapse_request(ctx, rotation, swap, why)
+
+
+def _stale(ctx: Context, rotation: Rotation, swap: Swap, *, whose: str = "theirs") -> str | None:
+    """Why the request no longer stands, or None; `whose` the shift is not, told to its
+    asker or to the one asked."""
     if ctx.now >= swap.expires_at:
         return "its shift has started" if swap.shift_start else "it lapsed"
     members = list(ctx.repo.members(rotation))
@@ -400,7 +416,7 @@ def _stale(ctx: Context, rotation: Rotation, swap: Swap) -> str | None:
     if not holders.includes(holder, swap.requester):
         if swap.shift_start is None:
             return "the duty has moved on since it was asked"
-        return "that shift is no longer theirs"
+        return f"that shift is no longer {whose}"
     return None
 
 

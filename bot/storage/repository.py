@@ -969,6 +969,12 @@ class PeeweeRepository:
         ).fetchall()
         return [_swap(row) for row in rows]
 
+    def pending_swaps_later(self) -> list[Swap]:
+        rows = self._execute(
+            f"{_SWAP} WHERE state = 'pending' AND shift_start IS NOT NULL ORDER BY id"
+        ).fetchall()
+        return [_swap(row) for row in rows]
+
     def pending_swaps_of(self, user: str) -> list[Swap]:
         rows = self._execute(
             f"{_SWAP} WHERE state = 'pending' AND (requester = ? OR target = ?) ORDER BY id",

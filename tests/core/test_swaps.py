@@ -177,19 +177,42 @@ def test_a_request_for_the_shift_held_now_lapses_when_the_duty_moves_or_is_delet
     run(CREATE)
     run(DAILY)
     assert "request #1" in said(act("swap ops <@U2>"))
-    assert "request #2" in said(act("swap ops <@U3> 2026-11-25"))  # a later shift: stays asked
+    # U1's later shift starts on 25 Nov now; after the rotate it is the one of 24 Nov
+    assert "request #2" in said(act("swap ops <@U3> 2026-11-25"))
     act("rotate ops", user="U3")
 
     def told() -> list[tuple[str, str]]:
         return [(c, text) for c, kind, text in taken(repo, clock) if kind == "swap_answer"]
 
     assert told() == [
-        ("U1", "Your swap request #1 for *ops* lapsed: the duty moved on before it was answered.")
+        ("U1", "Your swap request #1 for *ops* lapsed: the duty moved on before it was answered."),
+        ("U1", "Your swap request #2 for *ops* lapsed: that shift is no longer yours."),
     ]
     assert "#1" not in said(act("swaps", user="U2"))
-    assert "#2" in said(act("swaps", user="U3"))
+    assert "#2" not in said(act("swaps", user="U3"))
+    assert "request #3" in said(act("swap ops <@U3> 2026-11-24"))
+    act("assign ops <@U2>", user="U2")  # no move: U2 is on duty already
+    act("away 2026-11-30", user="U2")  # changes nobody's shift before it
+    assert "#3" in said(act("swaps", user="U3"))  # still U1's: still asked
     act("delete ops", user="U2")
-    assert told() == [("U1", "Your swap request #2 for *ops* lapsed: the rotation was deleted.")]
+    assert told() == [("U1", "Your swap request #3 for *ops* lapsed: the rotation was deleted.")]
+
+
+def test_a_later_shift_request_lapses_when_an_away_period_moves_that_shift(
+    run: Run,
+    act,  # type: ignore[no-untyped-def]
+    repo: PeeweeRepository,
+    clock: FakeClock,
+) -> None:
+    """U2 away on 23 Nov: U3 takes that handoff, U1 the next, so the shift of 25 Nov U1
+    asked about is not U1's any more."""
+    run(CREATE)
+    run(DAILY)
+    assert "request #1" in said(act("swap ops <@U3> 2026-11-25"))
+    act("away 2026-11-23", user="U2")
+    told = [(c, text) for c, kind, text in taken(repo, clock) if kind == "swap_answer"]
+    assert told == [("U1", "Your swap request #1 for *ops* lapsed: that shift is no longer yours.")]
+    assert said(act("swaps")).startswith("You have no pending swap requests.")
 
 
 def test_swaps_lists_requests_sent_and_received(run: Run, act) -> None:  # type: ignore[no-untyped-def]
