@@ -292,6 +292,12 @@ def answer(ctx: Context, swap_id: int, *, accept: bool) -> Reply:
     """Accept or decline as the acting user. Anything stale or not theirs changes nothing."""
     user = ctx.request.user
     swap = ctx.repo.get_swap(swap_id)
+    if swap is None and ctx.request.replace_ts is not None:
+        # A button of the request's own message, in the user's DM: requests are removed only
+        # with their rotation. An answer, so the message loses its buttons.
+        return Reply.of(
+            f"Request #{swap_id} is no longer valid: its rotation was deleted. Nothing changed."
+        )
     if swap is None or user not in (swap.target, swap.requester):
         raise DomainError(f"There is no swap request #{swap_id} for you.")
     if swap.target != user:

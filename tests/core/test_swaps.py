@@ -215,6 +215,25 @@ def test_a_later_shift_request_lapses_when_an_away_period_moves_that_shift(
     assert said(act("swaps")).startswith("You have no pending swap requests.")
 
 
+def test_a_button_of_a_deleted_rotations_request_says_so_in_place(
+    run: Run,
+    act,  # type: ignore[no-untyped-def]
+    dispatcher: Dispatcher,
+) -> None:
+    """Requests go only with their rotation: a click on one's message replaces it (the
+    buttons go); typed, the number is just unknown."""
+    run(CREATE)
+    act("swap ops <@U2>")
+    act("delete ops")
+    click = Request("swap accept 1", "D0U2", "U2", source="slack", replace_ts="1.2")
+    outcome = dispatcher.handle(click, event_id="click1")
+    assert not outcome.failed
+    assert said(outcome) == (
+        "Request #1 is no longer valid: its rotation was deleted. Nothing changed."
+    )
+    assert said(act("swap accept 1", user="U2")) == "There is no swap request #1 for you."
+
+
 def test_swaps_lists_requests_sent_and_received(run: Run, act) -> None:  # type: ignore[no-untyped-def]
     run(CREATE)
     run("<@UBOT> create db <@U2> <@U1> Backups")
