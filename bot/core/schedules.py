@@ -160,13 +160,13 @@ def parse_schedule(rest: str) -> ScheduleArgs:
     sub = written.casefold()
     if not sub:
         raise _usage(f"say what to do: one of {_NAMES}.")
-    channel, _ = split_channel(written)
-    if channel is not None:  # `schedule #ops list`
+    channel, _ = split_channel(written, typed=True)
+    if channel is not None:  # `schedule #ops list` (the console's `#ops` too)
         then = split_word(tail)[0].casefold()
         then = then if then in {s.name for s in SUBCOMMANDS} else "list"
+        shown = channel_mention(channel) if written.startswith("<") else written
         raise _usage(
-            "the channel goes after the subcommand, as in "
-            f"`{BOT_HANDLE} schedule {then} {channel_mention(channel)}`."
+            f"the channel goes after the subcommand, as in `{BOT_HANDLE} schedule {then} {shown}`."
         )
     if sub not in {s.name for s in SUBCOMMANDS}:
         hint = closest(sub, [s.name for s in SUBCOMMANDS])
