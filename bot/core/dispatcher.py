@@ -173,23 +173,7 @@ class Dispatcher:
         with self._repo.reading() if reads_only else self._repo.transaction():
             if not reads_only and not self._first_time(event_id, now):
                 return _duplicate(request, started)
-            ctx = Context(
-                request,
-                self._repo,
-                self._schedules,
-                now,
-                self._timezone,
-                self._commands,
-                self._away,
-                effects,
-                deactivated,
-                self.membership,
-                ctx_directory,
-                self._docs_url,
-                open_permissions=self._open_permissions,
-                notifications=self._notifications,
-                home_link=self.home_link,
-            )
+            ctx = self._context(request, now, effects, deactivated, ctx_directory)
             reply, name, result = self._run(request, ctx, invocation, command)
             failed = result != "ok"
             if failed:  # the command's savepoint rolled back: so did what it changed
@@ -205,6 +189,45 @@ class Dispatcher:
         if effects.schedules_changed:
             self.on_schedules_changed()
         return Outcome(reply, failed=failed, effects=effects)
+
+    def _context(
+        self,
+        request: Request,
+        now: datetime,
+        effects: Effects,
+        deactivated: Deactivated,
+        directory: UserDirectory,
+    ) -> Context:
+        return Context(
+            request,
+            self._repo,
+            self._schedules,
+            now,
+            self._timezone,
+            self._commands,
+            self._away,
+            effects,
+            deactivated,
+            self.membership,
+            directory,
+            self._docs_url,
+            open_permissions=self._open_permissions,
+            notifications=self._notifications,
+            home_link=self.home_link,
+        )
+
+    def _after_away_change(self, user: str, now: datetime) -> list[Outgoing]:
+        """What an away change from the App Home leaves behind, as `away` and `back` do:
+        the requests for shifts it took from their askers lapse, and the Homes concerned are
+        republished, the person's first."""
+        effects = Effects(concerned={user})
+        request = Request("", user, user)
+        directory = _NeverFailing(self.directory)
+        lapse_overtaken_requests(
+            self._context(request, now, effects, directory.for_request(), directory)
+        )
+        others = effects.concerned - {user} - effects.groups
+        return [home_update(user), *effects.messages, *republishes(self._repo, others)]
 
     def _first_time(self, event_id: str | None, now: datetime) -> bool:
         """Records the event; False for a redelivery. A request without one always runs."""
@@ -254,7 +277,7 @@ class Dispatcher:
                 )
             except TooManyPeriods as error:
                 return {"start": error.reply.render(Member.plain)}
-            self._repo.enqueue([home_update(user)], now)
+            self._repo.enqueue(self._after_away_change(user, now), now)
         return {}
 
     def form_not_opened(self, user: str, slack_error: str | None) -> None:
@@ -276,7 +299,9 @@ class Dispatcher:
             found = any(p.id == period_id for p in periods)
             if found:
                 self._away.delete_away([period_id])
-            self._repo.enqueue([home_update(user)], now)
+                self._repo.enqueue(self._after_away_change(user, now), now)
+            else:
+                self._repo.enqueue([home_update(user)], now)
         return found
 
     def today(self, zone: ZoneInfo) -> date:

@@ -143,8 +143,11 @@ class RotationRepository(Protocol):
         """The rotation's pending requests; with `held_now`, only the one for the shift held
         now."""
 
-    def pending_swaps_later(self) -> list[Swap]:
-        """Every pending request for a later shift (not the one held now), oldest first."""
+    def pending_swaps_later(
+        self, rotation_ids: Collection[int], members: Collection[str]
+    ) -> list[Swap]:
+        """The pending requests for a later shift (not the one held now) of these rotations,
+        or of the rotations these refs are members of, oldest first."""
 
     def pending_swaps_of(self, user: str) -> list[Swap]:
         """Pending requests the user sent or received, oldest first."""

@@ -277,8 +277,7 @@ def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
             f" Its usage: {command.usage_line()}",
             subcommand="create",
         ) from error
-    here = without_labels(_in_this_channel(ctx, command, invocation.rest))
-    normalised = f"{command.name} {here}".strip()
+    normalised = f"{command.name} {_in_this_channel(ctx, command, invocation.rest)}".strip()
     rotation = rotation_named(command, args)
     existing = ctx.repo.find(ctx.request.channel, rotation) if rotation else None
     if existing is not None:
@@ -306,7 +305,7 @@ def _in_this_channel(ctx: Context, command: Command, rest: str) -> str:
 def _create(ctx: Context, args: ScheduleArgs) -> Reply:
     command, rotation = _validate_command(ctx, args.command)
     spec = _parse_cron(args.crontab, "create")
-    existing = ctx.schedules.find_schedule(ctx.request.channel, command_key(command))
+    existing = _find_schedule(ctx, command_key(command))
     if existing is not None:
         raise DomainError(
             "This channel already has a schedule for ",
@@ -364,8 +363,7 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
     if command is not None:  # written as `schedule create` took it: this channel named or not
         channel, without = command.locate(rest, ctx.request.source == "console")
         rest = without if channel == ctx.request.channel else rest
-    key = command_key(f"{invocation.command} {rest}")
-    schedule = ctx.schedules.find_schedule(ctx.request.channel, key)
+    schedule = _find_schedule(ctx, command_key(f"{invocation.command} {rest}"))
     if schedule is None:
         known = ctx.schedules.channel_schedules(ctx.request.channel)
         owner = "Its" if ctx.request.elsewhere else "This channel's"
@@ -387,6 +385,17 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
         *command_parts(schedule.command),
         f" (`{schedule.cron_text}`).",
     )
+
+
+def _find_schedule(ctx: Context, key: str) -> Schedule | None:
+    """This channel's schedule of the command with this key. One stored before a mention's
+    label stopped counting has a key with the label, so the channel's schedules are also
+    compared by their commands (a channel has at most 100)."""
+    found = ctx.schedules.find_schedule(ctx.request.channel, key)
+    if found is None:
+        known = ctx.schedules.channel_schedules(ctx.request.channel)
+        found = next((s for s in known if command_key(s.command) == key), None)
+    return found
 
 
 def _rotation_of(ctx: Context, text: str) -> Rotation | None:

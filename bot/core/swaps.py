@@ -12,6 +12,7 @@ clicked twice, an old DM) changes nothing.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -66,6 +67,8 @@ from bot.core.suggest import closest
 HELD_NOW_TTL = timedelta(days=1)
 SWAP_KIND = "swap"  # outbox kind of a request's DM: the Slack front end adds the buttons
 _ANSWER = re.compile(r"(accept|decline)\s+#?(\d{1,18})", re.IGNORECASE)
+
+log = logging.getLogger(__name__)
 
 
 def swap_request_id(kind: str) -> int | None:
@@ -388,22 +391,39 @@ def _tell_channels(ctx: Context, rotation: Rotation, name: str, *parts: ReplyPar
 
 
 def lapse_overtaken_requests(ctx: Context) -> None:
-    """Someone's shifts changed (a duty moved, an away period, a handoff schedule, the
-    members): a request for a later shift its asker no longer holds lapses now, its asker
-    told, rather than when someone clicks it. The held-now ones lapse with the duty move."""
+    """Shifts changed (a duty moved, someone's away period, a handoff schedule): a request
+    for a later shift its asker no longer holds lapses now, its asker told, rather than when
+    someone clicks it; only in the rotations of the duty moves and of the people concerned.
+    A shift a user group holds is not judged here: without Slack's answer on the group's
+    users, a valid request would lapse. The held-now requests lapse with the duty move."""
+    moved = {change.rotation.id for change in ctx.effects.duty_changes}
     rotations: dict[int, Rotation | None] = {}
-    for swap in ctx.repo.pending_swaps_later():
+    for swap in ctx.repo.pending_swaps_later(moved, ctx.effects.concerned):
         if swap.rotation_id not in rotations:
             rotations[swap.rotation_id] = ctx.repo.rotation_by_id(swap.rotation_id)
         rotation = rotations[swap.rotation_id]
-        why = None if rotation is None else _stale(ctx, rotation, swap, whose="yours")
-        if rotation is not None and why is not None:
+        if rotation is None:
+            continue
+        try:
+            why = _stale(ctx, rotation, swap, whose="yours", groups_known=False)
+        except Exception:  # a bug here must not fail the command that caused the check
+            log.exception("could not check swap request #%d", swap.id)
+            continue
+        if why is not None:
             lapse_request(ctx, rotation, swap, why)
 
 
-def _stale(ctx: Context, rotation: Rotation, swap: Swap, *, whose: str = "theirs") -> str | None:
-    """Why the request no longer stands, or None; `whose` the shift is not, told to its
-    asker or to the one asked."""
+def _stale(
+    ctx: Context,
+    rotation: Rotation,
+    swap: Swap,
+    *,
+    whose: str = "theirs",
+    groups_known: bool = True,
+) -> str | None:
+    """Why the request no longer stands, or None; `whose` the shift is not, as its asker or
+    the one asked is told. Without `groups_known`, a shift a user group holds counts as still
+    the asker's."""
     if ctx.now >= swap.expires_at:
         return "its shift has started" if swap.shift_start else "it lapsed"
     members = list(ctx.repo.members(rotation))
@@ -419,6 +439,8 @@ def _stale(ctx: Context, rotation: Rotation, swap: Swap, *, whose: str = "theirs
         if shift is None:
             return "the rotation's handoff times changed, so that shift no longer exists"
         holder = shift.holder
+    if holder.kind is MemberKind.USERGROUP and not groups_known:
+        return None
     if not holders.includes(holder, swap.requester):
         if swap.shift_start is None:
             return "the duty has moved on since it was asked"

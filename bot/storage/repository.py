@@ -969,9 +969,26 @@ class PeeweeRepository:
         ).fetchall()
         return [_swap(row) for row in rows]
 
-    def pending_swaps_later(self) -> list[Swap]:
+    def pending_swaps_later(
+        self, rotation_ids: Collection[int], members: Collection[str]
+    ) -> list[Swap]:
+        touched = []
+        params: list[object] = []
+        if rotation_ids:
+            touched.append(f"rotation_id IN ({', '.join('?' * len(rotation_ids))})")
+            params += sorted(rotation_ids)
+        if members:
+            touched.append(
+                "rotation_id IN (SELECT rotation_id FROM member WHERE ref IN "
+                f"({', '.join('?' * len(members))}))"
+            )
+            params += sorted(members)
+        if not touched:
+            return []
         rows = self._execute(
-            f"{_SWAP} WHERE state = 'pending' AND shift_start IS NOT NULL ORDER BY id"
+            f"{_SWAP} WHERE state = 'pending' AND shift_start IS NOT NULL"
+            f" AND ({' OR '.join(touched)}) ORDER BY id",
+            params,
         ).fetchall()
         return [_swap(row) for row in rows]
 

@@ -419,13 +419,13 @@ def test_the_operators_listing_shows_a_command_as_replies_do() -> None:
 def test_a_mentions_label_makes_no_other_schedule(rota: Run) -> None:
     """Slack clients send `<@U1|name>` or `<@U1>`; a channel's label changes with its name."""
     assert rota('<@UBOT> schedule create "assign backend <@U2|bob>" 0 9 * * *').startswith(
-        "Scheduled `assign backend` @U2"
+        "Scheduled `assign backend` @bob"
     )
     assert rota('<@UBOT> schedule create "assign backend <@U2>" 0 10 * * *').startswith(
-        "This channel already has a schedule for `assign backend` @U2"
+        "This channel already has a schedule for `assign backend` @bob"
     )
     assert rota('<@UBOT> schedule delete "assign backend <@U2|Bob>"').startswith(
-        "Deleted the schedule for `assign backend` @U2"
+        "Deleted the schedule for `assign backend` @bob"
     )
 
 
@@ -446,3 +446,29 @@ def test_a_crontab_in_quotes_is_read_as_one(rota: Run) -> None:
         "<@UBOT> schedule explain 0 9 * * Mon"
     )
     assert "leave out the command in quotes" in rota('<@UBOT> schedule explain "who x"')
+
+
+def test_a_schedule_stored_with_a_label_in_its_key_is_still_found(
+    rota: Run, repo: PeeweeRepository, clock: FakeClock
+) -> None:
+    """Before labels stopped counting, `<@U2|bob>` was part of the key: such a schedule
+    still refuses its twin and is deleted by the command without the label."""
+    with repo.transaction():
+        repo.add_schedule(
+            channel="C1",
+            command="assign backend <@U2|bob>",
+            command_key="assign backend <@u2|bob>",
+            rotation_key="backend",
+            crontab="0 9 * * *",
+            timezone=None,
+            zone="Europe/Berlin",
+            created_by="U0ME",
+            now=clock(),
+            next_run_at=clock(),
+        )
+    assert rota('<@UBOT> schedule create "assign backend <@U2>" 0 10 * * *').startswith(
+        "This channel already has a schedule for `assign backend` @bob"
+    )
+    assert rota('<@UBOT> schedule delete "assign backend <@U2>"').startswith(
+        "Deleted the schedule for `assign backend` @bob"
+    )

@@ -3,9 +3,12 @@ way an answer can be stale or not the answerer's."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot.core.dispatcher import Dispatcher, Outcome
+from bot.core.home import AwayForm
 from bot.core.model import Member, Request
 from bot.housekeeping import expire_swap_requests
 from bot.storage.repository import PeeweeRepository
@@ -232,6 +235,72 @@ def test_a_button_of_a_deleted_rotations_request_says_so_in_place(
         "Request #1 is no longer valid: its rotation was deleted. Nothing changed."
     )
     assert said(act("swap accept 1", user="U2")) == "There is no swap request #1 for you."
+
+
+def test_the_homes_away_form_lapses_the_requests_it_overtakes(
+    run: Run,
+    act,  # type: ignore[no-untyped-def]
+    repo: PeeweeRepository,
+    clock: FakeClock,
+    dispatcher: Dispatcher,
+) -> None:
+    """The form does what `away` does: U2 away on 23 Nov moves U1's shift of 25 Nov."""
+    run(CREATE)
+    run(DAILY)
+    act("swap ops <@U3> 2026-11-25")
+    dispatcher.open_home("U3", event_id="home")
+    taken(repo, clock)
+    assert dispatcher.set_away("U2", AwayForm(date(2026, 11, 23), date(2026, 11, 23), "")) == {}
+    queued = [(c, kind) for c, kind, _ in taken(repo, clock)]
+    assert queued == [("U2", "home"), ("U1", "swap_answer"), ("U3", "home")]
+
+
+def test_a_shift_a_user_group_holds_is_left_to_the_click(
+    act,  # type: ignore[no-untyped-def]
+    run: Run,
+    repo: PeeweeRepository,
+    clock: FakeClock,
+) -> None:
+    """Whether the asker is still one of the group's users takes Slack's word, which the
+    automatic check does not ask for: the request stays."""
+    run("<@UBOT> create ops <@U1> <!subteam^S1> <@U3> Watch alerts")
+    run(DAILY)
+    act("swap ops <@U3> 2026-11-25")  # U1's shift then
+    act("away 2026-11-23", user="U3")  # now S1's, whose users the check does not know
+    assert "#1" in said(act("swaps"))
+
+
+def test_only_the_rotations_a_change_touches_are_checked(
+    run: Run,
+    act,  # type: ignore[no-untyped-def]
+    repo: PeeweeRepository,
+    dispatcher: Dispatcher,
+) -> None:
+    """An away period of someone in no rotation reads no swap request, however many are
+    pending elsewhere."""
+    run(CREATE)
+    run(DAILY)
+    statements: list[str] = []
+    events = iter(range(100))
+
+    def away_statements() -> int:
+        connection = repo._connection()
+        statements.clear()
+        away = Request("away tomorrow", "C1", "U9", source="slack")
+        connection.set_trace_callback(statements.append)
+        try:
+            assert not dispatcher.handle(away, event_id=f"away{next(events)}").failed
+        finally:
+            connection.set_trace_callback(None)
+        back = Request("back", "C1", "U9", source="slack")
+        dispatcher.handle(back, event_id=f"back{next(events)}")
+        return len(statements)
+
+    away_statements()
+    before = away_statements()  # the same state as the next: U9 was away before, and back
+    for day in ("2026-11-25", "2026-11-28"):
+        act(f"swap ops <@U3> {day}")
+    assert away_statements() == before
 
 
 def test_swaps_lists_requests_sent_and_received(run: Run, act) -> None:  # type: ignore[no-untyped-def]

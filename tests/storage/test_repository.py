@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from bot.core.model import AwayPeriod, Member, MemberKind
-from bot.core.schedules import command_key
 from bot.storage.db import migrate, open_database
 from bot.storage.repository import PeeweeRepository
 
@@ -38,7 +37,6 @@ def test_migrations_run_once_and_set_wal(tmp_path: Path) -> None:
         "0009_notifications",
         "0010_links",
         "0012_swaps",
-        "0013_schedule_labels",
     ]
     assert migrate(db) == []
     with db.connection_context():
@@ -144,7 +142,6 @@ def test_upgrading_a_version_1_database_keeps_its_rotations(tmp_path: Path) -> N
         "0009_notifications",
         "0010_links",
         "0012_swaps",
-        "0013_schedule_labels",
     ]
     with repo.transaction():
         assert repo.find("C1", "x") is not None
@@ -180,7 +177,6 @@ def test_upgrading_to_stored_zones_keeps_cron_tz_and_marks_the_rest_unknown(
         "0009_notifications",
         "0010_links",
         "0012_swaps",
-        "0013_schedule_labels",
     ]
     with repo.transaction():
         assert [(s.channel, s.zone) for s in repo.all_schedules()] == [
@@ -261,7 +257,6 @@ def test_upgrading_unescapes_and_normalises_stored_names(tmp_path: Path) -> None
         "0009_notifications",
         "0010_links",
         "0012_swaps",
-        "0013_schedule_labels",
     ]
     repo = PeeweeRepository(db)
     with repo.transaction():
@@ -361,33 +356,3 @@ def test_a_dropped_postgresql_connection_is_replaced(
 
 def _backend_pid(repo: PeeweeRepository) -> tuple[int]:
     return repo._execute("SELECT pg_backend_pid()").fetchone()  # type: ignore[no-any-return]
-
-
-def test_upgrading_drops_the_labels_of_schedules_mentions(tmp_path: Path) -> None:
-    """`<@U1|bob>` and `<@U1>` are one schedule's command now: stored commands and keys lose
-    the label, so `schedule delete` finds them however the client wrote the mention."""
-    from playhouse.migrations import Runner
-
-    from bot.storage.db import MIGRATIONS
-
-    db = open_database(tmp_path / "old.db")
-    with db.connection_context():
-        Runner(db, str(MIGRATIONS)).up(target="0012_swaps")
-        db.execute_sql(
-            "INSERT INTO schedule (channel, command, command_key, crontab, created_by, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                "C1",
-                "assign ops <@U0BOB|Bob> <#C1|Ops>",
-                "assign ops <@u0bob|bob> <#c1|ops>",
-                "0 9 * * *",
-                "U1",
-                "2026-01-01 00:00:00",
-            ),
-        )
-    assert migrate(db) == ["0013_schedule_labels"]
-    repo = PeeweeRepository(db)
-    with db.connection_context():
-        [schedule] = repo.channel_schedules("C1")
-        assert schedule.command == "assign ops <@U0BOB> <#C1>"
-        assert repo.find_schedule("C1", command_key("assign ops <@U0BOB|bob> <#C1>")) == schedule
