@@ -390,7 +390,7 @@ def find_rotation(ctx: Context, name: str) -> Rotation:
         "There is no rotation ",
         bold(name),
         f" in {ctx.here()}.",
-        *plain_channel_note(name),
+        *plain_channel_note(name, hint),
         *suggestion,
         f" `{BOT_HANDLE} list{_channel_arg(ctx)}` shows {possessive(ctx)} rotations.",
     )
@@ -421,10 +421,11 @@ def without_plain_channel(name: str) -> str:
     return name if plain is None else name[len(plain) :].strip()
 
 
-def plain_channel_note(name: str) -> list[ReplyPart]:
-    """Why `#ops` in a name did not name a channel, when it is there."""
+def plain_channel_note(name: str, hint: str | None) -> list[ReplyPart]:
+    """Why `#ops` in a name did not name a channel, when it is there; not when the name
+    suggested starts with `#` too (`#1 support` mistyped), which a name may."""
     plain = _plain_channel(name)
-    if plain is None:
+    if plain is None or (hint is not None and hint.startswith("#")):
         return []
     return [
         " ",

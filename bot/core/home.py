@@ -21,6 +21,7 @@ from bot.core.model import (
     MemberKind,
     Outgoing,
     Reply,
+    ReplyPart,
     Rotation,
     Swap,
     code,
@@ -231,14 +232,21 @@ def check_away_form(form: AwayForm, today: date) -> dict[str, str]:
 
 
 def form_not_opened(slack_error: str | None, today: date) -> Reply:
-    """Why the Set away form did not open (Slack's error code; None: no answer in time), and
-    the command that does the same: the form cannot be opened from here, as Slack's trigger
-    for it lasts 3 seconds."""
+    """Why the Set away form did not open (Slack's error code; None: no answer in time, when
+    it may have opened after all), and the command that does the same: the form cannot be
+    opened from here, as Slack's trigger for it lasts 3 seconds."""
     first, last = (today + timedelta(days=n) for n in (7, 11))
+    why: tuple[ReplyPart, ...] = (
+        ("The *Set away* form did not open: Slack answered ", code(slack_error), ". Click")
+        if slack_error
+        else (
+            "Slack did not answer in time, so the *Set away* form may not have opened. If it "
+            "did not, click",
+        )
+    )
     return Reply.of(
-        "The *Set away* form did not open: ",
-        *(("Slack answered ", code(slack_error)) if slack_error else ("Slack did not answer",)),
-        ". Click *Set away* again, or type the days here, e.g. ",
+        *why,
+        " *Set away* again, or type the days here, e.g. ",
         code(f"away {first.isoformat()} {last.isoformat()}"),
         " (the first and the last day away) or ",
         code("away until friday"),

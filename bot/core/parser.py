@@ -119,13 +119,23 @@ def _after_bot_mentions(text: str, bot_user_id: str) -> str:
     that closes it."""
     mention = re.compile(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>")
     found = mention.search(text)
-    fence = _FENCE_BEFORE.search(text[: found.start()]) if found else None
+    fence = _open_fence(text[: found.start()]) if found else None
     while found:
         text = _AFTER_MENTION.sub("", text[found.end() :], count=1)
         found = mention.match(text)
     if fence is not None:
-        text = text.rstrip().removesuffix(fence.group("fence"))
+        text = text.rstrip().removesuffix(fence)
     return text
+
+
+def _open_fence(before: str) -> str | None:
+    """The code marks right before the bot's mention that open a code span (`` ` `` or
+    ```` ``` ````), not ones that close an earlier span (`` `oncall` @dienstplan …``)."""
+    found = _FENCE_BEFORE.search(before)
+    if found is None:
+        return None
+    fence = found.group("fence")
+    return fence if before.count(fence) % 2 == 1 else None
 
 
 def _unwrapped(text: str) -> str:
@@ -133,7 +143,12 @@ def _unwrapped(text: str) -> str:
     example: without them, so that the last word keeps no backtick."""
     body = text.strip()
     for fence in ("```", "`"):
-        if len(body) > 2 * len(fence) and body.startswith(fence) and body.endswith(fence):
+        if (
+            len(body) > 2 * len(fence)
+            and body.startswith(fence)
+            and body.endswith(fence)
+            and body.count(fence) == 2  # one span: `` `who` `backend` `` is two
+        ):
             return body[len(fence) : -len(fence)]
     return text
 
@@ -193,11 +208,22 @@ def clean_name(raw: str) -> str:
     return name
 
 
-@lru_cache(maxsize=256)  # a command asks for the same few names several times
 def name_key(name: str) -> str:
     """Names are matched case-insensitively so `Backend` and `backend` are one rotation, in
     Unicode NFC so a composed and a decomposed `Café` are one too, and without invisible
-    joiners so two names that look the same are the same."""
+    joiners so two names that look the same are the same. A command asks for the same few
+    names several times: those of a name's length are memoised, not longer texts."""
+    if len(name) <= NAME_LENGTH.value:
+        return _short_name_key(name)
+    return _name_key(name)
+
+
+@lru_cache(maxsize=256)
+def _short_name_key(name: str) -> str:
+    return _name_key(name)
+
+
+def _name_key(name: str) -> str:
     plain = without_joiners(without_noise(normalise_name(name)))
     return normalise_name(" ".join(plain.split()).casefold())
 

@@ -161,7 +161,7 @@ def _not_in_my_channels(ctx: Context, command: Command, name: str) -> list[Reply
         "There is no rotation ",
         bold(name),
         " in the channels you are a member of.",
-        *plain_channel_note(name),
+        *plain_channel_note(name, hint),
         *meant,
         " To name a channel's rotation, write the channel first: ",
         code(f"{BOT_HANDLE} {command.name} #channel {hint or without_plain_channel(name) or NAME}"),

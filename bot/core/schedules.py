@@ -361,7 +361,10 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
     rest = invocation.rest
     command = ctx.commands.get(invocation.command)
     if command is not None:  # written as `schedule create` took it: this channel named or not
-        channel, without = command.locate(rest, ctx.request.source == "console")
+        try:
+            channel, without = command.locate(rest, ctx.request.source == "console")
+        except UsageError:  # a channel where the command takes none: no such schedule
+            channel, without = None, rest
         rest = without if channel == ctx.request.channel else rest
     schedule = _find_schedule(ctx, command_key(f"{invocation.command} {rest}"))
     if schedule is None:
@@ -447,6 +450,7 @@ def _explain(ctx: Context, args: ScheduleArgs) -> Reply:
 
 
 def _is_crontab(text: str) -> bool:
+    """`schedule explain "0 9 * * *"`: quotes around the crontab, not a command."""
     try:
         _parse_cron(text, "explain")
     except UsageError:

@@ -52,6 +52,8 @@ U1, U2, U3 = Member("U1"), Member("U2"), Member("U3")
         ("`who backend`", "who", "backend"),
         ("<@UBOT> create x <@U1> run `deploy`", "create", "x <@U1> run `deploy`"),
         ("<@UBOT> create x <@U1> run `deploy", "create", "x <@U1> run `deploy"),
+        ("<@UBOT> `who` `backend`", "who", "`backend`"),  # each word in its own span
+        ("`oncall` <@UBOT> create r <@U1> runs `deploy`", "create", "r <@U1> runs `deploy`"),
     ],
 )
 def test_split_command(text: str, command: str, rest: str) -> None:
@@ -329,3 +331,14 @@ def test_invisible_format_characters_are_refused_in_names(char: str, shown: str)
 def test_bracketed_and_full_width_at_names_are_refused_too(rest: str, problem: str) -> None:
     with pytest.raises(UsageError, match=problem):
         parse_name_members_description("create", rest)
+
+
+def test_long_texts_are_keyed_but_not_kept() -> None:
+    """The memo holds names, not whole messages a user could make 20,000 characters long."""
+    from bot.core.parser import _short_name_key
+
+    _short_name_key.cache_clear()
+    long = "Backend " * 100
+    assert name_key(long) == name_key(long.upper()) == " ".join(["backend"] * 100)
+    assert name_key("Backend") == "backend"
+    assert _short_name_key.cache_info().currsize == 1

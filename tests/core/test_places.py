@@ -310,3 +310,12 @@ def test_words_quoted_back_keep_their_case(run: Run) -> None:
         "`@dienstplan schedule list <#C1>`."
     )
     assert "`@dienstplan schedule create <#C1>`" in run('schedule <#C1> create "who x" 0 9 * * *')
+
+
+def test_a_name_that_starts_with_a_hash_gets_no_plain_channel_note(
+    dm: Callable[[str], str], run: Run
+) -> None:
+    run('create "#1 support" <@U1> <@U2> first line', channel="C1")
+    reply = run("who #1 suport")
+    assert "Did you mean *#1 support*?" in reply and "plain text" not in reply
+    assert "plain text" not in dm("who #1 suport")

@@ -472,3 +472,9 @@ def test_a_schedule_stored_with_a_label_in_its_key_is_still_found(
     assert rota('<@UBOT> schedule delete "assign backend <@U2>"').startswith(
         "Deleted the schedule for `assign backend` @bob"
     )
+
+
+def test_deleting_a_schedule_of_a_command_that_takes_no_channel(rota: Run) -> None:
+    assert rota('<@UBOT> schedule delete "away <#C1>"').startswith(
+        "There is no schedule for `away <#C1>` in this channel."
+    )
