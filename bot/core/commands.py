@@ -276,13 +276,15 @@ def about_you(name: str) -> Locate:
     a `#channel` is refused, not ignored, so nobody thinks it applied to one channel."""
 
     def locate(rest: str, typed: bool) -> tuple[str | None, str]:
-        channel, _ = parser.split_channel(rest, typed=typed)
-        if channel is not None:
-            raise UsageError(
-                name,
-                f"`{name}` covers all your rotations, in every channel, so it takes no channel: "
-                f"leave out {channel_mention(channel)}.",
-            )
+        for word in rest.split():  # anywhere; and a `#ops` typed as text means one too
+            channel, _ = parser.split_channel(word, typed=True)
+            if channel is not None:
+                shown = channel_mention(channel) if word.startswith("<") else word
+                raise UsageError(
+                    name,
+                    f"`{name}` covers all your rotations, in every channel, so it takes no "
+                    f"channel: leave out {shown}.",
+                )
         return None, rest
 
     return locate

@@ -159,7 +159,9 @@ class Dispatcher:
                 return
             shown = notice  # a failed run keeps it: it says what the error is about
             if notice is not None and not failed:
-                wanted = notice_wanted(self._notifications, request.channel, effects.acted_on)
+                wanted = notice_wanted(
+                    self._repo, self._notifications, request.channel, effects.acted_on
+                )
                 shown = notice if wanted else None
             messages = _messages(request, shown, reply, failed)
             if not failed:  # what it notifies, the handler's own messages first
@@ -335,7 +337,7 @@ class Dispatcher:
             return (
                 Reply.of(
                     "I don't know the command ",
-                    code(_visible(invocation.command[:50])),
+                    code(_visible(invocation.word[:50])),
                     f". Did you mean `{hint}`?" if hint else ".",
                     "\n\n" + help_text(self._commands, self._docs_url),
                 ),

@@ -92,6 +92,12 @@ def parse_fragment(command: str) -> Callable[[str], str]:
             shown: list[ReplyPart] = (
                 [typed(noun[:30]), " is not `schedule` or `rotation`: "] if noun else []
             )
+            if noun.startswith("#"):  # `link #front schedule x` with `#front` typed as text
+                shown = [
+                    typed(noun[:30]),
+                    " is plain text, not a channel: pick the channel from the list Slack "
+                    "opens as you type `#`. Then ",
+                ]
             raise UsageError(
                 command,
                 *shown,
@@ -237,15 +243,17 @@ def _matching(rotations: Sequence[Rotation], fragment: str) -> list[Rotation]:
     return exact or [r for r in rotations if key in name_key(r.name)]
 
 
-def _one(command: str, fragment: str, found: list[Rotation]) -> Rotation:
+def _one(ctx: Context, command: str, fragment: str, found: list[Rotation]) -> Rotation:
     if len(found) == 1:
         return found[0]
     found = sorted(found, key=lambda r: (r.channel, name_key(r.name)))
+    # typed elsewhere (a DM), the command names the channel it acts on too
+    target = f" {channel_mention(ctx.request.channel)}" if ctx.request.elsewhere else ""
     parts: list[ReplyPart] = [
         code(fragment),
         f" matches {len(found)} rotations. Say which one with more of its name, or with its "
         "channel first, as in ",
-        code(f"{BOT_HANDLE} {command} schedule #channel name"),
+        code(f"{BOT_HANDLE} {command}{target} schedule #channel name"),
         ":",
     ]
     for rotation in found[:CANDIDATES_SHOWN]:
@@ -288,27 +296,23 @@ def _link(ctx: Context, text: str) -> Reply:
             code(fragment),
             f". `{BOT_HANDLE} list all schedules` shows the rotations you could link.",
         )
-    rotation = _one("link", fragment, found)
+    rotation = _one(ctx, "link", fragment, found)
     if not ctx.repo.link(rotation, here, ctx.request.user, ctx.now):
         return Reply.of(*channel_and_name(rotation), f" is linked to {ctx.here()} already.")
-    parts: list[ReplyPart] = [
-        "Linked ",
-        *channel_and_name(rotation),
-        f" to {ctx.here()}. Use it {'there' if ctx.request.elsewhere else 'here'} by name, as in ",
-        code(f"{BOT_HANDLE} who {rotation.name}"),
-        ".",
-    ]
+    parts: list[ReplyPart] = ["Linked ", *channel_and_name(rotation), f" to {ctx.here()}."]
     own = ctx.repo.find(here, rotation.name)
-    if own is not None:
+    if own is None:
+        where = "there" if ctx.request.elsewhere else "here"
+        parts += [f" Use it {where} by name, as in ", code(f"{BOT_HANDLE} who {rotation.name}")]
+    else:  # the name means the channel's own there: the linked one needs its channel
         whose = possessive(ctx)  # `<#C…>'s` must keep its case to stay a link
         parts += [
             f" {whose[0].upper()}{whose[1:]} own ",
             bold(own.name),
             " keeps that name; write the channel first for the linked one: ",
             *channel_and_name(rotation),
-            ".",
         ]
-    return Reply.of(*parts)
+    return Reply.of(*parts, ".")
 
 
 def _unlink(ctx: Context, text: str) -> Reply:
@@ -333,7 +337,7 @@ def _unlink(ctx: Context, text: str) -> Reply:
             code(fragment),
             f". `{BOT_HANDLE} list schedules` shows the ones that are.",
         )
-    rotation = _one("unlink", fragment, found)
+    rotation = _one(ctx, "unlink", fragment, found)
     require_may_change(ctx, rotation, "unlink")
     ctx.repo.unlink(rotation, here)
     return Reply.of("Unlinked ", *channel_and_name(rotation), f" from {ctx.here()}.")

@@ -74,6 +74,7 @@ SHIFT_STARTING_AHEAD = timedelta(hours=1)
 KIND_PREFIX = "notification:"  # an outbox row's kind: the sender adds the type's footer
 SENT_RETENTION = timedelta(days=1)  # a sent record outlives its shift's start by this much
 MAX_SCHEDULES = 100_000  # due within a reminder window: far more than a workspace has
+MAX_NOTICE_ROTATIONS = 500  # a channel's own and linked ones, for a notice about none
 
 
 @dataclass(frozen=True)
@@ -193,12 +194,24 @@ def _assignment_post(change: DutyChange, request: Request) -> Reply:
     )
 
 
-def notice_wanted(settings: NotificationSettings, channel: str, acted_on: Rotation | None) -> bool:
+def notice_wanted(
+    repo: RotationRepository,
+    settings: NotificationSettings,
+    channel: str,
+    acted_on: Rotation | None,
+) -> bool:
     """A scheduled run's `Executing …` notice in its own channel is a ScheduleExecuted too:
-    it goes unless that type is off there for the rotation the command acted on."""
-    if acted_on is None:
-        return True
-    return SCHEDULE_EXECUTED not in settings.channel_off(acted_on).get(channel, ())
+    it goes unless that type is off there for the rotation the command acted on; for a
+    command about none (`list`), unless it is off there for every rotation the channel has
+    (`notification disable ScheduleExecuted` without a name turns it off for all of them)."""
+    if acted_on is not None:
+        return SCHEDULE_EXECUTED not in settings.channel_off(acted_on).get(channel, ())
+    own = repo.list_rotations(channel, MAX_NOTICE_ROTATIONS)[0]
+    rotations = own + repo.linked_rotations(channel, MAX_NOTICE_ROTATIONS)[0]
+    return not rotations or any(
+        SCHEDULE_EXECUTED not in settings.channel_off(rotation).get(channel, ())
+        for rotation in rotations
+    )
 
 
 def after_command(

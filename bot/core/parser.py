@@ -85,10 +85,12 @@ _REMINDER = "Reminder: "
 
 @dataclass(frozen=True)
 class Invocation:
-    """The command word (plain text) and the untouched rest of the text after it."""
+    """The command word (plain text, case-folded) and the untouched rest of the text after
+    it; `word` is the command word as typed, to quote back."""
 
     command: str
     rest: str
+    word: str = ""
 
 
 def normalise_spaces(text: str) -> str:
@@ -103,11 +105,15 @@ def nothing_after(command: str, rest: str, *, subcommand: str | None = None) -> 
     extra = normalise_spaces(rest).strip()
     if extra:
         words = f"{command} {subcommand}" if subcommand else command
+        plain = extra.startswith("#")  # `schedule list #ops`, the channel typed as text
         raise UsageError(
             command,
             f"`{words}` takes nothing after it, not ",
             typed(extra[:30]),
-            ".",
+            "."
+            if not plain
+            else " (plain text, not a channel: pick the channel from the "
+            "list Slack opens as you type `#`, so that it becomes a link).",
             subcommand=subcommand,
         )
 
@@ -124,7 +130,10 @@ def _after_bot_mentions(text: str, bot_user_id: str) -> str:
         text = _AFTER_MENTION.sub("", text[found.end() :], count=1)
         found = mention.match(text)
     if fence is not None:
-        text = text.rstrip().removesuffix(fence)
+        after = text.lstrip()
+        if after.startswith(fence):  # `` `@dienstplan` who x ``: the span was the mention
+            return after[len(fence) :]
+        text = text.rstrip().rstrip(_TRAILING).removesuffix(fence)
     return text
 
 
@@ -141,7 +150,7 @@ def _open_fence(before: str) -> str | None:
 def _unwrapped(text: str) -> str:
     """A whole command in code marks (``@dienstplan `who x` ``), as people copy it from an
     example: without them, so that the last word keeps no backtick."""
-    body = text.strip()
+    body = text.strip().rstrip(_TRAILING)  # `` `who backend`. `` as a sentence ends
     for fence in ("```", "`"):
         if (
             len(body) > 2 * len(fence)
@@ -167,7 +176,8 @@ def split_command(text: str, bot_user_id: str | None = None) -> Invocation:
     if bot_user_id:
         text = _after_bot_mentions(text, bot_user_id)
     head, rest = split_word(_unwrapped(text))
-    return Invocation(unescape(head).strip(_TRAILING + _QUOTES).casefold(), rest)
+    word = unescape(head).strip(_TRAILING + _QUOTES)
+    return Invocation(word.casefold(), rest, word)
 
 
 _EMOJI_END = re.compile(r":[a-z0-9_+'-]+:$")

@@ -88,9 +88,8 @@ def is_date_word(word: str) -> bool:
 
 
 def _check_word(word: str) -> str:
-    word = word.casefold()
     if is_date_word(word):
-        return word
+        return word.casefold()
     raise UsageError("away", typed(word[:30]), f" is not a date: write {DATE_FORMS}.")
 
 

@@ -69,7 +69,7 @@ def _linked(ctx: Context, command: Command, args: Any) -> Context:
         return ctx
     if own is not None:
         if not ctx.request.elsewhere:  # who named the channel means its own; and may not see
-            ctx.notes.extend(_also_linked(ctx, command, linked))  # the channels linking to it
+            ctx.notes.extend(_also_linked(ctx, command, own, linked))  # the channels linking
         return ctx
     if len(linked) > 1:
         raise DomainError(*_which_linked(ctx, command, name, linked))
@@ -78,12 +78,14 @@ def _linked(ctx: Context, command: Command, args: Any) -> Context:
     return replace(ctx, request=replace(request, channel=linked[0].channel, origin=request.channel))
 
 
-def _also_linked(ctx: Context, command: Command, linked: list[Rotation]) -> list[ReplyPart]:
+def _also_linked(
+    ctx: Context, command: Command, own: Rotation, linked: list[Rotation]
+) -> list[ReplyPart]:
     name = linked[0].name
     where = "" if len(linked) == 1 else f" from {len(linked)} channels"
     parts: list[ReplyPart] = [
         f"\nThat is {possessive(ctx)} own ",
-        bold(name),
+        bold(own.name),
         f". A rotation of that name is also linked to {ctx.here()}{where}; to use it, "
         "write its channel first, as in ",
         code(f"{BOT_HANDLE} {command.name} #channel {name}"),

@@ -155,19 +155,29 @@ def _explain_quoted(ctx: Context, args: ScheduleArgs) -> UsageError:
     )
 
 
+def _channel_first(channel: str, written: str, tail: str) -> UsageError:
+    """`schedule #ops list`: where the channel goes, as the command to write. A `#ops` that
+    came as text must be picked from Slack's list to become a channel."""
+    then, after = split_word(tail)
+    then = then.casefold() if then.casefold() in {s.name for s in SUBCOMMANDS} else "list"
+    if then == "explain":
+        example = " ".join(f"{BOT_HANDLE} schedule explain {after}".split())
+        return _usage(f"`schedule explain` takes no channel: `{example}`.", "explain")
+    link = written.startswith("<")
+    shown = channel_mention(channel) if link else written
+    example = " ".join(f"{BOT_HANDLE} schedule {then} {shown} {after}".split())
+    picked = "" if link else ", with the channel picked from the list Slack opens as you type `#`"
+    return _usage(f"the channel goes after the subcommand, as in `{example}`{picked}.", then)
+
+
 def parse_schedule(rest: str) -> ScheduleArgs:
     written, tail = split_word(rest)
     sub = written.casefold()
     if not sub:
         raise _usage(f"say what to do: one of {_NAMES}.")
     channel, _ = split_channel(written, typed=True)
-    if channel is not None:  # `schedule #ops list` (the console's `#ops` too)
-        then = split_word(tail)[0].casefold()
-        then = then if then in {s.name for s in SUBCOMMANDS} else "list"
-        shown = channel_mention(channel) if written.startswith("<") else written
-        raise _usage(
-            f"the channel goes after the subcommand, as in `{BOT_HANDLE} schedule {then} {shown}`."
-        )
+    if channel is not None:  # `schedule #ops list` (a `#ops` typed as text too)
+        raise _channel_first(channel, written, tail)
     if sub not in {s.name for s in SUBCOMMANDS}:
         hint = closest(sub, [s.name for s in SUBCOMMANDS])
         raise UsageError(
@@ -254,10 +264,11 @@ def _validate_command(ctx: Context, text: str) -> tuple[str, str | None]:
     invocation = split_command(text, ctx.request.bot_user_id)
     command = ctx.commands.get(invocation.command)
     if command is None:
-        hint = closest(invocation.command, list(ctx.commands)) if invocation.command else None
+        runnable = [name for name in ctx.commands if name != "schedule"]
+        hint = closest(invocation.command, runnable) if invocation.command else None
         raise UsageError(
             "schedule",
-            *([code(invocation.command)] if invocation.command else command_parts(text)),
+            *([code(invocation.word)] if invocation.command else command_parts(text)),
             f" is not a command I know. Did you mean `{hint}`?"
             if hint
             else " is not a command I know.",

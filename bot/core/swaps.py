@@ -302,7 +302,10 @@ def answer(ctx: Context, swap_id: int, *, accept: bool) -> Reply:
             f"Request #{swap_id} is no longer valid: its rotation was deleted. Nothing changed."
         )
     if swap is None or user not in (swap.target, swap.requester):
-        raise DomainError(f"There is no swap request #{swap_id} for you.")
+        raise DomainError(
+            f"There is no swap request #{swap_id} for you. `{BOT_HANDLE} swaps` lists yours "
+            "(deleting a rotation deletes its requests)."
+        )
     if swap.target != user:
         raise DomainError("Only ", Quiet(Member(swap.target)), f" can answer request #{swap_id}.")
     if swap.state is SwapState.EXPIRED:  # an answer, not an error: its message loses its buttons

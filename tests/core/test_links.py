@@ -103,10 +103,11 @@ def test_linking_from_a_dm_names_the_channels_own_rotation_as_a_link(
     """`<#C…>'s own` keeps the id's case (a lowered one is no link), and names the channel's
     own rotation as it was created."""
     run("create DB <@U9> local db", channel=FRONT)
-    assert run(f"link <#{FRONT}> schedule <#C2> db", channel="D1").endswith(
-        f"<#{FRONT}>'s own *DB* keeps that name; write the channel first for the linked one: "
-        "<#C2> db."
+    assert run(f"link <#{FRONT}> schedule <#C2> db", channel="D1") == (
+        f"Linked <#C2> db to <#{FRONT}>. <#{FRONT}>'s own *DB* keeps that name; write the "
+        "channel first for the linked one: <#C2> db."
     )
+    assert "\nThat is this channel's own *DB*." in run("who db", channel=FRONT)
 
 
 def test_a_local_name_wins_and_the_reply_says_how_to_reach_the_linked_one(
@@ -114,9 +115,8 @@ def test_a_local_name_wins_and_the_reply_says_how_to_reach_the_linked_one(
 ) -> None:
     run("create db <@U9> local db", channel=FRONT)
     assert run("link schedule <#C2> db", channel=FRONT) == (
-        "Linked <#C2> db to this channel. Use it here by name, as in `@dienstplan who db`. "
-        "This channel's own *db* keeps that name; write the channel first for the linked "
-        "one: <#C2> db."
+        "Linked <#C2> db to this channel. This channel's own *db* keeps that name; write the "
+        "channel first for the linked one: <#C2> db."
     )
     assert run("who db", channel=FRONT) == (
         "<@U9> is on duty for *db*:\nlocal db\n"

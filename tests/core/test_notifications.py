@@ -250,6 +250,26 @@ def test_schedule_executed_off_in_the_schedules_own_channel_drops_its_notice(
     assert [q[:2] for q in taken(repo, clock)] == [("C1", "notice"), ("C1", "reply")]
 
 
+def test_a_notice_about_no_rotation_goes_unless_every_rotation_has_it_off(
+    repo: PeeweeRepository, slack: Slack, clock: FakeClock, dispatcher: Dispatcher
+) -> None:
+    """`list` acts on no rotation: `notification disable ScheduleExecuted` without a name
+    (every rotation of the channel) silences its notice too."""
+    slack(CREATE)
+    slack("<@UBOT> create db <@U1> <@U2> Backups")
+    notice = Reply.of("Executing `list`.")
+
+    def run_list(n: int) -> list[tuple[str, str]]:
+        request = Request("list", "C1", "U0ME", source="schedule")
+        dispatcher.handle(request, event_id=f"list:{n}", notice=notice)
+        return [q[:2] for q in taken(repo, clock)]
+
+    slack("<@UBOT> notification disable ScheduleExecuted backend")
+    assert run_list(1) == [("C1", "notice"), ("C1", "reply")]  # db still has it on
+    slack("<@UBOT> notification disable ScheduleExecuted")
+    assert run_list(2) == [("C1", "reply")]
+
+
 def test_after_command_adds_what_a_handler_queued_itself(repo: PeeweeRepository) -> None:
     effects = Effects(messages=[Outgoing("U1", Reply.of("swap?"), "notification:SwapRequested")])
     request = Request("swap", "C1", "U0ME")

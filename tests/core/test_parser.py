@@ -53,6 +53,10 @@ U1, U2, U3 = Member("U1"), Member("U2"), Member("U3")
         ("<@UBOT> create x <@U1> run `deploy`", "create", "x <@U1> run `deploy`"),
         ("<@UBOT> create x <@U1> run `deploy", "create", "x <@U1> run `deploy"),
         ("<@UBOT> `who` `backend`", "who", "`backend`"),  # each word in its own span
+        ("<@UBOT> `who backend`.", "who", "backend"),
+        ("`<@UBOT> who backend`.", "who", "backend"),
+        ("`<@UBOT>` who backend", "who", "backend"),  # the mention in a span of its own
+        ("`<@UBOT>` `who` `backend`", "who", "`backend`"),
         ("`oncall` <@UBOT> create r <@U1> runs `deploy`", "create", "r <@U1> runs `deploy`"),
     ],
 )
@@ -247,7 +251,7 @@ def test_huge_input_is_parsed_quickly_and_refused_clearly() -> None:
     ],
 )
 def test_punctuation_after_the_bot_mention_is_skipped(text: str) -> None:
-    assert split_command(text, "UBOT") == Invocation("who", "backend")
+    assert split_command(text, "UBOT") == Invocation("who", "backend", "who")
 
 
 def test_the_rest_is_kept_as_written_but_for_the_command_words_spacing() -> None:

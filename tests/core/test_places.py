@@ -309,7 +309,21 @@ def test_words_quoted_back_keep_their_case(run: Run) -> None:
         "That `schedule` needs fixing: the channel goes after the subcommand, as in "
         "`@dienstplan schedule list <#C1>`."
     )
-    assert "`@dienstplan schedule create <#C1>`" in run('schedule <#C1> create "who x" 0 9 * * *')
+    assert '`@dienstplan schedule create <#C1> "who x" 0 9 * * *`.' in run(
+        'schedule <#C1> create "who x" 0 9 * * *'
+    )
+    assert run("schedule #ops list").startswith(
+        "That `schedule` needs fixing: the channel goes after the subcommand, as in "
+        "`@dienstplan schedule list #ops`, with the channel picked from the list Slack opens "
+        "as you type `#`."
+    )
+    assert "takes no channel: `@dienstplan schedule explain 0 9 * * *`." in run(
+        "schedule <#C1> explain 0 9 * * *"
+    )
+    assert "not `#ops` (plain text, not a channel" in run("schedule list #ops")
+    assert run("Rotat x").startswith("I don't know the command `Rotat`.")
+    assert "`Rotat` is not a command I know." in run('schedule create "Rotat x" 0 9 * * *')
+    assert "`sheduel` is not a command I know.\n" in run('schedule create "sheduel list" 0 9 * * *')
 
 
 def test_a_name_that_starts_with_a_hash_gets_no_plain_channel_note(
@@ -319,3 +333,34 @@ def test_a_name_that_starts_with_a_hash_gets_no_plain_channel_note(
     reply = run("who #1 suport")
     assert "Did you mean *#1 support*?" in reply and "plain text" not in reply
     assert "plain text" not in dm("who #1 suport")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("away today <#C1|ops>", "<#C1>"),
+        ("away #ops", "#ops"),
+        ("shifts <@U2> #ops", "#ops"),
+        ("swaps <#C2>", "<#C2>"),
+    ],
+)
+def test_a_channel_anywhere_in_a_command_about_you_is_refused(
+    run: Run, text: str, shown: str
+) -> None:
+    name = text.split()[0]
+    assert run(text).startswith(
+        f"That `{name}` needs fixing: `{name}` covers all your rotations, in every channel, so "
+        f"it takes no channel: leave out {shown}."
+    )
+
+
+def test_linking_two_matches_from_a_dm_names_the_target_channel(
+    dm: Callable[[str], str], run: Run, rotations: None
+) -> None:
+    """`op` matches C1's ops and ops2; from the DM, linking into C2 names C2 in the example."""
+    run("create ops2 <@U1> <@U2> more ops", channel="C1")
+    assert "`@dienstplan link <#C2> schedule #channel name`" in dm("link <#C2> schedule op")
+    assert dm("link #c1 schedule ops").startswith(
+        "That `link` needs fixing: `#c1` is plain text, not a channel: pick the channel from "
+        "the list Slack opens as you type `#`. Then write `link schedule`"
+    )

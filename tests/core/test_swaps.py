@@ -20,6 +20,11 @@ from tests.core.test_notifications import taken
 CREATE = "<@UBOT> create ops <@U1> <@U2> <@U3> Watch alerts"
 DAILY = '<@UBOT> schedule create "rotate ops" 0 9 * * *'
 
+NO_SUCH = (
+    "There is no swap request #{} for you. `@dienstplan swaps` lists yours (deleting a "
+    "rotation deletes its requests)."
+)
+
 
 @pytest.fixture
 def act(dispatcher: Dispatcher) -> object:
@@ -82,9 +87,9 @@ def test_standing_in_just_before_your_own_turn_keeps_you_on_duty(run: Run, act) 
 def test_a_second_click_the_wrong_user_and_a_forged_number_change_nothing(run: Run, act) -> None:  # type: ignore[no-untyped-def]
     run(CREATE)
     act("swap ops <@U2>")
-    assert said(act("swap accept 1", user="U3")) == "There is no swap request #1 for you."
+    assert said(act("swap accept 1", user="U3")) == NO_SUCH.format(1)
     assert said(act("swap accept 1", user="U1")) == "Only @U2 can answer request #1."
-    assert said(act("swap accept 99", user="U2")) == "There is no swap request #99 for you."
+    assert said(act("swap accept 99", user="U2")) == NO_SUCH.format(99)
     assert "You accepted" in said(act("swap accept 1", user="U2"))
     again = act("swap decline 1", user="U2")
     assert said(again) == "Request #1 is no longer valid: it was accepted."
@@ -234,7 +239,7 @@ def test_a_button_of_a_deleted_rotations_request_says_so_in_place(
     assert said(outcome) == (
         "Request #1 is no longer valid: its rotation was deleted. Nothing changed."
     )
-    assert said(act("swap accept 1", user="U2")) == "There is no swap request #1 for you."
+    assert said(act("swap accept 1", user="U2")) == NO_SUCH.format(1)
 
 
 def test_the_homes_away_form_lapses_the_requests_it_overtakes(

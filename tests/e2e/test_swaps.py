@@ -12,6 +12,11 @@ from tests.emulator.server import ApiCall
 
 CREATE = "create ops <@U0ALICE> <@U0BOB> <@U0CAROL> Watch alerts"
 
+NO_SUCH = (
+    "There is no swap request #{} for you. `@dienstplan swaps` lists yours (deleting a "
+    "rotation deletes its requests)."
+)
+
 
 def request_dm(emu: SlackEmulator, user: str, count: int = 1) -> ApiCall:
     """The newest swap request posted to the user's DM."""
@@ -67,7 +72,7 @@ def test_accept_by_button_moves_the_duty_and_removes_the_buttons(
     # someone else's click (a forged payload: only bob sees his DM) changes nothing
     click(emu, request, "swap_accept", "U0CAROL", "1")
     carol = emu.wait_for_posts(1, channel=emu.dm_channel_for("U0CAROL"))[0]
-    assert carol.params["text"] == "There is no swap request #1 for you."
+    assert carol.params["text"] == NO_SUCH.format(1)
     assert "actions" in block_types(shown(emu, request))  # bob's buttons are still there
     before = len(emu.posts("C0CHAN"))
     click(emu, request, "swap_accept", "U0BOB", "1")
