@@ -209,7 +209,7 @@ def test_a_reply_quoting_what_was_typed_pings_nobody(
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
-        ("away R&amp;D", "`r&amp;d` is not a date"),
+        ("away R&amp;D", "`R&amp;D` is not a date"),  # as typed, case and all
         ("schedule a&amp;b", "`a&amp;b` is not one of"),
         ("schedule list a&lt;b", "not `a&lt;b`."),
         ("swaps a&amp;b", "not `a&amp;b`."),
