@@ -410,31 +410,19 @@ def nearest_name(name: str, known: list[str]) -> str | None:
     return hint
 
 
-def _plain_channel(name: str) -> str | None:
-    """The `#ops` of `#ops backend` when it came as text: Slack sends a channel picked from
-    the list it opens as a link (`<#C…|ops>`), but one typed out as just text."""
-    first = name.split(" ", 1)[0]
-    return first if len(first) > 1 and first.startswith("#") else None
-
-
 def without_plain_channel(name: str) -> str:
-    """The name without a leading `#ops` that came as text (see _plain_channel)."""
-    plain = _plain_channel(name)
+    """The name without a leading `#ops` that came as text (parser.leading_plain_channel)."""
+    plain = parser.leading_plain_channel(name)
     return name if plain is None else name[len(plain) :].strip()
 
 
 def plain_channel_note(name: str, hint: str | None) -> list[ReplyPart]:
     """Why `#ops` in a name did not name a channel, when it is there; not when the name
     suggested starts with `#` too (`#1 support` mistyped), which a name may."""
-    plain = _plain_channel(name)
+    plain = parser.leading_plain_channel(name)
     if plain is None or (hint is not None and hint.startswith("#")):
         return []
-    return [
-        " ",
-        typed(plain),
-        " is plain text, not a channel: pick the channel from the list Slack opens as you "
-        "type `#`, so that it becomes a link.",
-    ]
+    return [" ", typed(plain), f" is {parser.PLAIN_CHANNEL}, so that it becomes a link."]
 
 
 def _channel_arg(ctx: Context) -> str:

@@ -92,12 +92,8 @@ def parse_fragment(command: str) -> Callable[[str], str]:
             shown: list[ReplyPart] = (
                 [typed(noun[:30]), " is not `schedule` or `rotation`: "] if noun else []
             )
-            if noun.startswith("#"):  # `link #front schedule x` with `#front` typed as text
-                shown = [
-                    typed(noun[:30]),
-                    " is plain text, not a channel: pick the channel from the list Slack "
-                    "opens as you type `#`. Then ",
-                ]
+            if parser.leading_plain_channel(noun):  # `link #front schedule x`
+                shown = [typed(noun[:30]), f" is {parser.PLAIN_CHANNEL}. Then "]
             raise UsageError(
                 command,
                 *shown,

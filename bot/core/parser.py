@@ -99,21 +99,31 @@ def normalise_spaces(text: str) -> str:
     return without_noise(_ODD_SPACES.sub(" ", text))
 
 
+# Why a `#ops` in a command did not name a channel (see leading_plain_channel).
+PLAIN_CHANNEL = (
+    "plain text, not a channel: pick the channel from the list Slack opens as you type `#`"
+)
+
+
+def leading_plain_channel(text: str) -> str | None:
+    """The `#ops` that starts the text when it came as text: Slack sends a channel picked
+    from the list it opens as a link (`<#C…|ops>`), but one typed out as just text."""
+    first = text.split(" ", 1)[0]
+    return first if len(first) > 1 and first.startswith("#") else None
+
+
 def nothing_after(command: str, rest: str, *, subcommand: str | None = None) -> None:
     """`home`, `swaps`, `schedule list` take no arguments: words after them are refused, not
     ignored."""
     extra = normalise_spaces(rest).strip()
     if extra:
         words = f"{command} {subcommand}" if subcommand else command
-        plain = extra.startswith("#")  # `schedule list #ops`, the channel typed as text
+        plain = leading_plain_channel(extra)  # `schedule list #ops`
         raise UsageError(
             command,
             f"`{words}` takes nothing after it, not ",
             typed(extra[:30]),
-            "."
-            if not plain
-            else " (plain text, not a channel: pick the channel from the "
-            "list Slack opens as you type `#`, so that it becomes a link).",
+            "." if plain is None else f" ({PLAIN_CHANNEL}, so that it becomes a link).",
             subcommand=subcommand,
         )
 
