@@ -316,7 +316,8 @@ def _in_this_channel(ctx: Context, command: Command, rest: str) -> str:
 def _create(ctx: Context, args: ScheduleArgs) -> Reply:
     command, rotation = _validate_command(ctx, args.command)
     spec = _parse_cron(args.crontab, "create")
-    existing = _find_schedule(ctx, command_key(command))
+    known = ctx.schedules.channel_schedules(ctx.request.channel)
+    existing = _find_schedule(known, command_key(command))
     if existing is not None:
         raise DomainError(
             "This channel already has a schedule for ",
@@ -327,7 +328,7 @@ def _create(ctx: Context, args: ScheduleArgs) -> Reply:
         )
     refuse_more(
         SCHEDULES_PER_CHANNEL,
-        len(ctx.schedules.channel_schedules(ctx.request.channel)),
+        len(known),
         f"`{BOT_HANDLE} schedule list` shows them; `{BOT_HANDLE} schedule delete` removes one.",
     )
     zone = run_zone(spec, ctx.timezone.key)
@@ -377,9 +378,9 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
         except UsageError:  # a channel where the command takes none: no such schedule
             channel, without = None, rest
         rest = without if channel == ctx.request.channel else rest
-    schedule = _find_schedule(ctx, command_key(f"{invocation.command} {rest}"))
+    known = ctx.schedules.channel_schedules(ctx.request.channel)
+    schedule = _find_schedule(known, command_key(f"{invocation.command} {rest}"))
     if schedule is None:
-        known = ctx.schedules.channel_schedules(ctx.request.channel)
         owner = "Its" if ctx.request.elsewhere else "This channel's"
         raise DomainError(
             "There is no schedule for ",
@@ -401,15 +402,11 @@ def _delete(ctx: Context, args: ScheduleArgs) -> Reply:
     )
 
 
-def _find_schedule(ctx: Context, key: str) -> Schedule | None:
-    """This channel's schedule of the command with this key. One stored before a mention's
-    label stopped counting has a key with the label, so the channel's schedules are also
-    compared by their commands (a channel has at most 100)."""
-    found = ctx.schedules.find_schedule(ctx.request.channel, key)
-    if found is None:
-        known = ctx.schedules.channel_schedules(ctx.request.channel)
-        found = next((s for s in known if command_key(s.command) == key), None)
-    return found
+def _find_schedule(known: list[Schedule], key: str) -> Schedule | None:
+    """The schedule of the command with this key among a channel's (at most 100), by their
+    commands rather than their stored keys: one stored before a mention's label stopped
+    counting has a key with the label."""
+    return next((s for s in known if command_key(s.command) == key), None)
 
 
 def _rotation_of(ctx: Context, text: str) -> Rotation | None:
