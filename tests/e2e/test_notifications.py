@@ -182,6 +182,8 @@ def test_a_scheduled_run_and_a_swap_request_are_told_to_a_linked_channel(
     )
     assert footer_of(asked).startswith("SwapRequested · ")
     chat.say('schedule create "rotate backend" 0 9 * * *')
+    # between 08:00 and 09:00 the handoff is within the hour: only the run's news in C0FRONT
+    chat.say("notification disable ShiftStarting", channel="C0FRONT")
     bot.stop()
     _set_next_run(bot, datetime.now(BERLIN) - timedelta(minutes=1))
     before = len(emu.posts("C0FRONT"))

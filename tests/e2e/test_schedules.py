@@ -37,6 +37,8 @@ def _scheduled_then_stopped(
     chat = Conversation(emu)
     chat.say(CREATE)
     chat.say('schedule create "rotate backend" 0 9 * * *')
+    # between 08:00 and 09:00 the handoff is within the hour: only the runs in the channel
+    chat.say("notification disable ShiftStarting")
     bot.stop()
     return bot, chat
 
